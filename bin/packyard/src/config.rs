@@ -1,0 +1,317 @@
+//! Configuration: `packyard.toml` < `PACKYARD_*` environment < command-line flags.
+//!
+//! One typed tree with `deny_unknown_fields`; every key has an environment name (see
+//! `ENV_KEYS` and docs/configuration.md). Validated at start with errors that name the key.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Folder for the SQLite catalog and the filesystem blob store.
+    pub data_dir: PathBuf,
+    /// Base of absolute URLs written into responses; default `http://<listen>`.
+    pub external_url: Option<String>,
+    /// `sqlite://PATH` or `postgres://...`; default `sqlite://<data_dir>/packyard.sqlite3`.
+    pub database_url: Option<String>,
+    pub database_pool_size: u32,
+    /// HTTP worker threads; default: the number of CPUs.
+    pub workers: Option<usize>,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// When set and the catalog has no users, creates the admin `root` with this token.
+    pub initial_root_token: Option<String>,
+    pub job_token_ttl_secs: u64,
+    pub gc_grace_period_secs: u64,
+    pub storage: StorageConfig,
+    pub generic: GenericSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `filesystem` or `s3`.
+    pub backend: String,
+    /// Filesystem store folder; default `<data_dir>/blobs`.
+    pub path: Option<PathBuf>,
+    pub s3: S3Section,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Section {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Falls back to `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// Falls back to `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<String>,
+    pub path_style: bool,
+    /// Key prefix inside the bucket, e.g. `packyard/`.
+    pub prefix: String,
+    /// Answer downloads with a redirect to a presigned URL.
+    pub presigned_downloads: bool,
+    pub presign_ttl_secs: u64,
+    /// Parallel multipart parts per upload (bounds memory: 8 MiB each).
+    pub max_concurrent_parts: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenericSection {
+    /// Largest generic file accepted, in bytes.
+    pub max_file_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            external_url: None,
+            database_url: None,
+            database_pool_size: 16,
+            workers: None,
+            log_format: "text".into(),
+            initial_root_token: None,
+            job_token_ttl_secs: 3600,
+            gc_grace_period_secs: 86_400,
+            storage: StorageConfig::default(),
+            generic: GenericSection::default(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { backend: "filesystem".into(), path: None, s3: S3Section::default() }
+    }
+}
+
+impl Default for S3Section {
+    fn default() -> Self {
+        S3Section {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: String::new(),
+            access_key_id: None,
+            secret_access_key: None,
+            path_style: true,
+            prefix: String::new(),
+            presigned_downloads: false,
+            presign_ttl_secs: 300,
+            max_concurrent_parts: 2,
+        }
+    }
+}
+
+impl Default for GenericSection {
+    fn default() -> Self {
+        GenericSection { max_file_size: 5 * 1024 * 1024 * 1024 }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Bool,
+}
+
+/// Every environment variable and the key it sets.
+pub const ENV_KEYS: &[(&str, &str)] = &[
+    ("PACKYARD_LISTEN", "listen"),
+    ("PACKYARD_DATA_DIR", "data_dir"),
+    ("PACKYARD_EXTERNAL_URL", "external_url"),
+    ("PACKYARD_DATABASE_URL", "database_url"),
+    ("PACKYARD_DATABASE_POOL_SIZE", "database_pool_size"),
+    ("PACKYARD_WORKERS", "workers"),
+    ("PACKYARD_LOG_FORMAT", "log_format"),
+    ("PACKYARD_INITIAL_ROOT_TOKEN", "initial_root_token"),
+    ("PACKYARD_JOB_TOKEN_TTL_SECS", "job_token_ttl_secs"),
+    ("PACKYARD_GC_GRACE_PERIOD_SECS", "gc_grace_period_secs"),
+    ("PACKYARD_STORAGE_BACKEND", "storage.backend"),
+    ("PACKYARD_STORAGE_PATH", "storage.path"),
+    ("PACKYARD_S3_ENDPOINT", "storage.s3.endpoint"),
+    ("PACKYARD_S3_REGION", "storage.s3.region"),
+    ("PACKYARD_S3_BUCKET", "storage.s3.bucket"),
+    ("PACKYARD_S3_ACCESS_KEY_ID", "storage.s3.access_key_id"),
+    ("PACKYARD_S3_SECRET_ACCESS_KEY", "storage.s3.secret_access_key"),
+    ("PACKYARD_S3_PATH_STYLE", "storage.s3.path_style"),
+    ("PACKYARD_S3_PREFIX", "storage.s3.prefix"),
+    ("PACKYARD_S3_PRESIGNED_DOWNLOADS", "storage.s3.presigned_downloads"),
+    ("PACKYARD_S3_PRESIGN_TTL_SECS", "storage.s3.presign_ttl_secs"),
+    ("PACKYARD_S3_MAX_CONCURRENT_PARTS", "storage.s3.max_concurrent_parts"),
+    ("PACKYARD_GENERIC_MAX_FILE_SIZE", "generic.max_file_size"),
+];
+
+fn kind_of(key: &str) -> Kind {
+    match key {
+        "database_pool_size" | "workers" | "job_token_ttl_secs" | "gc_grace_period_secs" | "storage.s3.presign_ttl_secs"
+        | "storage.s3.max_concurrent_parts" | "generic.max_file_size" => Kind::Int,
+        "storage.s3.path_style" | "storage.s3.presigned_downloads" => Kind::Bool,
+        _ => Kind::Str,
+    }
+}
+
+fn set(table: &mut toml::Table, key: &str, raw: &str, origin: &str) -> anyhow::Result<()> {
+    let value = match kind_of(key) {
+        Kind::Str => toml::Value::String(raw.to_owned()),
+        Kind::Int => toml::Value::Integer(
+            raw.trim().parse::<i64>().with_context(|| format!("{origin}: `{key}` must be a whole number, got {raw:?}"))?,
+        ),
+        Kind::Bool => match raw.trim() {
+            "true" | "1" | "yes" => toml::Value::Boolean(true),
+            "false" | "0" | "no" => toml::Value::Boolean(false),
+            _ => bail!("{origin}: `{key}` must be true or false, got {raw:?}"),
+        },
+    };
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut cur = table;
+    for p in parts {
+        cur = cur
+            .entry(p.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .with_context(|| format!("{origin}: `{p}` must be a table"))?;
+    }
+    cur.insert(last.to_owned(), value);
+    Ok(())
+}
+
+/// Loads the file (if any), then the environment, then `flags` (key, value) on top.
+pub fn load(
+    file: Option<&std::path::Path>,
+    env: impl Fn(&str) -> Option<String>,
+    flags: &[(&str, String)],
+) -> anyhow::Result<Config> {
+    let mut table = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+            text.parse::<toml::Table>().with_context(|| format!("parsing config file {}", path.display()))?
+        }
+        None => toml::Table::new(),
+    };
+    for (name, key) in ENV_KEYS {
+        if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+            set(&mut table, key, &v, name)?;
+        }
+    }
+    for (key, v) in flags {
+        set(&mut table, key, v, &format!("flag for {key}"))?;
+    }
+    let mut config: Config = toml::Value::Table(table).try_into().context("invalid configuration")?;
+    if config.storage.s3.access_key_id.is_none() {
+        config.storage.s3.access_key_id = env("AWS_ACCESS_KEY_ID");
+    }
+    if config.storage.s3.secret_access_key.is_none() {
+        config.storage.s3.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+impl Config {
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| format!("`listen` must be address:port, got {:?}", self.listen))?;
+        if let Some(u) = &self.external_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("`external_url` must start with http:// or https://, got {u:?}");
+            }
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("`log_format` must be text or json, got {:?}", self.log_format);
+        }
+        match self.storage.backend.as_str() {
+            "filesystem" => {}
+            "s3" => {
+                for (k, v) in [("storage.s3.endpoint", &self.storage.s3.endpoint), ("storage.s3.bucket", &self.storage.s3.bucket)] {
+                    if v.is_empty() {
+                        bail!("`{k}` is required when `storage.backend` is s3");
+                    }
+                }
+                if self.storage.s3.access_key_id.is_none() || self.storage.s3.secret_access_key.is_none() {
+                    bail!("`storage.s3.access_key_id` and `storage.s3.secret_access_key` (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) are required when `storage.backend` is s3");
+                }
+            }
+            other => bail!("`storage.backend` must be filesystem or s3, got {other:?}"),
+        }
+        if self.database_pool_size == 0 {
+            bail!("`database_pool_size` must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("packyard.sqlite3").display()))
+    }
+
+    pub fn external_url(&self) -> String {
+        self.external_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    pub fn blob_path(&self) -> PathBuf {
+        self.storage.path.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_run_on_data_folder_and_local_port() {
+        let c = load(None, env(&[]), &[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://./data/packyard.sqlite3");
+        assert_eq!(c.external_url(), "http://127.0.0.1:8080");
+        assert_eq!(c.storage.backend, "filesystem");
+    }
+
+    #[test]
+    fn file_then_env_then_flags_win_in_that_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:1\"\nexternal_url = \"http://file\"\n[generic]\nmax_file_size = 10\n").unwrap();
+        let c = load(
+            Some(&f),
+            env(&[("PACKYARD_LISTEN", "127.0.0.1:2"), ("PACKYARD_GENERIC_MAX_FILE_SIZE", "20")]),
+            &[("listen", "127.0.0.1:3".into())],
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:3");
+        assert_eq!(c.external_url(), "http://file");
+        assert_eq!(c.generic.max_file_size, 20);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "lisen = \"x\"\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("lisen"), "{e}");
+        let e = format!("{:#}", load(None, env(&[("PACKYARD_DATABASE_POOL_SIZE", "many")]), &[]).unwrap_err());
+        assert!(e.contains("database_pool_size"), "{e}");
+        let e = format!("{:#}", load(None, env(&[("PACKYARD_STORAGE_BACKEND", "s3")]), &[]).unwrap_err());
+        assert!(e.contains("storage.s3.endpoint"), "{e}");
+    }
+}

@@ -1,0 +1,18 @@
+//! The one list of package formats compiled into this binary, each behind its Cargo feature.
+
+use std::sync::Arc;
+
+use packyard_core::PackageFormat;
+
+use crate::config::Config;
+
+pub fn enabled(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
+    let _ = config;
+    #[allow(unused_mut)]
+    let mut formats: Vec<Arc<dyn PackageFormat>> = Vec::new();
+    #[cfg(feature = "generic")]
+    formats.push(Arc::new(packyard_format_generic::Generic::new(packyard_format_generic::GenericConfig {
+        max_file_size: config.generic.max_file_size,
+    })));
+    formats
+}

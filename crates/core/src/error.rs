@@ -1,0 +1,193 @@
+//! `ApiError`: the one place where failures become HTTP responses.
+//!
+//! GitLab's error shapes (spec §0): `{"message": "404 Project Not Found"}`,
+//! `{"error": "file_name is invalid"}`, `{"error": "insufficient_scope", ...}`. A format can
+//! choose another body shape its client prints (`with_body`). A 5xx logs the whole error chain
+//! and answers a generic message; internal text never reaches the client.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+use std::fmt;
+
+use crate::policy::Refusal;
+use crate::ports::{BlobError, CatalogError};
+
+/// The realm package routes announce so clients retry with credentials.
+pub const PACKAGE_REALM: &str = "Packyard Package Registry";
+
+#[derive(Debug)]
+enum Body {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Body,
+    www_authenticate: Option<String>,
+    /// Logged for 5xx, never sent.
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Which kind of route is answering, because GitLab answers refusals differently on each
+/// (spec §1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteClass {
+    /// Management REST API: 404 for whatever the caller may not see, anonymous included.
+    Rest,
+    /// Package-manager and generic routes: 401 + `WWW-Authenticate` to anonymous callers.
+    Package,
+}
+
+impl ApiError {
+    /// `{"message": "<status> <text>"}`, GitLab's most common shape.
+    pub fn message(status: StatusCode, text: impl fmt::Display) -> Self {
+        ApiError { status, body: Body::Json(json!({ "message": text.to_string() })), www_authenticate: None, source: None }
+    }
+    /// `{"error": "<text>"}`, GitLab's parameter-validation shape.
+    pub fn error(status: StatusCode, text: impl fmt::Display) -> Self {
+        ApiError { status, body: Body::Json(json!({ "error": text.to_string() })), www_authenticate: None, source: None }
+    }
+    /// Any JSON body, for formats whose clients read another shape.
+    pub fn with_body(status: StatusCode, body: serde_json::Value) -> Self {
+        ApiError { status, body: Body::Json(body), www_authenticate: None, source: None }
+    }
+    /// A plain-text body (clients that print the body verbatim).
+    pub fn text(status: StatusCode, text: impl fmt::Display) -> Self {
+        ApiError { status, body: Body::Text(text.to_string()), www_authenticate: None, source: None }
+    }
+    pub fn bad_request(reason: impl fmt::Display) -> Self {
+        Self::message(StatusCode::BAD_REQUEST, format!("400 Bad request - {reason}"))
+    }
+    pub fn invalid_param(param: &str) -> Self {
+        Self::error(StatusCode::BAD_REQUEST, format!("{param} is invalid"))
+    }
+    pub fn unauthorized() -> Self {
+        Self::message(StatusCode::UNAUTHORIZED, "401 Unauthorized")
+    }
+    /// 401 that asks the client to retry with Basic credentials.
+    pub fn unauthorized_basic() -> Self {
+        Self::unauthorized().www_authenticate(format!("Basic realm=\"{PACKAGE_REALM}\""))
+    }
+    pub fn forbidden() -> Self {
+        Self::message(StatusCode::FORBIDDEN, "403 Forbidden")
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::message(StatusCode::NOT_FOUND, format!("404 {what} Not Found"))
+    }
+    pub fn project_not_found() -> Self {
+        Self::not_found("Project")
+    }
+    pub fn insufficient_scope() -> Self {
+        Self::with_body(
+            StatusCode::FORBIDDEN,
+            json!({
+                "error": "insufficient_scope",
+                "error_description": "The request requires higher privileges than provided by the access token.",
+                "scope": "api",
+            }),
+        )
+    }
+    pub fn conflict(text: impl fmt::Display) -> Self {
+        Self::message(StatusCode::CONFLICT, text)
+    }
+    pub fn payload_too_large(limit: u64) -> Self {
+        Self::message(StatusCode::PAYLOAD_TOO_LARGE, format!("413 Request Entity Too Large - File is too large (limit {limit} bytes)"))
+    }
+    /// A server-side failure: logged with its chain, answered with a generic message.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            body: Body::Json(json!({ "message": "500 Internal Server Error" })),
+            www_authenticate: None,
+            source: Some(source.into()),
+        }
+    }
+    pub fn www_authenticate(mut self, value: String) -> Self {
+        self.www_authenticate = Some(value);
+        self
+    }
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Turns a policy refusal into the answer this route class gives (spec §1.3).
+    pub fn from_refusal(refusal: Refusal, class: RouteClass, anonymous: bool) -> Self {
+        match (refusal, class) {
+            (Refusal::NotVisible | Refusal::Forbidden, RouteClass::Package) if anonymous => Self::unauthorized_basic(),
+            (Refusal::NotVisible, _) => Self::project_not_found(),
+            (Refusal::Forbidden, _) => Self::forbidden(),
+            (Refusal::InsufficientScope, _) => Self::insufficient_scope(),
+            (Refusal::RegistryDisabled, _) => {
+                Self::message(StatusCode::FORBIDDEN, "403 Forbidden - The package registry is disabled for this project")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.body {
+            Body::Json(v) => write!(f, "{} {}", self.status, v),
+            Body::Text(t) => write!(f, "{} {}", self.status, t),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            let mut chain = String::new();
+            let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+            while let Some(e) = cur {
+                chain.push_str(": ");
+                chain.push_str(&e.to_string());
+                cur = e.source();
+            }
+            tracing::error!(status = self.status.as_u16(), error = %chain, "request failed");
+        }
+        let mut resp = HttpResponse::build(self.status);
+        if let Some(w) = &self.www_authenticate {
+            resp.insert_header((header::WWW_AUTHENTICATE, w.clone()));
+        }
+        match &self.body {
+            Body::Json(v) => resp.content_type("application/json").body(v.to_string()),
+            Body::Text(t) => resp.content_type("text/plain; charset=utf-8").body(t.clone()),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::Conflict(msg) => ApiError::conflict(msg),
+            CatalogError::NotFound => ApiError::message(StatusCode::NOT_FOUND, "404 Not found"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound => ApiError::message(StatusCode::NOT_FOUND, "404 Not found"),
+            BlobError::TooLarge { limit } => ApiError::payload_too_large(limit),
+            BlobError::Interrupted(_) => ApiError::bad_request("the request body ended before it was complete"),
+            BlobError::RangeNotSatisfiable { .. } => {
+                ApiError::message(StatusCode::RANGE_NOT_SATISFIABLE, "416 Range Not Satisfiable")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}

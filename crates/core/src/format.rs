@@ -1,0 +1,53 @@
+//! The `PackageFormat` trait: what a format crate implements to plug into Packyard.
+//!
+//! A format crate sees only `packyard-core`. It mounts its package-manager endpoints with
+//! actix-web's `ServiceConfig` and reaches data through the `Registry` (in `web::Data`).
+
+use actix_web::web;
+use std::cmp::Ordering;
+
+use crate::model::FormatId;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FormatError(pub String);
+
+/// What a snippet is filled with on a package's page.
+#[derive(Debug, Clone)]
+pub struct SnippetContext<'a> {
+    /// The instance's external URL, without a trailing slash.
+    pub external_url: &'a str,
+    pub project_id: i64,
+    pub project_path: &'a str,
+    pub package_name: &'a str,
+    pub package_version: &'a str,
+    pub file_names: &'a [String],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// "Registry setup", "Install", "Publish".
+    pub title: String,
+    /// Syntax name for highlighting ("shell", "toml", ...).
+    pub language: &'static str,
+    pub code: String,
+}
+
+pub trait PackageFormat: Send + Sync + 'static {
+    /// Stable id used in URLs, config and the `packages.format` column.
+    fn id(&self) -> FormatId;
+    /// Human name for the UI ("Generic", "PyPI").
+    fn display_name(&self) -> &'static str;
+    /// The name as the package manager compares names.
+    fn normalize_name(&self, name: &str) -> Result<String, FormatError>;
+    /// Version order as the package manager sees it.
+    fn compare_versions(&self, a: &str, b: &str) -> Ordering;
+    /// Mounts the project-level endpoints under `/api/v4/projects/{id}/packages/`.
+    fn configure_project(&self, cfg: &mut web::ServiceConfig);
+    /// Mounts group-level endpoints under `/api/v4/groups/{id}/-/packages/`.
+    fn configure_group(&self, _cfg: &mut web::ServiceConfig) {}
+    /// Mounts instance-level endpoints under `/api/v4/packages/`.
+    fn configure_instance(&self, _cfg: &mut web::ServiceConfig) {}
+    /// Install and publish snippets shown on a package's page.
+    fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet>;
+}

@@ -1,0 +1,160 @@
+//! HTTP glue every route crate shares: authentication extractors, the upload body bridge, and
+//! the file download response (Range, ETag, `Content-Disposition`, presigned redirects).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::SizedStream;
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+
+use crate::credentials;
+use crate::error::{ApiError, RouteClass};
+use crate::model::{Package, PackageFile};
+use crate::ports::{ByteStream, RangeRequest};
+use crate::registry::{content_disposition, Download, Principal, Registry};
+
+fn registry(req: &HttpRequest) -> Result<web::Data<Registry>, ApiError> {
+    req.app_data::<web::Data<Registry>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("Registry missing from app data")))
+}
+
+fn credential(req: &HttpRequest, basic_allowed: bool) -> Result<Option<credentials::Credential>, ApiError> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    credentials::extract(header, req.query_string(), basic_allowed).map_err(|e| {
+        let err = ApiError::message(StatusCode::UNAUTHORIZED, format!("401 Unauthorized - {e}"));
+        if basic_allowed {
+            err.www_authenticate(format!("Basic realm=\"{}\"", crate::error::PACKAGE_REALM))
+        } else {
+            err
+        }
+    })
+}
+
+/// The caller of a management REST route (no Basic auth; 404 for the unseen).
+pub struct RestCaller(pub Principal);
+
+/// The caller of a package-manager route (Basic carries tokens; 401 asks anonymous callers
+/// for credentials).
+pub struct PackageCaller(pub Principal);
+
+type LocalFut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for RestCaller {
+    type Error = ApiError;
+    type Future = LocalFut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = registry(req).and_then(|r| Ok((r, credential(req, false)?)));
+        Box::pin(async move {
+            let (reg, cred) = parsed?;
+            Ok(RestCaller(reg.authenticate(cred, RouteClass::Rest).await?))
+        })
+    }
+}
+
+impl FromRequest for PackageCaller {
+    type Error = ApiError;
+    type Future = LocalFut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = registry(req).and_then(|r| Ok((r, credential(req, true)?)));
+        Box::pin(async move {
+            let (reg, cred) = parsed?;
+            Ok(PackageCaller(reg.authenticate(cred, RouteClass::Package).await?))
+        })
+    }
+}
+
+/// Turns actix's request payload (bound to its worker thread) into a `Send` stream through a
+/// small bounded channel, so memory stays flat however large the upload is.
+pub fn payload_stream(mut payload: web::Payload) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+    actix_web::rt::spawn(async move {
+        while let Some(chunk) = payload.next().await {
+            let item = chunk.map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
+}
+
+/// The declared body length, if any.
+pub fn content_length(req: &HttpRequest) -> Option<u64> {
+    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Parses a single `Range: bytes=...` header; anything else (several ranges, other units,
+/// nonsense) is ignored and the whole file is sent, as RFC 9110 allows.
+pub fn parse_range(req: &HttpRequest) -> Option<RangeRequest> {
+    let v = req.headers().get(header::RANGE)?.to_str().ok()?.trim();
+    let spec = v.strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        return Some(RangeRequest::Suffix(b.parse().ok()?));
+    }
+    let start: u64 = a.parse().ok()?;
+    let end = if b.is_empty() { None } else { Some(b.parse::<u64>().ok()?) };
+    if end.is_some_and(|e| e < start) {
+        return None;
+    }
+    Some(RangeRequest::FromTo { start, end })
+}
+
+/// Answers a download of `file`: 304 on a matching `If-None-Match`, a presigned redirect
+/// when configured, otherwise a streamed body (206 for a range) with the checksum headers
+/// GitLab sends.
+pub async fn serve_file(
+    registry: &Registry,
+    req: &HttpRequest,
+    package: &Package,
+    file: &PackageFile,
+    content_type: &str,
+) -> Result<HttpResponse, ApiError> {
+    let etag = format!("\"{}\"", file.sha256);
+    let disposition = content_disposition(&percent_encoding::percent_decode_str(&file.file_name).decode_utf8_lossy());
+    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
+            return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+        }
+    }
+    let range = parse_range(req);
+    match registry.download(package, file, range).await? {
+        Download::Redirect(url) => Ok(HttpResponse::Found().insert_header((header::LOCATION, url)).finish()),
+        Download::Stream(read) => {
+            let mut resp = match read.range {
+                Some(r) => {
+                    let mut b = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
+                    b.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", r.start, r.end, read.size)));
+                    b
+                }
+                None => HttpResponse::Ok(),
+            };
+            let len = read.range.map(|r| r.end - r.start + 1).unwrap_or(read.size);
+            resp.content_type(content_type.to_owned())
+                .insert_header((header::ETAG, etag))
+                .insert_header((header::ACCEPT_RANGES, "bytes"))
+                .insert_header((header::CONTENT_DISPOSITION, disposition))
+                .insert_header(("X-Checksum-SHA256", file.sha256.clone()))
+                .insert_header(("X-Checksum-SHA1", file.sha1.clone()))
+                .insert_header(("X-Checksum-MD5", file.md5.clone()));
+            Ok(resp.body(SizedStream::new(len, read.stream)))
+        }
+    }
+}
+
+/// A JSON response with GitLab's content type.
+pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> HttpResponse {
+    match serde_json::to_string(value) {
+        Ok(body) => HttpResponse::build(status).content_type("application/json").body(body),
+        Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
+    }
+}

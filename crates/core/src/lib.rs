@@ -1,0 +1,21 @@
+//! packyard-core: the model, the access policy, the `PackageFormat` trait, the `Registry`
+//! service and the ports (`Catalog`, `BlobStore`) that adapters implement.
+//!
+//! No I/O lives here except through the ports. The model follows GitLab's Package Registry
+//! (<https://docs.gitlab.com/user/packages/package_registry/>); the REST contract is GitLab's
+//! v4 API (<https://docs.gitlab.com/api/rest/>).
+
+pub mod credentials;
+pub mod error;
+pub mod format;
+pub mod gitlab_json;
+pub mod http;
+pub mod model;
+pub mod pagination;
+pub mod policy;
+pub mod ports;
+pub mod registry;
+
+pub use error::{ApiError, RouteClass};
+pub use format::{FormatError, PackageFormat, Snippet, SnippetContext};
+pub use registry::{Principal, Registry, RegistryConfig};

@@ -1,0 +1,260 @@
+//! Ports: the traits through which the core reaches data.
+//!
+//! `Catalog` (metadata, implemented by `packyard-db` over SQLite or PostgreSQL) and
+//! `BlobStore` (bytes, implemented by `packyard-storage` over a folder or S3). The core never
+//! sees diesel or rust-s3; adapters never see HTTP.
+
+use crate::model::*;
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use std::time::Duration;
+
+/// A stream of body bytes, as uploads arrive and downloads leave.
+pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A uniqueness rule was broken (a taken path, an existing member, a duplicate file).
+    /// The text is safe to show to clients.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    /// The backend failed. Never shown to clients.
+    #[error("catalog backend error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl CatalogError {
+    pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        CatalogError::Backend(Box::new(e))
+    }
+}
+
+/// How `Catalog::publish_file` treats what already exists, decided inside its transaction
+/// so that two processes publishing the same thing at once get one winner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DuplicatePolicy {
+    /// Append the file even if one of the same name exists (generic default).
+    Allow,
+    /// Refuse with `Conflict(message)` when the package already has a file of this name.
+    RejectSameFileName { message: String },
+    /// Refuse with `Conflict(message)` when the package (name + version) already exists.
+    RejectExistingVersion { message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishFile {
+    pub package: NewPackage,
+    /// Overwrites the status of an existing package when set (generic `status=`).
+    pub status_override: Option<PackageStatus>,
+    pub file_name: String,
+    pub digests: BlobDigests,
+    pub file_metadata: serde_json::Value,
+    pub build: Option<BuildInfo>,
+    /// The user behind the publish, for CI/CD activity.
+    pub user_id: Option<UserId>,
+    pub duplicates: DuplicatePolicy,
+}
+
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    /// Readiness: the backend answers a trivial query.
+    async fn ping(&self) -> Result<(), CatalogError>;
+
+    // ---- users
+    async fn create_user(&self, new: NewUser) -> Result<User, CatalogError>;
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, CatalogError>;
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, CatalogError>;
+    async fn count_users(&self) -> Result<i64, CatalogError>;
+
+    // ---- personal access tokens (looked up by hex SHA-256 digest of the secret)
+    async fn create_personal_access_token(
+        &self,
+        new: NewPersonalAccessToken,
+    ) -> Result<PersonalAccessToken, CatalogError>;
+    async fn personal_access_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<PersonalAccessToken>, CatalogError>;
+    async fn touch_personal_access_token(&self, id: TokenId, at: Millis) -> Result<(), CatalogError>;
+    async fn revoke_personal_access_token(&self, id: TokenId) -> Result<(), CatalogError>;
+
+    // ---- deploy tokens
+    async fn create_deploy_token(&self, new: NewDeployToken) -> Result<DeployToken, CatalogError>;
+    async fn deploy_token_by_digest(&self, digest: &str) -> Result<Option<DeployToken>, CatalogError>;
+    async fn revoke_deploy_token(&self, id: TokenId) -> Result<(), CatalogError>;
+
+    // ---- CI job tokens
+    async fn create_job_token(&self, new: NewJobToken) -> Result<JobToken, CatalogError>;
+    async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError>;
+    /// Lets job tokens of `source` act on `target`.
+    async fn add_job_token_allowlist(&self, target: ProjectId, source: ProjectId) -> Result<(), CatalogError>;
+    async fn job_token_allowed(&self, target: ProjectId, source: ProjectId) -> Result<bool, CatalogError>;
+
+    // ---- groups and projects
+    /// Computes `full_path` from the parent. `Conflict` when the path is taken.
+    async fn create_group(&self, new: NewGroup) -> Result<Group, CatalogError>;
+    async fn group_by_id(&self, id: GroupId) -> Result<Option<Group>, CatalogError>;
+    async fn group_by_full_path(&self, full_path: &str) -> Result<Option<Group>, CatalogError>;
+    /// The group and its ancestors, the group itself first, the top-level group last.
+    async fn group_ancestors(&self, id: GroupId) -> Result<Vec<Group>, CatalogError>;
+    async fn set_group_package_settings(&self, id: GroupId, settings: &PackageSettings) -> Result<(), CatalogError>;
+    /// Computes `full_path` from the namespace. `Conflict` when the path is taken.
+    async fn create_project(&self, new: NewProject) -> Result<Project, CatalogError>;
+    async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>, CatalogError>;
+    async fn project_by_full_path(&self, full_path: &str) -> Result<Option<Project>, CatalogError>;
+    async fn set_project_registry_access(&self, id: ProjectId, access: RegistryAccess) -> Result<(), CatalogError>;
+
+    // ---- members
+    /// `Conflict("Member already exists")` when the user is already a direct member.
+    async fn add_member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<String>,
+    ) -> Result<Member, CatalogError>;
+    /// The highest unexpired level of `user` on the project, directly or through any ancestor
+    /// group. `today` is `YYYY-MM-DD` (UTC) for the expiry comparison.
+    async fn effective_access_level(
+        &self,
+        user: UserId,
+        project: ProjectId,
+        today: &str,
+    ) -> Result<Option<AccessLevel>, CatalogError>;
+
+    // ---- packages
+    /// In one transaction: find or create the package (unique per project, format,
+    /// normalized name and version), apply `status_override`, enforce `duplicates`, append
+    /// the file, and record the build info (only the last five are kept per package).
+    async fn publish_file(&self, publish: PublishFile) -> Result<(Package, PackageFile), CatalogError>;
+    /// One page of packages of these projects, and the total count.
+    async fn list_packages(
+        &self,
+        projects: &[ProjectId],
+        filter: &PackageFilter,
+        order: PackageOrder,
+        descending: bool,
+        page: Page,
+    ) -> Result<(Vec<Package>, i64), CatalogError>;
+    async fn package_by_id(&self, project: ProjectId, id: PackageId) -> Result<Option<Package>, CatalogError>;
+    /// Every version of one package name, oldest first.
+    async fn packages_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError>;
+    async fn package_files(&self, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError>;
+    async fn package_file(&self, package: PackageId, id: PackageFileId) -> Result<Option<PackageFile>, CatalogError>;
+    /// The newest file called `file_name` of the package `(project, format, normalized_name,
+    /// version)` whose status is one of `statuses`.
+    async fn newest_package_file(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+        version: &str,
+        file_name: &str,
+        statuses: &[PackageStatus],
+    ) -> Result<Option<(Package, PackageFile)>, CatalogError>;
+    /// Deletes the package, its files, tags and build infos. `false` when it was not there.
+    async fn delete_package(&self, id: PackageId) -> Result<bool, CatalogError>;
+    async fn delete_package_file(&self, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError>;
+    async fn touch_package_downloaded(&self, id: PackageId, at: Millis) -> Result<(), CatalogError>;
+    /// The last five publishes, newest first.
+    async fn package_build_infos(&self, package: PackageId) -> Result<Vec<PackageBuildInfo>, CatalogError>;
+    async fn package_tags(&self, package: PackageId) -> Result<Vec<PackageTag>, CatalogError>;
+
+    // ---- blob bookkeeping
+    async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError>;
+    /// Package files with `id > after`, in id order, at most `limit` (for `fsck`).
+    async fn package_files_after(&self, after: PackageFileId, limit: i64) -> Result<Vec<PackageFile>, CatalogError>;
+
+    // ---- instance settings
+    async fn instance_settings(&self) -> Result<InstanceSettings, CatalogError>;
+    async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<(), CatalogError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob not found")]
+    NotFound,
+    /// The upload went past its limit; nothing was kept.
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The client's body failed or ended early; nothing was kept.
+    #[error("the upload was cut off: {0}")]
+    Interrupted(#[source] std::io::Error),
+    /// The requested byte range lies outside the blob.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("blob store error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl BlobError {
+    pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        BlobError::Backend(Box::new(e))
+    }
+}
+
+/// An inclusive byte range, as in `Range: bytes=start-end`, already resolved against the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    /// Inclusive.
+    pub end: u64,
+}
+
+pub struct BlobRead {
+    pub stream: ByteStream,
+    /// Size of the whole blob.
+    pub size: u64,
+    /// The part being sent, when a range was asked for.
+    pub range: Option<ByteRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub sha256: String,
+    pub size: u64,
+    /// Last write, for the gc grace period.
+    pub modified: Millis,
+}
+
+/// Requested part of a blob, before it is resolved against the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// `bytes=a-b` or `bytes=a-`.
+    FromTo { start: u64, end: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Streams `body` to a temporary object while computing sha256, sha1, md5 and sha512,
+    /// then moves it to its content address (overwriting an identical blob refreshes its
+    /// age, so gc cannot take it while a row is being committed). Past `limit` bytes, or if
+    /// the body fails, the temporary object is removed and nothing is kept.
+    async fn put(&self, body: ByteStream, limit: Option<u64>) -> Result<BlobDigests, BlobError>;
+    /// Streams the blob, or the asked range of it, in constant memory.
+    async fn get(&self, sha256: &str, range: Option<RangeRequest>) -> Result<BlobRead, BlobError>;
+    /// Size of the blob, or `NotFound`.
+    async fn size(&self, sha256: &str) -> Result<u64, BlobError>;
+    /// A short-lived URL a client can download from directly, when the store supports it.
+    async fn presigned_url(
+        &self,
+        sha256: &str,
+        expires: Duration,
+        content_disposition: &str,
+    ) -> Result<Option<String>, BlobError>;
+    async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
+    /// Every stored blob (for gc).
+    async fn list(&self) -> Result<Vec<BlobInfo>, BlobError>;
+    /// Readiness: the store can be reached and written.
+    async fn check(&self) -> Result<(), BlobError>;
+}

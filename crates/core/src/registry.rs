@@ -1,0 +1,701 @@
+//! The `Registry` service: the one door to data for the API, the web UI and every format.
+//!
+//! It authenticates credentials, gathers the facts the policy needs, authorizes, publishes
+//! files from byte streams (blob first, then the row, so a cut-off upload leaves nothing),
+//! serves files as streams or presigned redirects, and runs the maintenance jobs (`gc`,
+//! `fsck`). It works only through the `Catalog` and `BlobStore` ports.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::credentials::{self, Credential, JOB_TOKEN_USER};
+use crate::error::{ApiError, RouteClass};
+use crate::model::*;
+use crate::policy::{self, Action, Actor, Decision, ProjectAccessFacts, Refusal};
+use crate::ports::{BlobRead, BlobStore, Catalog, DuplicatePolicy, PublishFile, RangeRequest};
+
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Base of absolute URLs written into responses, without a trailing slash.
+    pub external_url: String,
+    /// Answer downloads with a redirect to a presigned blob-store URL when the store can.
+    pub presigned_downloads: bool,
+    pub presign_ttl: Duration,
+    /// Lifetime of minted CI job tokens.
+    pub job_token_ttl: Duration,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            external_url: "http://127.0.0.1:8080".into(),
+            presigned_downloads: false,
+            presign_ttl: Duration::from_secs(300),
+            job_token_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Anonymous,
+    /// A user through a personal access token (`scopes: Some`) or a session (`None`).
+    User { user: User, scopes: Option<Vec<String>> },
+    Deploy(DeployToken),
+    Job { token: JobToken, user: User },
+}
+
+impl Principal {
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Principal::Anonymous)
+    }
+    /// The person behind the request, if any.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Principal::User { user, .. } | Principal::Job { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+    pub fn build_info(&self) -> Option<BuildInfo> {
+        match self {
+            Principal::Job { token, .. } => Some(token.build.clone()),
+            _ => None,
+        }
+    }
+    /// Whether a PAT's scopes allow this (sessions and job tokens have every scope).
+    pub fn has_any_scope(&self, wanted: &[&str]) -> bool {
+        match self {
+            Principal::User { scopes: Some(s), .. } => s.iter().any(|x| wanted.contains(&x.as_str())),
+            Principal::User { scopes: None, .. } | Principal::Job { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a format asks to publish; the bytes come separately as a stream.
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub format: FormatId,
+    pub name: String,
+    pub normalized_name: String,
+    pub version: String,
+    /// Status of a newly created package.
+    pub status: PackageStatus,
+    /// Overwrites the status of an existing package too.
+    pub status_override: Option<PackageStatus>,
+    pub package_metadata: serde_json::Value,
+    pub file_name: String,
+    pub file_metadata: serde_json::Value,
+    pub duplicates: DuplicatePolicy,
+    /// Refuse bodies larger than this.
+    pub max_size: Option<u64>,
+}
+
+/// How a file leaves the server.
+pub enum Download {
+    Stream(BlobRead),
+    /// A short-lived presigned URL of the blob store.
+    Redirect(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GcReport {
+    pub deleted: u64,
+    pub kept: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FsckProblem {
+    pub package_file_id: i64,
+    pub package_id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    /// `missing` or `hash_mismatch`.
+    pub problem: &'static str,
+}
+
+pub fn now_millis() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// Scopes a personal access token may carry (spec §1.2). Others are refused at creation.
+pub const PAT_SCOPES: &[&str] = &[
+    "api",
+    "read_api",
+    "read_user",
+    "read_repository",
+    "write_repository",
+    "read_registry",
+    "write_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+    "sudo",
+    "admin_mode",
+    "create_runner",
+    "manage_runner",
+    "ai_features",
+    "k8s_proxy",
+    "self_rotate",
+    "read_service_ping",
+];
+
+/// Scopes a deploy token may carry; only the package scopes grant anything here.
+pub const DEPLOY_TOKEN_SCOPES: &[&str] = &[
+    "read_repository",
+    "read_registry",
+    "write_registry",
+    "read_package_registry",
+    "write_package_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+];
+
+pub struct Registry {
+    catalog: Arc<dyn Catalog>,
+    blobs: Arc<dyn BlobStore>,
+    config: RegistryConfig,
+}
+
+impl Registry {
+    pub fn new(catalog: Arc<dyn Catalog>, blobs: Arc<dyn BlobStore>, config: RegistryConfig) -> Self {
+        Registry { catalog, blobs, config }
+    }
+    pub fn catalog(&self) -> &dyn Catalog {
+        self.catalog.as_ref()
+    }
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
+    }
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+    /// `external_url` + `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.external_url.trim_end_matches('/'), path)
+    }
+
+    // ------------------------------------------------------------ authentication
+
+    /// Checks a credential. Unknown, expired and revoked tokens are 401, even where anonymous
+    /// access would be allowed (spec §1.3).
+    pub async fn authenticate(&self, cred: Option<Credential>, class: RouteClass) -> Result<Principal, ApiError> {
+        let Some(cred) = cred else { return Ok(Principal::Anonymous) };
+        let unknown = || match class {
+            RouteClass::Package => ApiError::unauthorized_basic(),
+            RouteClass::Rest => ApiError::unauthorized(),
+        };
+        let secret = cred.secret().to_owned();
+        enum Kind {
+            Pat,
+            Deploy,
+            Job,
+        }
+        let by_prefix = |s: &str| -> Vec<Kind> {
+            if s.starts_with(credentials::PAT_PREFIX) {
+                vec![Kind::Pat]
+            } else if s.starts_with(credentials::DEPLOY_TOKEN_PREFIX) {
+                vec![Kind::Deploy]
+            } else if s.starts_with(credentials::JOB_TOKEN_PREFIX) {
+                vec![Kind::Job]
+            } else {
+                vec![Kind::Pat, Kind::Deploy, Kind::Job]
+            }
+        };
+        let kinds = match &cred {
+            Credential::PrivateToken(_) => vec![Kind::Pat],
+            Credential::JobToken(_) => vec![Kind::Job],
+            Credential::DeployToken(_) => vec![Kind::Deploy],
+            Credential::Bearer(s) => by_prefix(s),
+            Credential::Basic { username, .. } if username == JOB_TOKEN_USER => vec![Kind::Job],
+            Credential::Basic { password, .. } => {
+                by_prefix(password).into_iter().filter(|k| !matches!(k, Kind::Job)).collect()
+            }
+        };
+        let digest = credentials::digest(&secret);
+        let now = now_millis();
+        for kind in kinds {
+            match kind {
+                Kind::Pat => {
+                    if let Some(t) = self.catalog.personal_access_token_by_digest(&digest).await? {
+                        if t.revoked {
+                            return Err(revoked(class));
+                        }
+                        if t.expires_at.as_deref().is_some_and(|d| d < today().as_str()) {
+                            return Err(expired(class));
+                        }
+                        if t.last_used_at.is_none_or(|at| now - at > 60_000) {
+                            self.catalog.touch_personal_access_token(t.id, now).await?;
+                        }
+                        let user = self.catalog.user_by_id(t.user_id).await?.ok_or_else(unknown)?;
+                        return Ok(Principal::User { user, scopes: Some(t.scopes) });
+                    }
+                }
+                Kind::Deploy => {
+                    if let Some(t) = self.catalog.deploy_token_by_digest(&digest).await? {
+                        if t.revoked {
+                            return Err(revoked(class));
+                        }
+                        if t.expires_at.is_some_and(|e| e < now) {
+                            return Err(expired(class));
+                        }
+                        return Ok(Principal::Deploy(t));
+                    }
+                }
+                Kind::Job => {
+                    if let Some(t) = self.catalog.job_token_by_digest(&digest).await? {
+                        if t.expires_at < now {
+                            return Err(expired(class));
+                        }
+                        let user = self.catalog.user_by_id(t.user_id).await?.ok_or_else(unknown)?;
+                        return Ok(Principal::Job { token: t, user });
+                    }
+                }
+            }
+        }
+        Err(unknown())
+    }
+
+    // ------------------------------------------------------------ authorization
+
+    /// Finds a project by numeric id or (URL-encoded) full path.
+    pub async fn find_project(&self, id: &str) -> Result<Option<Project>, ApiError> {
+        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        if !decoded.is_empty() && decoded.bytes().all(|b| b.is_ascii_digit()) {
+            return match decoded.parse::<i64>() {
+                Ok(n) => Ok(self.catalog.project_by_id(ProjectId(n)).await?),
+                Err(_) => Ok(None),
+            };
+        }
+        if decoded.is_empty() || decoded.len() > 1024 {
+            return Ok(None);
+        }
+        Ok(self.catalog.project_by_full_path(decoded.trim_matches('/')).await?)
+    }
+
+    /// Finds a group by numeric id or (URL-encoded) full path.
+    pub async fn find_group(&self, id: &str) -> Result<Option<Group>, ApiError> {
+        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+        if !decoded.is_empty() && decoded.bytes().all(|b| b.is_ascii_digit()) {
+            return match decoded.parse::<i64>() {
+                Ok(n) => Ok(self.catalog.group_by_id(GroupId(n)).await?),
+                Err(_) => Ok(None),
+            };
+        }
+        if decoded.is_empty() || decoded.len() > 1024 {
+            return Ok(None);
+        }
+        Ok(self.catalog.group_by_full_path(decoded.trim_matches('/')).await?)
+    }
+
+    /// The policy's view of this principal on this project.
+    pub async fn access_facts(&self, principal: &Principal, project: &Project) -> Result<(Actor, ProjectAccessFacts), ApiError> {
+        let settings = self.catalog.instance_settings().await?;
+        let level_of = |user: UserId| async move { self.catalog.effective_access_level(user, project.id, &today()).await };
+        let (actor, member_level) = match principal {
+            Principal::Anonymous => (Actor::Anonymous, None),
+            Principal::User { user, scopes } => (
+                Actor::User { id: user.id, is_admin: user.is_admin, scopes: scopes.clone() },
+                level_of(user.id).await?,
+            ),
+            Principal::Deploy(t) => {
+                let covers = match t.owner {
+                    DeployTokenOwner::Project(p) => p == project.id,
+                    DeployTokenOwner::Group(g) => match project.namespace {
+                        Namespace::Group(pg) => self.catalog.group_ancestors(pg).await?.iter().any(|a| a.id == g),
+                        Namespace::User(_) => false,
+                    },
+                };
+                let has = |s: &str| t.scopes.iter().any(|x| x == s);
+                (
+                    Actor::DeployToken {
+                        read: has("read_package_registry"),
+                        write: has("write_package_registry"),
+                        covers_project: covers,
+                    },
+                    None,
+                )
+            }
+            Principal::Job { token, user } => {
+                let allowed = token.project_id == project.id
+                    || self.catalog.job_token_allowed(project.id, token.project_id).await?;
+                (
+                    Actor::JobToken { user: user.id, is_admin: user.is_admin, allowed_on_project: allowed },
+                    level_of(user.id).await?,
+                )
+            }
+        };
+        Ok((
+            actor,
+            ProjectAccessFacts {
+                visibility: project.visibility,
+                registry_access: project.registry_access,
+                allow_anyone_to_pull_option: settings.package_registry_allow_anyone_to_pull_option,
+                member_level,
+            },
+        ))
+    }
+
+    pub async fn decide(&self, principal: &Principal, project: &Project, action: Action) -> Result<Decision, ApiError> {
+        let (actor, facts) = self.access_facts(principal, project).await?;
+        Ok(policy::decide(&actor, action, &facts))
+    }
+
+    /// Resolves `id` and checks `action`, answering refusals as `class` requires.
+    pub async fn authorize_project(
+        &self,
+        principal: &Principal,
+        id: &str,
+        action: Action,
+        class: RouteClass,
+    ) -> Result<Project, ApiError> {
+        let anonymous = principal.is_anonymous();
+        let Some(project) = self.find_project(id).await? else {
+            return Err(ApiError::from_refusal(Refusal::NotVisible, class, anonymous));
+        };
+        self.check(principal, &project, action, class).await?;
+        Ok(project)
+    }
+
+    /// Checks `action` on a project already loaded.
+    pub async fn check(&self, principal: &Principal, project: &Project, action: Action, class: RouteClass) -> Result<(), ApiError> {
+        match self.decide(principal, project, action).await? {
+            Decision::Allow => Ok(()),
+            Decision::Deny(r) => Err(ApiError::from_refusal(r, class, principal.is_anonymous())),
+        }
+    }
+
+    // ------------------------------------------------------------ packages
+
+    /// The package settings that apply to a project: its nearest group's.
+    pub async fn package_settings(&self, project: &Project) -> Result<PackageSettings, ApiError> {
+        match project.namespace {
+            Namespace::Group(g) => Ok(self.catalog.group_by_id(g).await?.map(|g| g.package_settings).unwrap_or_default()),
+            Namespace::User(_) => Ok(PackageSettings::default()),
+        }
+    }
+
+    /// Streams `body` into the blob store, then commits the package file row.
+    pub async fn publish(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        req: PublishRequest,
+        body: crate::ports::ByteStream,
+    ) -> Result<(Package, PackageFile), ApiError> {
+        let digests = self.blobs.put(body, req.max_size).await?;
+        let publish = PublishFile {
+            package: NewPackage {
+                project_id: project.id,
+                format: req.format.0.to_owned(),
+                name: req.name,
+                normalized_name: req.normalized_name,
+                version: req.version,
+                status: req.status,
+                metadata: req.package_metadata,
+            },
+            status_override: req.status_override,
+            file_name: req.file_name,
+            digests,
+            file_metadata: req.file_metadata,
+            build: principal.build_info(),
+            user_id: principal.user().map(|u| u.id),
+            duplicates: req.duplicates,
+        };
+        Ok(self.catalog.publish_file(publish).await?)
+    }
+
+    /// Opens a file for download (a stream, or a presigned redirect when configured), and
+    /// records the download.
+    pub async fn download(
+        &self,
+        package: &Package,
+        file: &PackageFile,
+        range: Option<RangeRequest>,
+    ) -> Result<Download, ApiError> {
+        let now = now_millis();
+        if package.last_downloaded_at.is_none_or(|at| now - at > 60_000) {
+            self.catalog.touch_package_downloaded(package.id, now).await?;
+        }
+        if self.config.presigned_downloads && range.is_none() {
+            let disposition = content_disposition(&file.file_name);
+            if let Some(url) = self.blobs.presigned_url(&file.sha256, self.config.presign_ttl, &disposition).await? {
+                return Ok(Download::Redirect(url));
+            }
+        }
+        Ok(Download::Stream(self.blobs.get(&file.sha256, range).await?))
+    }
+
+    /// Mints a CI job token for `principal` (a Developer+ user with a PAT) on `project`.
+    pub async fn mint_job_token(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        build: BuildInfo,
+    ) -> Result<(String, JobToken), ApiError> {
+        let Principal::User { user, scopes } = principal else {
+            return Err(ApiError::forbidden());
+        };
+        if !scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == "api")) {
+            return Err(ApiError::insufficient_scope());
+        }
+        self.check(principal, project, Action::PublishPackage, RouteClass::Rest).await?;
+        let secret = credentials::new_secret(credentials::JOB_TOKEN_PREFIX);
+        let ttl = i64::try_from(self.config.job_token_ttl.as_millis()).unwrap_or(i64::MAX);
+        let token = self
+            .catalog
+            .create_job_token(NewJobToken {
+                project_id: project.id,
+                user_id: user.id,
+                build,
+                expires_at: now_millis().saturating_add(ttl),
+                digest: credentials::digest(&secret),
+            })
+            .await?;
+        Ok((secret, token))
+    }
+
+    // ------------------------------------------------------------ administration
+
+    pub async fn create_group(&self, new: NewGroup) -> Result<Group, ApiError> {
+        validate_path_segment(&new.path)?;
+        if let Some(parent) = new.parent_id {
+            let parent = self.catalog.group_by_id(parent).await?.ok_or_else(|| ApiError::not_found("Group"))?;
+            if new.visibility > parent.visibility {
+                return Err(ApiError::bad_request(format!(
+                    "visibility {} is not allowed since the parent group has {} visibility",
+                    new.visibility.as_str(),
+                    parent.visibility.as_str()
+                )));
+            }
+        }
+        Ok(self.catalog.create_group(new).await?)
+    }
+
+    pub async fn create_project(&self, new: NewProject) -> Result<Project, ApiError> {
+        validate_path_segment(&new.path)?;
+        if let Namespace::Group(g) = new.namespace {
+            let group = self.catalog.group_by_id(g).await?.ok_or_else(|| ApiError::not_found("Group"))?;
+            if new.visibility > group.visibility {
+                return Err(ApiError::bad_request(format!(
+                    "visibility {} is not allowed since the group has {} visibility",
+                    new.visibility.as_str(),
+                    group.visibility.as_str()
+                )));
+            }
+        }
+        Ok(self.catalog.create_project(new).await?)
+    }
+
+    /// Creates a personal access token; returns the secret (shown once) and the row.
+    pub async fn create_personal_access_token(
+        &self,
+        user: UserId,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<String>,
+    ) -> Result<(String, PersonalAccessToken), ApiError> {
+        if name.trim().is_empty() {
+            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "name is missing"));
+        }
+        if scopes.is_empty() || scopes.iter().any(|s| !PAT_SCOPES.contains(&s.as_str())) {
+            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "scopes does not have a valid value"));
+        }
+        if let Some(d) = &expires_at {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "expires_at is invalid"))?;
+        }
+        let secret = credentials::new_secret(credentials::PAT_PREFIX);
+        let token = self
+            .catalog
+            .create_personal_access_token(NewPersonalAccessToken {
+                user_id: user,
+                name: name.to_owned(),
+                scopes: scopes.to_vec(),
+                expires_at,
+                digest: credentials::digest(&secret),
+            })
+            .await?;
+        Ok((secret, token))
+    }
+
+    pub async fn create_deploy_token(
+        &self,
+        owner: DeployTokenOwner,
+        name: &str,
+        username: Option<String>,
+        scopes: &[String],
+        expires_at: Option<Millis>,
+    ) -> Result<(String, DeployToken), ApiError> {
+        if scopes.is_empty() || scopes.iter().any(|s| !DEPLOY_TOKEN_SCOPES.contains(&s.as_str())) {
+            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "scopes does not have a valid value"));
+        }
+        let secret = credentials::new_secret(credentials::DEPLOY_TOKEN_PREFIX);
+        let token = self
+            .catalog
+            .create_deploy_token(NewDeployToken {
+                owner,
+                name: name.to_owned(),
+                username,
+                scopes: scopes.to_vec(),
+                expires_at,
+                digest: credentials::digest(&secret),
+            })
+            .await?;
+        Ok((secret, token))
+    }
+
+    /// For automated installs: when the catalog has no users, creates the admin `root`
+    /// holding `token` as a personal access token with scope `api`.
+    pub async fn ensure_initial_root(&self, token: &str) -> Result<bool, ApiError> {
+        if self.catalog.count_users().await? > 0 {
+            return Ok(false);
+        }
+        let user = self
+            .catalog
+            .create_user(NewUser {
+                username: "root".into(),
+                name: "Administrator".into(),
+                email: "root@localhost".into(),
+                is_admin: true,
+                password_hash: None,
+            })
+            .await?;
+        self.catalog
+            .create_personal_access_token(NewPersonalAccessToken {
+                user_id: user.id,
+                name: "initial root token".into(),
+                scopes: vec!["api".into()],
+                expires_at: None,
+                digest: credentials::digest(token),
+            })
+            .await?;
+        Ok(true)
+    }
+
+    // ------------------------------------------------------------ maintenance
+
+    /// Deletes blobs that no row references and that are older than `grace`.
+    pub async fn gc(&self, grace: Duration) -> Result<GcReport, ApiError> {
+        let cutoff = now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let mut report = GcReport::default();
+        for blob in self.blobs.list().await? {
+            if blob.modified <= cutoff && !self.catalog.is_blob_referenced(&blob.sha256).await? {
+                self.blobs.delete(&blob.sha256).await?;
+                report.deleted += 1;
+            } else {
+                report.kept += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Checks that every package file's blob exists and hashes to its sha256.
+    pub async fn fsck(&self) -> Result<Vec<FsckProblem>, ApiError> {
+        let mut problems = Vec::new();
+        let mut verified: HashSet<String> = HashSet::new();
+        let mut after = PackageFileId(0);
+        loop {
+            let files = self.catalog.package_files_after(after, 500).await?;
+            let Some(last) = files.last() else { break };
+            after = last.id;
+            for f in files {
+                if verified.contains(&f.sha256) {
+                    continue;
+                }
+                let problem = match self.blobs.get(&f.sha256, None).await {
+                    Err(crate::ports::BlobError::NotFound) => Some("missing"),
+                    Err(e) => return Err(e.into()),
+                    Ok(read) => {
+                        let mut hasher = Sha256::new();
+                        let mut stream = read.stream;
+                        let mut failed = false;
+                        while let Some(chunk) = stream.next().await {
+                            match chunk {
+                                Ok(c) => hasher.update(&c),
+                                Err(_) => {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                        }
+                        (failed || hex::encode(hasher.finalize()) != f.sha256).then_some("hash_mismatch")
+                    }
+                };
+                match problem {
+                    Some(p) => problems.push(FsckProblem {
+                        package_file_id: f.id.0,
+                        package_id: f.package_id.0,
+                        file_name: f.file_name,
+                        sha256: f.sha256,
+                        problem: p,
+                    }),
+                    None => {
+                        verified.insert(f.sha256);
+                    }
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Readiness: both ports answer.
+    pub async fn ready(&self) -> Result<(), ApiError> {
+        self.catalog.ping().await?;
+        self.blobs.check().await?;
+        Ok(())
+    }
+}
+
+fn expired(class: RouteClass) -> ApiError {
+    token_error(class, "Token is expired. You can either do re-authorization or token refresh.")
+}
+
+fn revoked(class: RouteClass) -> ApiError {
+    token_error(class, "Token was revoked. You have to re-authorize from the user.")
+}
+
+fn token_error(class: RouteClass, description: &str) -> ApiError {
+    let challenge = match class {
+        RouteClass::Rest => format!("Bearer realm=\"{}\", error=\"invalid_token\"", crate::error::PACKAGE_REALM),
+        RouteClass::Package => format!("Basic realm=\"{}\"", crate::error::PACKAGE_REALM),
+    };
+    ApiError::with_body(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        serde_json::json!({ "error": "invalid_token", "error_description": description }),
+    )
+    .www_authenticate(challenge)
+}
+
+/// `attachment; filename="..."` with the name made safe for a quoted string.
+pub fn content_disposition(file_name: &str) -> String {
+    let base = file_name.rsplit(['/']).next().unwrap_or(file_name);
+    let safe: String = base.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    format!("attachment; filename=\"{safe}\"")
+}
+
+/// A group or project path segment: GitLab's rules, short form.
+pub fn validate_path_segment(path: &str) -> Result<(), ApiError> {
+    let ok = !path.is_empty()
+        && path.len() <= 255
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !path.starts_with(['-', '.'])
+        && !path.ends_with('.')
+        && !path.ends_with(".git")
+        && !path.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "path '{path}' is invalid: use letters, digits, '_', '-' and '.', not starting with '-' or '.'"
+        )))
+    }
+}

@@ -1,0 +1,1115 @@
+//! [`Catalog`] for [`DbCatalog`]: each method is a plain function over `&mut DbConnection`,
+//! run on the blocking pool by [`DbCatalog::run`].
+//!
+//! Races are decided by the database, never by process-local locks (DESIGN.md, "Scale"):
+//! unique constraints turn a second insert into [`CatalogError::Conflict`], and
+//! [`publish_file`] serializes publishers of one package on the package row (PostgreSQL row
+//! lock) or on the write lock (SQLite `BEGIN IMMEDIATE`).
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use packyard_core::model::*;
+use packyard_core::ports::{Catalog, CatalogError, DuplicatePolicy, PublishFile};
+
+use crate::connection::{per_backend, write_transaction, DbConnection, MultiBackend};
+use crate::rows::*;
+use crate::schema::*;
+use crate::DbCatalog;
+
+/// Build infos kept per package (GitLab shows the last five publishes).
+const BUILD_INFOS_KEPT: i64 = 5;
+/// Deeper than any real group tree (GitLab allows 20 levels); stops a corrupt cycle.
+const MAX_GROUP_DEPTH: usize = 100;
+/// Settings key of [`InstanceSettings`].
+const INSTANCE_SETTINGS_KEY: &str = "instance";
+
+diesel::define_sql_function! {
+    /// SQL `LOWER`, on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+fn now() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn is_unique_violation(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}
+
+/// Maps a diesel error: a unique violation is a `Conflict` (with a generic text, callers
+/// that know better use [`conflict_as`]), a foreign key violation means a referenced row is
+/// missing (`NotFound`), anything else is a backend failure.
+fn db(e: DieselError) -> CatalogError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            CatalogError::Conflict("has already been taken".into())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => CatalogError::NotFound,
+        e => CatalogError::backend(e),
+    }
+}
+
+/// Like [`db`], with the conflict text shown to the client.
+fn conflict_as(message: &'static str) -> impl FnOnce(DieselError) -> CatalogError {
+    move |e| if is_unique_violation(&e) { CatalogError::Conflict(message.into()) } else { db(e) }
+}
+
+/// `Err(NotFound)` when an update or delete touched no row.
+fn found(rows: usize) -> Result<(), CatalogError> {
+    if rows == 0 {
+        Err(CatalogError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Carries either kind of error through diesel's transaction machinery.
+enum TxError {
+    Catalog(CatalogError),
+    Db(DieselError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+/// A write transaction (`BEGIN IMMEDIATE` on SQLite) whose body speaks `CatalogError`.
+fn tx<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, CatalogError>,
+) -> Result<T, CatalogError> {
+    write_transaction(conn, |c| f(c).map_err(TxError::Catalog)).map_err(|e| match e {
+        TxError::Catalog(e) => e,
+        TxError::Db(e) => db(e),
+    })
+}
+
+/// `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\` taken literally
+/// (used with `ESCAPE '\'`, which SQLite needs spelled out).
+fn contains_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+// ---------------------------------------------------------------- users and tokens
+
+fn create_user(conn: &mut DbConnection, new: &NewUser) -> Result<User, CatalogError> {
+    let row = NewUserRow {
+        username: &new.username,
+        name: &new.name,
+        email: &new.email,
+        is_admin: new.is_admin,
+        password_hash: new.password_hash.as_deref(),
+        created_at: now(),
+    };
+    diesel::insert_into(users::table)
+        .values(&row)
+        .returning(users::all_columns)
+        .get_result::<UserRow>(conn)
+        .map(User::from)
+        .map_err(conflict_as("username has already been taken"))
+}
+
+fn create_personal_access_token(
+    conn: &mut DbConnection,
+    new: &NewPersonalAccessToken,
+) -> Result<PersonalAccessToken, CatalogError> {
+    let scopes = to_json(&new.scopes)?;
+    let row = NewPersonalAccessTokenRow {
+        user_id: new.user_id.0,
+        name: &new.name,
+        scopes: &scopes,
+        expires_at: new.expires_at.as_deref(),
+        revoked: false,
+        digest: &new.digest,
+        created_at: now(),
+    };
+    diesel::insert_into(personal_access_tokens::table)
+        .values(&row)
+        .returning(personal_access_tokens::all_columns)
+        .get_result::<PersonalAccessTokenRow>(conn)
+        .map_err(conflict_as("token digest already exists"))?
+        .try_into()
+}
+
+fn create_deploy_token(conn: &mut DbConnection, new: &NewDeployToken) -> Result<DeployToken, CatalogError> {
+    let scopes = to_json(&new.scopes)?;
+    let (project_id, group_id) = match new.owner {
+        DeployTokenOwner::Project(p) => (Some(p.0), None),
+        DeployTokenOwner::Group(g) => (None, Some(g.0)),
+    };
+    tx(conn, |conn| {
+        let row = NewDeployTokenRow {
+            project_id,
+            group_id,
+            name: &new.name,
+            username: new.username.as_deref().unwrap_or(""),
+            scopes: &scopes,
+            expires_at: new.expires_at,
+            revoked: false,
+            digest: &new.digest,
+            created_at: now(),
+        };
+        let inserted = diesel::insert_into(deploy_tokens::table)
+            .values(&row)
+            .returning(deploy_tokens::all_columns)
+            .get_result::<DeployTokenRow>(conn)
+            .map_err(conflict_as("token digest already exists"))?;
+        let token = DeployToken::try_from(inserted)?;
+        if new.username.is_some() {
+            return Ok(token);
+        }
+        // GitLab names a token without a username after its id, which only exists now.
+        diesel::update(deploy_tokens::table.find(token.id.0))
+            .set(deploy_tokens::username.eq(format!("gitlab+deploy-token-{}", token.id.0)))
+            .returning(deploy_tokens::all_columns)
+            .get_result::<DeployTokenRow>(conn)
+            .map_err(db)?
+            .try_into()
+    })
+}
+
+fn create_job_token(conn: &mut DbConnection, new: &NewJobToken) -> Result<JobToken, CatalogError> {
+    let row = NewJobTokenRow {
+        project_id: new.project_id.0,
+        user_id: new.user_id.0,
+        pipeline_id: new.build.pipeline_id,
+        job_id: new.build.job_id,
+        git_ref: &new.build.git_ref,
+        sha: &new.build.sha,
+        expires_at: new.expires_at,
+        digest: &new.digest,
+        created_at: now(),
+    };
+    diesel::insert_into(job_tokens::table)
+        .values(&row)
+        .returning(job_tokens::all_columns)
+        .get_result::<JobTokenRow>(conn)
+        .map(JobToken::from)
+        .map_err(conflict_as("token digest already exists"))
+}
+
+fn add_job_token_allowlist(conn: &mut DbConnection, target: ProjectId, source: ProjectId) -> Result<(), CatalogError> {
+    let values = (
+        job_token_allowlist::target_project_id.eq(target.0),
+        job_token_allowlist::source_project_id.eq(source.0),
+    );
+    // Adding an entry twice is not an error: upsert, which needs the concrete backend.
+    per_backend!(conn, |c| diesel::insert_into(job_token_allowlist::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map_err(db)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- groups and projects
+
+fn group_by_id(conn: &mut DbConnection, id: GroupId) -> Result<Option<Group>, CatalogError> {
+    groups::table.find(id.0).first::<GroupRow>(conn).optional().map_err(db)?.map(Group::try_from).transpose()
+}
+
+fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, CatalogError> {
+    tx(conn, |conn| {
+        let full_path = match new.parent_id {
+            Some(parent) => {
+                let parent = groups::table
+                    .find(parent.0)
+                    .select(groups::full_path)
+                    .first::<String>(conn)
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(CatalogError::NotFound)?;
+                format!("{parent}/{}", new.path)
+            }
+            None => new.path.clone(),
+        };
+        path_free_of_projects(conn, &full_path)?;
+        let settings = to_json(&PackageSettings::default())?;
+        diesel::insert_into(groups::table)
+            .values(&NewGroupRow {
+                name: &new.name,
+                path: &new.path,
+                full_path: &full_path,
+                parent_id: new.parent_id.map(|g| g.0),
+                visibility: new.visibility.as_str(),
+                description: &new.description,
+                package_settings: &settings,
+                created_at: now(),
+            })
+            .returning(groups::all_columns)
+            .get_result::<GroupRow>(conn)
+            .map_err(conflict_as("path has already been taken"))?
+            .try_into()
+    })
+}
+
+/// Groups and projects share one URL space (`acme/tools` is either a subgroup or a
+/// project), as GitLab's routes do. Each table's unique index covers its own rows; these
+/// checks cover the other table.
+fn path_free_of_projects(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
+    let taken = diesel::select(diesel::dsl::exists(projects::table.filter(projects::full_path.eq(full_path))))
+        .get_result::<bool>(conn)
+        .map_err(db)?;
+    if taken {
+        return Err(CatalogError::Conflict("path has already been taken".into()));
+    }
+    Ok(())
+}
+
+fn path_free_of_groups(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
+    let taken = diesel::select(diesel::dsl::exists(groups::table.filter(groups::full_path.eq(full_path))))
+        .get_result::<bool>(conn)
+        .map_err(db)?;
+    if taken {
+        return Err(CatalogError::Conflict("path has already been taken".into()));
+    }
+    Ok(())
+}
+
+fn group_ancestors(conn: &mut DbConnection, id: GroupId) -> Result<Vec<Group>, CatalogError> {
+    let mut chain = Vec::new();
+    let mut next = Some(id);
+    while let Some(id) = next {
+        if chain.len() >= MAX_GROUP_DEPTH {
+            return Err(CatalogError::backend(crate::rows::DecodeError::cycle(id)));
+        }
+        match group_by_id(conn, id)? {
+            Some(group) => {
+                next = group.parent_id;
+                chain.push(group);
+            }
+            // The asked group does not exist: no ancestors. A missing parent cannot happen
+            // with foreign keys on; stop there rather than fail.
+            None => break,
+        }
+    }
+    Ok(chain)
+}
+
+fn create_project(conn: &mut DbConnection, new: &NewProject) -> Result<Project, CatalogError> {
+    tx(conn, |conn| {
+        let (namespace_path, group_id, owner_user_id) = match new.namespace {
+            Namespace::Group(g) => {
+                let path = groups::table
+                    .find(g.0)
+                    .select(groups::full_path)
+                    .first::<String>(conn)
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(CatalogError::NotFound)?;
+                (path, Some(g.0), None)
+            }
+            Namespace::User(u) => {
+                let username = users::table
+                    .find(u.0)
+                    .select(users::username)
+                    .first::<String>(conn)
+                    .optional()
+                    .map_err(db)?
+                    .ok_or(CatalogError::NotFound)?;
+                (username, None, Some(u.0))
+            }
+        };
+        let full_path = format!("{namespace_path}/{}", new.path);
+        path_free_of_groups(conn, &full_path)?;
+        diesel::insert_into(projects::table)
+            .values(&NewProjectRow {
+                name: &new.name,
+                path: &new.path,
+                full_path: &full_path,
+                group_id,
+                owner_user_id,
+                visibility: new.visibility.as_str(),
+                description: &new.description,
+                registry_access: new.registry_access.as_str(),
+                creator_id: new.creator_id.map(|u| u.0),
+                created_at: now(),
+            })
+            .returning(projects::all_columns)
+            .get_result::<ProjectRow>(conn)
+            .map_err(conflict_as("path has already been taken"))?
+            .try_into()
+    })
+}
+
+// ---------------------------------------------------------------- members
+
+fn add_member(
+    conn: &mut DbConnection,
+    source: MemberSource,
+    user: UserId,
+    level: AccessLevel,
+    expires_at: Option<&str>,
+) -> Result<Member, CatalogError> {
+    let (source_type, source_id) = match source {
+        MemberSource::Group(g) => (SOURCE_GROUP, g.0),
+        MemberSource::Project(p) => (SOURCE_PROJECT, p.0),
+    };
+    // The source is not a foreign key (it points at one of two tables): check it here.
+    let source_exists = match source {
+        MemberSource::Group(g) => diesel::select(diesel::dsl::exists(groups::table.find(g.0))).get_result::<bool>(conn),
+        MemberSource::Project(p) => {
+            diesel::select(diesel::dsl::exists(projects::table.find(p.0))).get_result::<bool>(conn)
+        }
+    }
+    .map_err(db)?;
+    if !source_exists {
+        return Err(CatalogError::NotFound);
+    }
+    diesel::insert_into(members::table)
+        .values(&NewMemberRow {
+            source_type,
+            source_id,
+            user_id: user.0,
+            access_level: level as i16,
+            expires_at,
+            created_at: now(),
+        })
+        .returning(members::all_columns)
+        .get_result::<MemberRow>(conn)
+        .map_err(conflict_as("Member already exists"))?
+        .try_into()
+}
+
+fn effective_access_level(
+    conn: &mut DbConnection,
+    user: UserId,
+    project: ProjectId,
+    today: &str,
+) -> Result<Option<AccessLevel>, CatalogError> {
+    let group_id = projects::table
+        .find(project.0)
+        .select(projects::group_id)
+        .first::<Option<i64>>(conn)
+        .optional()
+        .map_err(db)?;
+    let Some(group_id) = group_id else {
+        return Ok(None);
+    };
+    let group_ids: Vec<i64> = match group_id {
+        Some(g) => group_ancestors(conn, GroupId(g))?.into_iter().map(|g| g.id.0).collect(),
+        None => Vec::new(),
+    };
+    let levels = members::table
+        .filter(members::user_id.eq(user.0))
+        .filter(
+            members::source_type
+                .eq(SOURCE_PROJECT)
+                .and(members::source_id.eq(project.0))
+                .or(members::source_type.eq(SOURCE_GROUP).and(members::source_id.eq_any(group_ids))),
+        )
+        // `YYYY-MM-DD` strings sort as dates; the expiry day itself still counts.
+        .filter(members::expires_at.is_null().or(members::expires_at.ge(today)))
+        .select(members::access_level)
+        .load::<i16>(conn)
+        .map_err(db)?;
+    Ok(levels.into_iter().filter_map(AccessLevel::from_i16).max())
+}
+
+// ---------------------------------------------------------------- packages
+
+fn find_package(conn: &mut DbConnection, p: &NewPackage) -> Result<Option<PackageRow>, DieselError> {
+    packages::table
+        .filter(packages::project_id.eq(p.project_id.0))
+        .filter(packages::format.eq(&p.format))
+        .filter(packages::normalized_name.eq(&p.normalized_name))
+        .filter(packages::version.eq(&p.version))
+        .first::<PackageRow>(conn)
+        .optional()
+}
+
+fn publish_file(conn: &mut DbConnection, publish: &PublishFile) -> Result<(Package, PackageFile), CatalogError> {
+    let metadata = to_json(&publish.package.metadata)?;
+    let file_metadata = to_json(&publish.file_metadata)?;
+    let build_json = publish.build.as_ref().map(to_json).transpose()?;
+    let size = i64::try_from(publish.digests.size).map_err(CatalogError::backend)?;
+    tx(conn, |conn| {
+        let at = now();
+        let p = &publish.package;
+        let (package, created) = match find_package(conn, p).map_err(db)? {
+            Some(row) => (row, false),
+            None => {
+                // A savepoint: on PostgreSQL a failed statement aborts the whole transaction,
+                // and a concurrent publisher may insert the same package first.
+                let inserted = conn.transaction::<_, DieselError, _>(|c| {
+                    diesel::insert_into(packages::table)
+                        .values(&NewPackageRow {
+                            project_id: p.project_id.0,
+                            format: &p.format,
+                            name: &p.name,
+                            normalized_name: &p.normalized_name,
+                            version: &p.version,
+                            status: p.status.as_str(),
+                            metadata: &metadata,
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .returning(packages::all_columns)
+                        .get_result::<PackageRow>(c)
+                });
+                match inserted {
+                    Ok(row) => (row, true),
+                    Err(e) if is_unique_violation(&e) => {
+                        let row = find_package(conn, p).map_err(db)?;
+                        (row.ok_or_else(|| CatalogError::backend(e))?, false)
+                    }
+                    Err(e) => return Err(db(e)),
+                }
+            }
+        };
+        if let (false, DuplicatePolicy::RejectExistingVersion { message }) = (created, &publish.duplicates) {
+            return Err(CatalogError::Conflict(message.clone()));
+        }
+        // Touch the package row before looking at its files: on PostgreSQL this takes the
+        // row lock, so concurrent publishers of one package check file names one at a time.
+        let bump = diesel::update(packages::table.find(package.id));
+        let package = match publish.status_override {
+            Some(status) => bump
+                .set((packages::updated_at.eq(at), packages::status.eq(status.as_str())))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
+            None => bump.set(packages::updated_at.eq(at)).returning(packages::all_columns).get_result::<PackageRow>(conn),
+        }
+        .map_err(db)?;
+        let package_id = package.id;
+        if let DuplicatePolicy::RejectSameFileName { message } = &publish.duplicates {
+            let taken = diesel::select(diesel::dsl::exists(
+                package_files::table
+                    .filter(package_files::package_id.eq(package_id))
+                    .filter(package_files::file_name.eq(&publish.file_name)),
+            ))
+            .get_result::<bool>(conn)
+            .map_err(db)?;
+            if taken {
+                return Err(CatalogError::Conflict(message.clone()));
+            }
+        }
+        let d = &publish.digests;
+        let file = diesel::insert_into(package_files::table)
+            .values(&NewPackageFileRow {
+                package_id,
+                file_name: &publish.file_name,
+                size,
+                sha256: &d.sha256,
+                sha1: &d.sha1,
+                md5: &d.md5,
+                sha512: &d.sha512,
+                metadata: &file_metadata,
+                build_info: build_json.as_deref(),
+                created_at: at,
+            })
+            .returning(package_files::all_columns)
+            .get_result::<PackageFileRow>(conn)
+            .map_err(db)?;
+        if let Some(build) = &publish.build {
+            diesel::insert_into(package_build_infos::table)
+                .values(&NewPackageBuildInfoRow {
+                    package_id,
+                    user_id: publish.user_id.map(|u| u.0),
+                    pipeline_id: build.pipeline_id,
+                    job_id: build.job_id,
+                    git_ref: &build.git_ref,
+                    sha: &build.sha,
+                    created_at: at,
+                })
+                .execute(conn)
+                .map_err(db)?;
+            let kept = package_build_infos::table
+                .filter(package_build_infos::package_id.eq(package_id))
+                .order(package_build_infos::id.desc())
+                .select(package_build_infos::id)
+                .limit(BUILD_INFOS_KEPT)
+                .load::<i64>(conn)
+                .map_err(db)?;
+            if let Some(oldest_kept) = kept.last() {
+                diesel::delete(
+                    package_build_infos::table
+                        .filter(package_build_infos::package_id.eq(package_id))
+                        .filter(package_build_infos::id.lt(oldest_kept)),
+                )
+                .execute(conn)
+                .map_err(db)?;
+            }
+        }
+        Ok((package.try_into()?, file.try_into()?))
+    })
+}
+
+/// The packages of `projects` that `filter` selects, as a boxed query so the page and the
+/// count share one definition.
+fn filtered_packages<'a>(
+    projects: &'a [i64],
+    filter: &'a PackageFilter,
+) -> packages::BoxedQuery<'a, MultiBackend> {
+    let mut q = packages::table.filter(packages::project_id.eq_any(projects)).into_boxed();
+    if let Some(format) = &filter.format {
+        q = q.filter(packages::format.eq(format));
+    }
+    if let Some(needle) = &filter.name_contains {
+        q = q.filter(lower(packages::name).like(contains_pattern(needle)).escape('\\'));
+    }
+    if let Some(version) = &filter.version {
+        q = q.filter(packages::version.eq(version));
+    }
+    match filter.status {
+        Some(status) => q = q.filter(packages::status.eq(status.as_str())),
+        None => {
+            let listed: Vec<&'static str> =
+                PackageStatus::ALL.into_iter().filter(|s| s.listed_by_default()).map(PackageStatus::as_str).collect();
+            q = q.filter(packages::status.eq_any(listed));
+        }
+    }
+    if let Some(name) = &filter.normalized_name {
+        q = q.filter(packages::normalized_name.eq(name));
+    }
+    q
+}
+
+fn list_packages(
+    conn: &mut DbConnection,
+    projects: &[ProjectId],
+    filter: &PackageFilter,
+    order: PackageOrder,
+    descending: bool,
+    page: Page,
+) -> Result<(Vec<Package>, i64), CatalogError> {
+    if projects.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
+    let total = filtered_packages(&ids, filter).count().get_result::<i64>(conn).map_err(db)?;
+    let q = filtered_packages(&ids, filter);
+    let q = match (order, descending) {
+        (PackageOrder::CreatedAt, false) => q.order(packages::created_at.asc()),
+        (PackageOrder::CreatedAt, true) => q.order(packages::created_at.desc()),
+        (PackageOrder::Name, false) => q.order(packages::name.asc()),
+        (PackageOrder::Name, true) => q.order(packages::name.desc()),
+        (PackageOrder::Version, false) => q.order(packages::version.asc()),
+        (PackageOrder::Version, true) => q.order(packages::version.desc()),
+        (PackageOrder::Type, false) => q.order(packages::format.asc()),
+        (PackageOrder::Type, true) => q.order(packages::format.desc()),
+    };
+    let q = if descending { q.then_order_by(packages::id.desc()) } else { q.then_order_by(packages::id.asc()) };
+    let rows = q
+        .limit(page.per_page.max(0))
+        .offset(page.offset().max(0))
+        .load::<PackageRow>(conn)
+        .map_err(db)?;
+    Ok((convert_all(rows)?, total))
+}
+
+fn package_files(conn: &mut DbConnection, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError> {
+    let total = package_files::table
+        .filter(package_files::package_id.eq(package.0))
+        .count()
+        .get_result::<i64>(conn)
+        .map_err(db)?;
+    let rows = package_files::table
+        .filter(package_files::package_id.eq(package.0))
+        .order(package_files::id.asc())
+        .limit(page.per_page.max(0))
+        .offset(page.offset().max(0))
+        .load::<PackageFileRow>(conn)
+        .map_err(db)?;
+    Ok((convert_all(rows)?, total))
+}
+
+fn newest_package_file(
+    conn: &mut DbConnection,
+    project: ProjectId,
+    format: &str,
+    normalized_name: &str,
+    version: &str,
+    file_name: &str,
+    statuses: &[&'static str],
+) -> Result<Option<(Package, PackageFile)>, CatalogError> {
+    let found = package_files::table
+        .inner_join(packages::table)
+        .filter(packages::project_id.eq(project.0))
+        .filter(packages::format.eq(format))
+        .filter(packages::normalized_name.eq(normalized_name))
+        .filter(packages::version.eq(version))
+        .filter(packages::status.eq_any(statuses))
+        .filter(package_files::file_name.eq(file_name))
+        .order(package_files::id.desc())
+        .select((packages::all_columns, package_files::all_columns))
+        .first::<(PackageRow, PackageFileRow)>(conn)
+        .optional()
+        .map_err(db)?;
+    found.map(|(p, f)| Ok((p.try_into()?, f.try_into()?))).transpose()
+}
+
+fn delete_package(conn: &mut DbConnection, id: PackageId) -> Result<bool, CatalogError> {
+    // Explicit deletes rather than relying on ON DELETE CASCADE alone: SQLite enforces
+    // foreign keys only on connections that turned them on.
+    tx(conn, |conn| {
+        diesel::delete(package_files::table.filter(package_files::package_id.eq(id.0))).execute(conn).map_err(db)?;
+        diesel::delete(package_tags::table.filter(package_tags::package_id.eq(id.0))).execute(conn).map_err(db)?;
+        diesel::delete(package_build_infos::table.filter(package_build_infos::package_id.eq(id.0)))
+            .execute(conn)
+            .map_err(db)?;
+        let deleted = diesel::delete(packages::table.find(id.0)).execute(conn).map_err(db)?;
+        Ok(deleted > 0)
+    })
+}
+
+fn delete_package_file(conn: &mut DbConnection, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError> {
+    tx(conn, |conn| {
+        let deleted = diesel::delete(
+            package_files::table.filter(package_files::package_id.eq(package.0)).filter(package_files::id.eq(id.0)),
+        )
+        .execute(conn)
+        .map_err(db)?;
+        if deleted > 0 {
+            // Documents derived from the package (indexes, metadata) must be rebuilt.
+            diesel::update(packages::table.find(package.0))
+                .set(packages::updated_at.eq(now()))
+                .execute(conn)
+                .map_err(db)?;
+        }
+        Ok(deleted > 0)
+    })
+}
+
+// ---------------------------------------------------------------- settings
+
+fn instance_settings(conn: &mut DbConnection) -> Result<InstanceSettings, CatalogError> {
+    let value = settings::table
+        .find(INSTANCE_SETTINGS_KEY)
+        .select(settings::value)
+        .first::<String>(conn)
+        .optional()
+        .map_err(db)?;
+    match value {
+        Some(v) => serde_json::from_str(&v).map_err(CatalogError::backend),
+        None => Ok(InstanceSettings::default()),
+    }
+}
+
+fn set_instance_settings(conn: &mut DbConnection, value: &InstanceSettings) -> Result<(), CatalogError> {
+    let json = to_json(value)?;
+    let row = (settings::key.eq(INSTANCE_SETTINGS_KEY), settings::value.eq(&json));
+    per_backend!(conn, |c| diesel::insert_into(settings::table)
+        .values(row)
+        .on_conflict(settings::key)
+        .do_update()
+        .set(settings::value.eq(&json))
+        .execute(c))
+    .map_err(db)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the port
+
+#[async_trait]
+impl Catalog for DbCatalog {
+    async fn ping(&self) -> Result<(), CatalogError> {
+        self.run(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(db)).await
+    }
+
+    async fn create_user(&self, new: NewUser) -> Result<User, CatalogError> {
+        self.run(move |conn| create_user(conn, &new)).await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, CatalogError> {
+        self.run(move |conn| {
+            users::table.find(id.0).first::<UserRow>(conn).optional().map(|u| u.map(User::from)).map_err(db)
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, CatalogError> {
+        let username = username.to_string();
+        self.run(move |conn| {
+            users::table
+                .filter(users::username.eq(&username))
+                .first::<UserRow>(conn)
+                .optional()
+                .map(|u| u.map(User::from))
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn count_users(&self) -> Result<i64, CatalogError> {
+        self.run(|conn| users::table.count().get_result::<i64>(conn).map_err(db)).await
+    }
+
+    async fn create_personal_access_token(
+        &self,
+        new: NewPersonalAccessToken,
+    ) -> Result<PersonalAccessToken, CatalogError> {
+        self.run(move |conn| create_personal_access_token(conn, &new)).await
+    }
+
+    async fn personal_access_token_by_digest(&self, digest: &str) -> Result<Option<PersonalAccessToken>, CatalogError> {
+        let digest = digest.to_string();
+        self.run(move |conn| {
+            personal_access_tokens::table
+                .filter(personal_access_tokens::digest.eq(&digest))
+                .first::<PersonalAccessTokenRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(PersonalAccessToken::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn touch_personal_access_token(&self, id: TokenId, at: Millis) -> Result<(), CatalogError> {
+        self.run(move |conn| {
+            diesel::update(personal_access_tokens::table.find(id.0))
+                .set(personal_access_tokens::last_used_at.eq(at))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn revoke_personal_access_token(&self, id: TokenId) -> Result<(), CatalogError> {
+        self.run(move |conn| {
+            diesel::update(personal_access_tokens::table.find(id.0))
+                .set(personal_access_tokens::revoked.eq(true))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn create_deploy_token(&self, new: NewDeployToken) -> Result<DeployToken, CatalogError> {
+        self.run(move |conn| create_deploy_token(conn, &new)).await
+    }
+
+    async fn deploy_token_by_digest(&self, digest: &str) -> Result<Option<DeployToken>, CatalogError> {
+        let digest = digest.to_string();
+        self.run(move |conn| {
+            deploy_tokens::table
+                .filter(deploy_tokens::digest.eq(&digest))
+                .first::<DeployTokenRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(DeployToken::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn revoke_deploy_token(&self, id: TokenId) -> Result<(), CatalogError> {
+        self.run(move |conn| {
+            diesel::update(deploy_tokens::table.find(id.0))
+                .set(deploy_tokens::revoked.eq(true))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn create_job_token(&self, new: NewJobToken) -> Result<JobToken, CatalogError> {
+        self.run(move |conn| create_job_token(conn, &new)).await
+    }
+
+    async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError> {
+        let digest = digest.to_string();
+        self.run(move |conn| {
+            job_tokens::table
+                .filter(job_tokens::digest.eq(&digest))
+                .first::<JobTokenRow>(conn)
+                .optional()
+                .map(|t| t.map(JobToken::from))
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn add_job_token_allowlist(&self, target: ProjectId, source: ProjectId) -> Result<(), CatalogError> {
+        self.run(move |conn| add_job_token_allowlist(conn, target, source)).await
+    }
+
+    async fn job_token_allowed(&self, target: ProjectId, source: ProjectId) -> Result<bool, CatalogError> {
+        self.run(move |conn| {
+            diesel::select(diesel::dsl::exists(job_token_allowlist::table.find((target.0, source.0))))
+                .get_result::<bool>(conn)
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn create_group(&self, new: NewGroup) -> Result<Group, CatalogError> {
+        self.run(move |conn| create_group(conn, &new)).await
+    }
+
+    async fn group_by_id(&self, id: GroupId) -> Result<Option<Group>, CatalogError> {
+        self.run(move |conn| group_by_id(conn, id)).await
+    }
+
+    async fn group_by_full_path(&self, full_path: &str) -> Result<Option<Group>, CatalogError> {
+        let full_path = full_path.to_string();
+        self.run(move |conn| {
+            groups::table
+                .filter(groups::full_path.eq(&full_path))
+                .first::<GroupRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(Group::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn group_ancestors(&self, id: GroupId) -> Result<Vec<Group>, CatalogError> {
+        self.run(move |conn| group_ancestors(conn, id)).await
+    }
+
+    async fn set_group_package_settings(&self, id: GroupId, settings: &PackageSettings) -> Result<(), CatalogError> {
+        let json = to_json(settings)?;
+        self.run(move |conn| {
+            diesel::update(groups::table.find(id.0))
+                .set(groups::package_settings.eq(&json))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn create_project(&self, new: NewProject) -> Result<Project, CatalogError> {
+        self.run(move |conn| create_project(conn, &new)).await
+    }
+
+    async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>, CatalogError> {
+        self.run(move |conn| {
+            projects::table.find(id.0).first::<ProjectRow>(conn).optional().map_err(db)?.map(Project::try_from).transpose()
+        })
+        .await
+    }
+
+    async fn project_by_full_path(&self, full_path: &str) -> Result<Option<Project>, CatalogError> {
+        let full_path = full_path.to_string();
+        self.run(move |conn| {
+            projects::table
+                .filter(projects::full_path.eq(&full_path))
+                .first::<ProjectRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(Project::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn set_project_registry_access(&self, id: ProjectId, access: RegistryAccess) -> Result<(), CatalogError> {
+        self.run(move |conn| {
+            diesel::update(projects::table.find(id.0))
+                .set(projects::registry_access.eq(access.as_str()))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn add_member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<String>,
+    ) -> Result<Member, CatalogError> {
+        self.run(move |conn| add_member(conn, source, user, level, expires_at.as_deref())).await
+    }
+
+    async fn effective_access_level(
+        &self,
+        user: UserId,
+        project: ProjectId,
+        today: &str,
+    ) -> Result<Option<AccessLevel>, CatalogError> {
+        let today = today.to_string();
+        self.run(move |conn| effective_access_level(conn, user, project, &today)).await
+    }
+
+    async fn publish_file(&self, publish: PublishFile) -> Result<(Package, PackageFile), CatalogError> {
+        self.run(move |conn| publish_file(conn, &publish)).await
+    }
+
+    async fn list_packages(
+        &self,
+        projects: &[ProjectId],
+        filter: &PackageFilter,
+        order: PackageOrder,
+        descending: bool,
+        page: Page,
+    ) -> Result<(Vec<Package>, i64), CatalogError> {
+        let projects = projects.to_vec();
+        let filter = filter.clone();
+        self.run(move |conn| list_packages(conn, &projects, &filter, order, descending, page)).await
+    }
+
+    async fn package_by_id(&self, project: ProjectId, id: PackageId) -> Result<Option<Package>, CatalogError> {
+        self.run(move |conn| {
+            packages::table
+                .filter(packages::id.eq(id.0))
+                .filter(packages::project_id.eq(project.0))
+                .first::<PackageRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(Package::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn packages_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError> {
+        let format = format.to_string();
+        let normalized_name = normalized_name.to_string();
+        self.run(move |conn| {
+            let rows = packages::table
+                .filter(packages::project_id.eq(project.0))
+                .filter(packages::format.eq(&format))
+                .filter(packages::normalized_name.eq(&normalized_name))
+                .order((packages::created_at.asc(), packages::id.asc()))
+                .load::<PackageRow>(conn)
+                .map_err(db)?;
+            convert_all(rows)
+        })
+        .await
+    }
+
+    async fn package_files(&self, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError> {
+        self.run(move |conn| package_files(conn, package, page)).await
+    }
+
+    async fn package_file(&self, package: PackageId, id: PackageFileId) -> Result<Option<PackageFile>, CatalogError> {
+        self.run(move |conn| {
+            package_files::table
+                .filter(package_files::id.eq(id.0))
+                .filter(package_files::package_id.eq(package.0))
+                .first::<PackageFileRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(PackageFile::try_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn newest_package_file(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+        version: &str,
+        file_name: &str,
+        statuses: &[PackageStatus],
+    ) -> Result<Option<(Package, PackageFile)>, CatalogError> {
+        if statuses.is_empty() {
+            return Ok(None);
+        }
+        let (format, normalized_name, version, file_name) =
+            (format.to_string(), normalized_name.to_string(), version.to_string(), file_name.to_string());
+        let statuses: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
+        self.run(move |conn| {
+            newest_package_file(conn, project, &format, &normalized_name, &version, &file_name, &statuses)
+        })
+        .await
+    }
+
+    async fn delete_package(&self, id: PackageId) -> Result<bool, CatalogError> {
+        self.run(move |conn| delete_package(conn, id)).await
+    }
+
+    async fn delete_package_file(&self, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError> {
+        self.run(move |conn| delete_package_file(conn, package, id)).await
+    }
+
+    async fn touch_package_downloaded(&self, id: PackageId, at: Millis) -> Result<(), CatalogError> {
+        self.run(move |conn| {
+            diesel::update(packages::table.find(id.0))
+                .set(packages::last_downloaded_at.eq(at))
+                .execute(conn)
+                .map_err(db)
+                .and_then(found)
+        })
+        .await
+    }
+
+    async fn package_build_infos(&self, package: PackageId) -> Result<Vec<PackageBuildInfo>, CatalogError> {
+        self.run(move |conn| {
+            package_build_infos::table
+                .filter(package_build_infos::package_id.eq(package.0))
+                .order(package_build_infos::id.desc())
+                .limit(BUILD_INFOS_KEPT)
+                .load::<PackageBuildInfoRow>(conn)
+                .map(|rows| rows.into_iter().map(PackageBuildInfo::from).collect())
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn package_tags(&self, package: PackageId) -> Result<Vec<PackageTag>, CatalogError> {
+        self.run(move |conn| {
+            package_tags::table
+                .filter(package_tags::package_id.eq(package.0))
+                .order((package_tags::name.asc(), package_tags::id.asc()))
+                .load::<PackageTagRow>(conn)
+                .map(|rows| rows.into_iter().map(PackageTag::from).collect())
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError> {
+        let sha256 = sha256.to_string();
+        self.run(move |conn| {
+            diesel::select(diesel::dsl::exists(package_files::table.filter(package_files::sha256.eq(&sha256))))
+                .get_result::<bool>(conn)
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn package_files_after(&self, after: PackageFileId, limit: i64) -> Result<Vec<PackageFile>, CatalogError> {
+        self.run(move |conn| {
+            let rows = package_files::table
+                .filter(package_files::id.gt(after.0))
+                .order(package_files::id.asc())
+                .limit(limit.max(0))
+                .load::<PackageFileRow>(conn)
+                .map_err(db)?;
+            convert_all(rows)
+        })
+        .await
+    }
+
+    async fn instance_settings(&self) -> Result<InstanceSettings, CatalogError> {
+        self.run(instance_settings).await
+    }
+
+    async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<(), CatalogError> {
+        let settings = settings.clone();
+        self.run(move |conn| set_instance_settings(conn, &settings)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

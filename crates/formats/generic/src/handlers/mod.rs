@@ -1,0 +1,3 @@
+//! Request handlers, one file per endpoint group.
+
+pub mod files;

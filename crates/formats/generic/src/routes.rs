@@ -1,0 +1,16 @@
+//! The endpoint table, mounted under `/api/v4/projects/{id}/packages`.
+
+use actix_web::web;
+
+use crate::handlers::files;
+use crate::GenericConfig;
+
+pub fn configure(cfg: &mut web::ServiceConfig, config: GenericConfig) {
+    cfg.service(
+        web::resource("/generic/{package_name}/{package_version}/{file_name:.+}")
+            .app_data(web::Data::new(config))
+            .route(web::put().to(files::upload))
+            .route(web::get().to(files::download))
+            .route(web::head().to(files::download)),
+    );
+}

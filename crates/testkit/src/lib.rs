@@ -1,0 +1,9 @@
+//! Packyard test helpers.
+//!
+//! - [`s3`]: a real S3-compatible server (`s3s-fs`) that checks AWS Signature Version 4,
+//!   started in-process by tests ([`start_s3`]) or as the `packyard-test-s3` binary by CI
+//!   scripts for the end-to-end run on S3.
+
+pub mod s3;
+
+pub use s3::{start_s3, try_start_s3, S3Server, TEST_ACCESS_KEY, TEST_BUCKET, TEST_SECRET_KEY};

@@ -1,0 +1,13 @@
+DROP TABLE settings;
+DROP TABLE package_build_infos;
+DROP TABLE package_tags;
+DROP TABLE package_files;
+DROP TABLE packages;
+DROP TABLE job_token_allowlist;
+DROP TABLE job_tokens;
+DROP TABLE deploy_tokens;
+DROP TABLE personal_access_tokens;
+DROP TABLE members;
+DROP TABLE projects;
+DROP TABLE groups;
+DROP TABLE users;

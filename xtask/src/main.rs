@@ -1,0 +1,46 @@
+//! `cargo xtask <command>`: the project's scripts, in Rust so they run wherever cargo does.
+//!
+//! - `ci [--keep-going] [--skip STEP,...]`: every check CI runs (see `ci.rs`).
+//! - `e2e [--skip STEP,...]`: build, then the end-to-end suite on SQLite + filesystem and on
+//!   PostgreSQL + S3.
+//! - `check-features`: `cargo check` the server with each format feature alone and with none.
+//! - `bench generic`: upload/download throughput, CPU and memory of the generic registry,
+//!   next to nginx serving the same file.
+
+mod bench;
+mod ci;
+mod e2e;
+mod features;
+mod postgres;
+mod s3;
+mod shell;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci [--keep-going] [--skip STEP[,STEP]]   run every check CI runs
+  e2e [--skip STEP[,STEP]]                 build and run the end-to-end suite (both backends)
+  check-features                           cargo check the server per format feature
+  bench generic                            benchmark generic uploads/downloads against nginx";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let rest = &args[1..];
+    match command.as_str() {
+        "ci" => ci::ci(rest),
+        "e2e" => ci::e2e(rest),
+        "check-features" => features::check(),
+        "bench" => bench::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}\n\nci steps: {}", ci::STEPS.join(", "));
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
