@@ -35,6 +35,7 @@ pub struct Server {
     dir: TempDir,
     log_path: PathBuf,
     s3: bool,
+    database_url: Option<String>,
 }
 
 impl Server {
@@ -65,8 +66,9 @@ impl Server {
                 root_token.clone(),
             ),
         ];
-        if let Some(url) = database_url() {
-            base_env.push(("PACKYARD_DATABASE_URL".to_string(), url));
+        let database_url = database_url();
+        if let Some(url) = &database_url {
+            base_env.push(("PACKYARD_DATABASE_URL".to_string(), url.clone()));
         }
         let s3 = match std::env::var("PACKYARD_E2E_S3_ENDPOINT") {
             Ok(endpoint) if !endpoint.is_empty() => {
@@ -131,6 +133,7 @@ impl Server {
                 dir,
                 log_path,
                 s3,
+                database_url: database_url.clone(),
             };
             match server.wait_ready(Duration::from_secs(30)) {
                 Ok(()) => return server,
@@ -216,6 +219,38 @@ impl Server {
     /// Whether blobs go to S3 (else the filesystem under the data dir).
     pub fn uses_s3(&self) -> bool {
         self.s3
+    }
+
+    /// The PostgreSQL URL the server runs on, if not its SQLite default.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
+    /// Runs one SQL query on the server's PostgreSQL database with `psql`; the unaligned result.
+    pub fn psql(&self, sql: &str) -> String {
+        let url = self.database_url().expect("the server runs on SQLite");
+        let psql = std::env::var("PACKYARD_E2E_PSQL").unwrap_or_else(|_| "psql".to_string());
+        let out = Command::new(&psql)
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {psql}: {e}"));
+        assert!(
+            out.status.success(),
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     /// `http://host/api/v4` + `path`.
@@ -311,8 +346,27 @@ impl Server {
     }
 
     /// Runs `curl -sS ARGS` and returns what came back. Never fails on an HTTP status.
+    /// (With `-I`, curl writes the headers where the body would go.)
     pub fn curl(&self, args: &[&str]) -> Response {
         curl(args)
+    }
+
+    /// Sends `request` (a whole HTTP/1.1 request; `Connection: close` is added) over a plain
+    /// TCP connection and returns every byte the server sent back, for what curl hides
+    /// (a body after a HEAD response).
+    pub fn raw_http(&self, request: &str) -> Vec<u8> {
+        use std::io::Write;
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let request = request.trim_end_matches("\r\n");
+        write!(stream, "{request}\r\nConnection: close\r\n\r\n").expect("send request");
+        let mut response = Vec::new();
+        // A read timeout means the server kept the connection open: return what came so far.
+        let _ = stream.read_to_end(&mut response);
+        response
     }
 
     /// Runs a python-gitlab script with `PACKYARD_URL` and `PACKYARD_TOKEN` (plus `env`) set;

@@ -89,7 +89,6 @@ fn head_returns_download_headers_without_body() {
 
     let head = server.curl(&["-I", "-H", &pat(&token), &url]);
     assert_eq!(head.status, 200);
-    assert!(head.body.is_empty(), "HEAD returned a body");
     assert_eq!(head.header("content-length"), Some("12345"));
     assert_eq!(
         head.header("x-checksum-sha256"),
@@ -98,6 +97,21 @@ fn head_returns_download_headers_without_body() {
     assert_eq!(
         head.header("content-disposition"),
         Some(r#"attachment; filename="tool.bin""#)
+    );
+
+    // curl -I never reads a body, so look at the bytes on the wire.
+    let path = url.trim_start_matches(&server.url);
+    let raw = server.raw_http(&format!(
+        "HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{}",
+        pat(&token)
+    ));
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head_part, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+    assert!(head_part.starts_with("HTTP/1.1 200"), "{head_part}");
+    assert!(
+        body.is_empty(),
+        "HEAD response carried {} body bytes",
+        body.len()
     );
 
     let missing = server.curl(&[
@@ -399,18 +413,53 @@ fn duplicate_file_is_refused_when_group_disallows_duplicates() {
     assert_created(&upload(&server, &["-H", &pat(&token)], &other, &file));
 }
 
+/// `PUT` with the file as the body, without `--upload-file` appending names to the URL.
+fn put_as_is(server: &Server, token: &str, url: &str, file: &Path) -> Response {
+    let data = format!("@{}", file.to_str().expect("utf-8 path"));
+    server.curl(&[
+        "--path-as-is",
+        "-X",
+        "PUT",
+        "-H",
+        &pat(token),
+        "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary",
+        &data,
+        url,
+    ])
+}
+
 #[test]
 fn file_name_with_dot_dot_is_rejected() {
     let (server, token) = setup("private");
     let dir = tempfile::tempdir().expect("tmp");
     let file = random_file(dir.path(), "x.bin", 10);
-    for bad in ["..", "%2E%2E", "a%2F..%2F..%2Fescape"] {
+    // Encoded traversal reaches the handler: a validation error.
+    for bad in ["%2E%2E", "a%2F..%2F..%2Fescape", "..%2Fescape"] {
         let url = generic_url(&server, "trav", "1.0.0", bad);
-        let got = upload(&server, &["--path-as-is", "-H", &pat(&token)], &url, &file);
-        got.expect_error(400);
+        put_as_is(&server, &token, &url, &file).expect_error(400);
     }
     let bad_version = generic_url(&server, "trav", "1..0", "x.bin");
-    upload(&server, &["-H", &pat(&token)], &bad_version, &file).expect_error(400);
+    put_as_is(&server, &token, &bad_version, &file).expect_error(400);
+    // A literal `..` segment may be resolved before routing; it must still be refused.
+    let literal = generic_url(&server, "trav", "1.0.0", "..");
+    let got = put_as_is(&server, &token, &literal, &file);
+    assert!(
+        got.status == 400 || got.status == 404,
+        "literal `..`: {} {}",
+        got.status,
+        got.text()
+    );
+    got.expect_error(got.status);
+
+    let list = server.curl(&[
+        "-H",
+        &pat(&token),
+        &server.api(&format!("/projects/{PROJECT_ENC}/packages")),
+    ]);
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.json(), serde_json::json!([]), "nothing may be stored");
 }
 
 #[test]
@@ -419,6 +468,8 @@ fn file_name_with_nul_is_rejected() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = random_file(dir.path(), "x.bin", 10);
     let url = generic_url(&server, "nul", "1.0.0", "bad%00name.bin");
+    upload(&server, &["-H", &pat(&token)], &url, &file).expect_error(400);
+    let url = generic_url(&server, "nul%00x", "1.0.0", "x.bin");
     upload(&server, &["-H", &pat(&token)], &url, &file).expect_error(400);
 }
 

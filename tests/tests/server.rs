@@ -1,6 +1,8 @@
 //! The server as an operator sees it: boot with an initial root token, health and metrics.
 
-use packyard_e2e::Server;
+use std::path::Path;
+
+use packyard_e2e::{random_file, Server};
 
 #[test]
 fn initial_root_token_authenticates_as_admin_root() {
@@ -110,4 +112,63 @@ fn metrics_count_requests() {
         after_total >= before_total + 5.0,
         "request counters went from {before_total} to {after_total} after 5 requests:\n{text}"
     );
+}
+
+/// Guards the e2e runs themselves: the PostgreSQL + S3 run must really put rows in PostgreSQL
+/// and bytes in S3, and the default run must use SQLite and `<data>/blobs`.
+#[test]
+fn data_lands_in_the_configured_backends() {
+    let server = Server::start();
+    server.create_project("grp/proj", "private");
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = random_file(dir.path(), "where.bin", 3333);
+    let got = server.curl(&[
+        "-H",
+        &format!("PRIVATE-TOKEN: {}", server.root_token),
+        "--upload-file",
+        file.to_str().expect("utf-8"),
+        &server.api("/projects/grp%2Fproj/packages/generic/where/1.0.0/where.bin"),
+    ]);
+    assert_eq!(got.status, 201, "{}", got.text());
+
+    let content = std::fs::read(&file).expect("read");
+    let on_disk = contains_file_with(&server.data_dir(), &content);
+    if server.uses_s3() {
+        assert!(
+            !on_disk,
+            "with S3 configured, the blob was written under the data dir"
+        );
+    } else {
+        assert!(on_disk, "the blob is not under the data dir");
+    }
+    match server.database_url() {
+        Some(_) => assert_eq!(
+            server.psql("SELECT count(*) FROM package_files"),
+            "1",
+            "the package file row is not in PostgreSQL"
+        ),
+        None => assert!(
+            std::fs::read_dir(server.data_dir())
+                .expect("data dir")
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().contains(".db")
+                    || e.file_name().to_string_lossy().contains("sqlite")),
+            "no SQLite database in the data dir"
+        ),
+    }
+}
+
+fn contains_file_with(dir: &Path, content: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            contains_file_with(&path, content)
+        } else {
+            entry.metadata().map(|m| m.len()).ok() == Some(content.len() as u64)
+                && std::fs::read(&path).ok().as_deref() == Some(content)
+        }
+    })
 }

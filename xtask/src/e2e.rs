@@ -47,7 +47,13 @@ impl Tools {
                     "--test-threads",
                     "2",
                 ])
-                .args(["--no-tests", "fail", "--failure-output", "final"]);
+                .args([
+                    "--no-tests",
+                    "fail",
+                    "--failure-output",
+                    "final",
+                    "--no-fail-fast",
+                ]);
             }
             Runner::CargoTest => {
                 cmd.args([

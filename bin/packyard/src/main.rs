@@ -1,12 +1,7 @@
 //! `packyard`: the server (`serve`), its maintenance jobs (`migrate`, `gc`, `fsck`) and admin
 //! commands that print machine-readable results.
 
-mod admin;
-mod config;
-mod formats;
-mod logging;
-mod metrics;
-mod server;
+use packyard::{admin, config, server};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

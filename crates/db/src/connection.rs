@@ -41,15 +41,23 @@ impl Backend {
     pub fn from_url(url: &str) -> Result<Backend, DbError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(DbError::InvalidUrl("sqlite:// needs a file path, as in sqlite://data/packyard.db".into()));
+                return Err(DbError::InvalidUrl(
+                    "sqlite:// needs a file path, as in sqlite://data/packyard.db".into(),
+                ));
             }
-            return Ok(Backend::Sqlite { path: path.to_string() });
+            return Ok(Backend::Sqlite {
+                path: path.to_string(),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Backend::Postgres { url: url.to_string() });
+            return Ok(Backend::Postgres {
+                url: url.to_string(),
+            });
         }
         match url.split_once(':') {
-            Some((scheme, _)) if !scheme.is_empty() => Err(DbError::UnknownScheme(scheme.to_string())),
+            Some((scheme, _)) if !scheme.is_empty() => {
+                Err(DbError::UnknownScheme(scheme.to_string()))
+            }
             _ => Err(DbError::InvalidUrl(
                 "a database URL starts with sqlite://, postgres:// or postgresql://".into(),
             )),
@@ -127,19 +135,26 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {
-        Ok(value) => match <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(commit_error) => {
-                // Same recovery as diesel's own `transaction`: try to roll back so the
-                // connection is usable again; the commit error is the one to report.
-                let _ = <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn);
-                Err(commit_error.into())
+        Ok(value) => {
+            match <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(commit_error) => {
+                    // Same recovery as diesel's own `transaction`: try to roll back so the
+                    // connection is usable again; the commit error is the one to report.
+                    let _ =
+                        <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(
+                            conn,
+                        );
+                    Err(commit_error.into())
+                }
             }
-        },
+        }
         Err(e) => {
             <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn)?;
             Err(e)
@@ -167,14 +182,24 @@ mod tests {
     fn backend_is_chosen_by_scheme() {
         assert_eq!(
             Backend::from_url("sqlite://data/packyard.db").ok(),
-            Some(Backend::Sqlite { path: "data/packyard.db".into() })
+            Some(Backend::Sqlite {
+                path: "data/packyard.db".into()
+            })
         );
         assert_eq!(
             Backend::from_url("sqlite:///var/lib/packyard/db.sqlite").ok(),
-            Some(Backend::Sqlite { path: "/var/lib/packyard/db.sqlite".into() })
+            Some(Backend::Sqlite {
+                path: "/var/lib/packyard/db.sqlite".into()
+            })
         );
-        for url in ["postgres://u@h/db", "postgresql://u@h:5433/db?sslmode=disable"] {
-            assert_eq!(Backend::from_url(url).ok(), Some(Backend::Postgres { url: url.into() }));
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u@h:5433/db?sslmode=disable",
+        ] {
+            assert_eq!(
+                Backend::from_url(url).ok(),
+                Some(Backend::Postgres { url: url.into() })
+            );
         }
     }
 
@@ -184,7 +209,13 @@ mod tests {
             Err(DbError::UnknownScheme(s)) => assert_eq!(s, "mysql"),
             other => panic!("expected UnknownScheme, got {other:?}"),
         }
-        assert!(matches!(Backend::from_url("data/packyard.db"), Err(DbError::InvalidUrl(_))));
-        assert!(matches!(Backend::from_url("sqlite://"), Err(DbError::InvalidUrl(_))));
+        assert!(matches!(
+            Backend::from_url("data/packyard.db"),
+            Err(DbError::InvalidUrl(_))
+        ));
+        assert!(matches!(
+            Backend::from_url("sqlite://"),
+            Err(DbError::InvalidUrl(_))
+        ));
     }
 }

@@ -39,7 +39,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The URL's scheme names no supported backend.
-    #[error("unknown database URL scheme `{0}`: use sqlite://PATH, postgres://... or postgresql://...")]
+    #[error(
+        "unknown database URL scheme `{0}`: use sqlite://PATH, postgres://... or postgresql://..."
+    )]
     UnknownScheme(String),
     /// The URL is not usable as it is.
     #[error("invalid database URL: {0}")]
@@ -79,7 +81,9 @@ pub struct DbCatalog {
 impl std::fmt::Debug for DbCatalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The PostgreSQL URL may carry a password: show only the backend.
-        f.debug_struct("DbCatalog").field("backend", &self.backend.name()).finish_non_exhaustive()
+        f.debug_struct("DbCatalog")
+            .field("backend", &self.backend.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,17 +97,27 @@ impl DbCatalog {
     pub fn connect(url: &str, pool_size: u32) -> Result<DbCatalog, DbError> {
         let backend = Backend::from_url(url)?;
         if let Backend::Sqlite { path } = &backend {
-            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|source| DbError::CreateDir { path: parent.to_path_buf(), source })?;
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
             }
         }
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(30))
             .connection_customizer(Box::new(SqlitePragmas))
-            .build(Manager { backend: backend.clone() })
-            .map_err(|source| DbError::Connect { backend: backend.name(), source })?;
+            .build(Manager {
+                backend: backend.clone(),
+            })
+            .map_err(|source| DbError::Connect {
+                backend: backend.name(),
+                source,
+            })?;
         tracing::info!(backend = backend.name(), pool_size, "catalog connected");
         Ok(DbCatalog { pool, backend })
     }
@@ -123,8 +137,13 @@ impl DbCatalog {
                 DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
                 DbConnection::Pg(_) => POSTGRES_MIGRATIONS,
             };
-            let applied = conn.run_pending_migrations(migrations).map_err(DbError::Migration)?;
-            Ok(applied.into_iter().map(|v| v.to_string()).collect::<Vec<_>>())
+            let applied = conn
+                .run_pending_migrations(migrations)
+                .map_err(DbError::Migration)?;
+            Ok(applied
+                .into_iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>())
         })
         .await
         .map_err(DbError::Task)?
@@ -147,19 +166,25 @@ impl DbCatalog {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
     fn migration_names(backend: &str) -> BTreeSet<String> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(backend);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations")
+            .join(backend);
         let mut names = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let entry = entry.unwrap();
             if entry.file_type().unwrap().is_dir() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 for file in ["up.sql", "down.sql"] {
-                    assert!(entry.path().join(file).is_file(), "{backend}/{name} has no {file}");
+                    assert!(
+                        entry.path().join(file).is_file(),
+                        "{backend}/{name} has no {file}"
+                    );
                 }
                 names.insert(name);
             }
@@ -172,6 +197,9 @@ mod tests {
         let sqlite = migration_names("sqlite");
         let postgres = migration_names("postgres");
         assert!(!sqlite.is_empty());
-        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same migrations");
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres must hold the same migrations"
+        );
     }
 }

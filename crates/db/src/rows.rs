@@ -23,15 +23,27 @@ pub(crate) struct DecodeError {
 impl DecodeError {
     /// The parent chain of a group loops or runs deeper than any real tree.
     pub(crate) fn cycle(id: GroupId) -> DecodeError {
-        DecodeError { table: "groups", column: "parent_id", detail: format!("the ancestors of group {id} do not end") }
+        DecodeError {
+            table: "groups",
+            column: "parent_id",
+            detail: format!("the ancestors of group {id} do not end"),
+        }
     }
 }
 
 fn bad(table: &'static str, column: &'static str, detail: impl ToString) -> CatalogError {
-    CatalogError::backend(DecodeError { table, column, detail: detail.to_string() })
+    CatalogError::backend(DecodeError {
+        table,
+        column,
+        detail: detail.to_string(),
+    })
 }
 
-fn json<T: serde::de::DeserializeOwned>(table: &'static str, column: &'static str, s: &str) -> Result<T, CatalogError> {
+fn json<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    column: &'static str,
+    s: &str,
+) -> Result<T, CatalogError> {
     serde_json::from_str(s).map_err(|e| bad(table, column, e))
 }
 
@@ -144,7 +156,13 @@ impl TryFrom<ProjectRow> for Project {
         let namespace = match (r.group_id, r.owner_user_id) {
             (Some(g), _) => Namespace::Group(GroupId(g)),
             (None, Some(u)) => Namespace::User(UserId(u)),
-            (None, None) => return Err(bad("projects", "group_id", "neither group_id nor owner_user_id is set")),
+            (None, None) => {
+                return Err(bad(
+                    "projects",
+                    "group_id",
+                    "neither group_id nor owner_user_id is set",
+                ))
+            }
         };
         Ok(Project {
             id: ProjectId(r.id),
@@ -282,7 +300,13 @@ impl TryFrom<DeployTokenRow> for DeployToken {
         let owner = match (r.project_id, r.group_id) {
             (Some(p), _) => DeployTokenOwner::Project(ProjectId(p)),
             (None, Some(g)) => DeployTokenOwner::Group(GroupId(g)),
-            (None, None) => return Err(bad("deploy_tokens", "project_id", "neither project_id nor group_id is set")),
+            (None, None) => {
+                return Err(bad(
+                    "deploy_tokens",
+                    "project_id",
+                    "neither project_id nor group_id is set",
+                ))
+            }
         };
         Ok(DeployToken {
             id: TokenId(r.id),
@@ -331,7 +355,12 @@ impl From<JobTokenRow> for JobToken {
             id: TokenId(r.id),
             project_id: ProjectId(r.project_id),
             user_id: UserId(r.user_id),
-            build: BuildInfo { pipeline_id: r.pipeline_id, job_id: r.job_id, git_ref: r.git_ref, sha: r.sha },
+            build: BuildInfo {
+                pipeline_id: r.pipeline_id,
+                job_id: r.job_id,
+                git_ref: r.git_ref,
+                sha: r.sha,
+            },
             expires_at: r.expires_at,
             created_at: r.created_at,
         }
@@ -373,7 +402,8 @@ impl TryFrom<PackageRow> for Package {
         Ok(Package {
             id: PackageId(r.id),
             project_id: ProjectId(r.project_id),
-            status: PackageStatus::parse(&r.status).ok_or_else(|| bad("packages", "status", &r.status))?,
+            status: PackageStatus::parse(&r.status)
+                .ok_or_else(|| bad("packages", "status", &r.status))?,
             metadata: json("packages", "metadata", &r.metadata)?,
             format: r.format,
             name: r.name,
@@ -422,7 +452,11 @@ impl TryFrom<PackageFileRow> for PackageFile {
             id: PackageFileId(r.id),
             package_id: PackageId(r.package_id),
             metadata: json("package_files", "metadata", &r.metadata)?,
-            build: r.build_info.as_deref().map(|b| json("package_files", "build_info", b)).transpose()?,
+            build: r
+                .build_info
+                .as_deref()
+                .map(|b| json("package_files", "build_info", b))
+                .transpose()?,
             file_name: r.file_name,
             size: r.size,
             sha256: r.sha256,
@@ -488,7 +522,12 @@ impl From<PackageBuildInfoRow> for PackageBuildInfo {
             id: r.id,
             package_id: PackageId(r.package_id),
             user_id: r.user_id.map(UserId),
-            build: BuildInfo { pipeline_id: r.pipeline_id, job_id: r.job_id, git_ref: r.git_ref, sha: r.sha },
+            build: BuildInfo {
+                pipeline_id: r.pipeline_id,
+                job_id: r.job_id,
+                git_ref: r.git_ref,
+                sha: r.sha,
+            },
             created_at: r.created_at,
         }
     }

@@ -225,6 +225,19 @@ async fn body_failing_midway_is_interrupted_and_keeps_nothing(h: &Harness) {
     h.assert_no_temp_files();
 }
 
+async fn cancelled_upload_keeps_nothing(h: &Harness) {
+    // The client stops sending and the server drops the request future.
+    let stalled = stream::iter(vec![Ok(Bytes::from(vec![1u8; 100_000]))])
+        .chain(stream::pending())
+        .boxed();
+    let put = h.store.put(stalled, None);
+    assert!(tokio::time::timeout(Duration::from_millis(200), put)
+        .await
+        .is_err());
+    assert!(h.store.list().await.unwrap().is_empty());
+    h.assert_no_temp_files();
+}
+
 async fn ranges_return_exactly_the_asked_bytes(h: &Harness) {
     let data = pattern(200_000, 3);
     let d = h.store.put(one(&data), None).await.unwrap();
@@ -424,6 +437,7 @@ contract_tests!(
     upload_over_the_limit_is_too_large_and_keeps_nothing,
     upload_of_exactly_the_limit_is_accepted,
     body_failing_midway_is_interrupted_and_keeps_nothing,
+    cancelled_upload_keeps_nothing,
     ranges_return_exactly_the_asked_bytes,
     range_outside_the_blob_is_not_satisfiable,
     missing_blob_is_not_found_for_get_and_size,
@@ -554,4 +568,46 @@ async fn fs_store_keeps_blobs_at_their_content_address() {
     store.put(one(b"hello"), None).await.unwrap();
     let path = dir.path().join("blobs/2c/f2").join(HELLO_SHA256);
     assert_eq!(std::fs::read(path).unwrap(), b"hello");
+}
+
+/// Backdates a stored file by a day, as if it had been uploaded long ago.
+fn backdate(path: &Path) {
+    let day_ago = std::time::SystemTime::now() - Duration::from_secs(24 * 3600);
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(day_ago).unwrap();
+}
+
+async fn assert_reupload_refreshes_modification_time(store: &dyn BlobStore, stored_file: &Path) {
+    backdate(stored_file);
+    let old = store.list().await.unwrap()[0].modified;
+    assert!(old < now_millis() - 3_600_000, "backdating did not take");
+    store.put(one(b"hello"), None).await.unwrap();
+    let list = store.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(
+        list[0].modified > now_millis() - 60_000,
+        "gc grace period not restarted"
+    );
+}
+
+#[tokio::test]
+async fn fs_store_reupload_of_an_old_blob_restarts_its_gc_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsBlobStore::new(dir.path().to_path_buf()).unwrap();
+    store.put(one(b"hello"), None).await.unwrap();
+    let path = dir.path().join("blobs/2c/f2").join(HELLO_SHA256);
+    assert_reupload_refreshes_modification_time(&store, &path).await;
+}
+
+#[tokio::test]
+async fn s3_store_reupload_of_an_old_blob_restarts_its_gc_grace_period() {
+    let h = Harness::s3().await;
+    h.store.put(one(b"hello"), None).await.unwrap();
+    let server = h._server.as_ref().unwrap();
+    let path = server
+        .root
+        .join(&server.bucket)
+        .join("packyard/blobs/2c/f2")
+        .join(HELLO_SHA256);
+    assert_reupload_refreshes_modification_time(&*h.store, &path).await;
 }

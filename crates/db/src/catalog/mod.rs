@@ -34,7 +34,10 @@ fn now() -> Millis {
 }
 
 fn is_unique_violation(e: &DieselError) -> bool {
-    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 /// Maps a diesel error: a unique violation is a `Conflict` (with a generic text, callers
@@ -45,14 +48,22 @@ fn db(e: DieselError) -> CatalogError {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             CatalogError::Conflict("has already been taken".into())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => CatalogError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            CatalogError::NotFound
+        }
         e => CatalogError::backend(e),
     }
 }
 
 /// Like [`db`], with the conflict text shown to the client.
 fn conflict_as(message: &'static str) -> impl FnOnce(DieselError) -> CatalogError {
-    move |e| if is_unique_violation(&e) { CatalogError::Conflict(message.into()) } else { db(e) }
+    move |e| {
+        if is_unique_violation(&e) {
+            CatalogError::Conflict(message.into())
+        } else {
+            db(e)
+        }
+    }
 }
 
 /// `Err(NotFound)` when an update or delete touched no row.
@@ -143,7 +154,10 @@ fn create_personal_access_token(
         .try_into()
 }
 
-fn create_deploy_token(conn: &mut DbConnection, new: &NewDeployToken) -> Result<DeployToken, CatalogError> {
+fn create_deploy_token(
+    conn: &mut DbConnection,
+    new: &NewDeployToken,
+) -> Result<DeployToken, CatalogError> {
     let scopes = to_json(&new.scopes)?;
     let (project_id, group_id) = match new.owner {
         DeployTokenOwner::Project(p) => (Some(p.0), None),
@@ -200,7 +214,11 @@ fn create_job_token(conn: &mut DbConnection, new: &NewJobToken) -> Result<JobTok
         .map_err(conflict_as("token digest already exists"))
 }
 
-fn add_job_token_allowlist(conn: &mut DbConnection, target: ProjectId, source: ProjectId) -> Result<(), CatalogError> {
+fn add_job_token_allowlist(
+    conn: &mut DbConnection,
+    target: ProjectId,
+    source: ProjectId,
+) -> Result<(), CatalogError> {
     let values = (
         job_token_allowlist::target_project_id.eq(target.0),
         job_token_allowlist::source_project_id.eq(source.0),
@@ -217,7 +235,13 @@ fn add_job_token_allowlist(conn: &mut DbConnection, target: ProjectId, source: P
 // ---------------------------------------------------------------- groups and projects
 
 fn group_by_id(conn: &mut DbConnection, id: GroupId) -> Result<Option<Group>, CatalogError> {
-    groups::table.find(id.0).first::<GroupRow>(conn).optional().map_err(db)?.map(Group::try_from).transpose()
+    groups::table
+        .find(id.0)
+        .first::<GroupRow>(conn)
+        .optional()
+        .map_err(db)?
+        .map(Group::try_from)
+        .transpose()
 }
 
 fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, CatalogError> {
@@ -259,9 +283,11 @@ fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, Catalo
 /// project), as GitLab's routes do. Each table's unique index covers its own rows; these
 /// checks cover the other table.
 fn path_free_of_projects(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
-    let taken = diesel::select(diesel::dsl::exists(projects::table.filter(projects::full_path.eq(full_path))))
-        .get_result::<bool>(conn)
-        .map_err(db)?;
+    let taken = diesel::select(diesel::dsl::exists(
+        projects::table.filter(projects::full_path.eq(full_path)),
+    ))
+    .get_result::<bool>(conn)
+    .map_err(db)?;
     if taken {
         return Err(CatalogError::Conflict("path has already been taken".into()));
     }
@@ -269,9 +295,11 @@ fn path_free_of_projects(conn: &mut DbConnection, full_path: &str) -> Result<(),
 }
 
 fn path_free_of_groups(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
-    let taken = diesel::select(diesel::dsl::exists(groups::table.filter(groups::full_path.eq(full_path))))
-        .get_result::<bool>(conn)
-        .map_err(db)?;
+    let taken = diesel::select(diesel::dsl::exists(
+        groups::table.filter(groups::full_path.eq(full_path)),
+    ))
+    .get_result::<bool>(conn)
+    .map_err(db)?;
     if taken {
         return Err(CatalogError::Conflict("path has already been taken".into()));
     }
@@ -359,7 +387,9 @@ fn add_member(
     };
     // The source is not a foreign key (it points at one of two tables): check it here.
     let source_exists = match source {
-        MemberSource::Group(g) => diesel::select(diesel::dsl::exists(groups::table.find(g.0))).get_result::<bool>(conn),
+        MemberSource::Group(g) => {
+            diesel::select(diesel::dsl::exists(groups::table.find(g.0))).get_result::<bool>(conn)
+        }
         MemberSource::Project(p) => {
             diesel::select(diesel::dsl::exists(projects::table.find(p.0))).get_result::<bool>(conn)
         }
@@ -399,7 +429,10 @@ fn effective_access_level(
         return Ok(None);
     };
     let group_ids: Vec<i64> = match group_id {
-        Some(g) => group_ancestors(conn, GroupId(g))?.into_iter().map(|g| g.id.0).collect(),
+        Some(g) => group_ancestors(conn, GroupId(g))?
+            .into_iter()
+            .map(|g| g.id.0)
+            .collect(),
         None => Vec::new(),
     };
     let levels = members::table
@@ -408,10 +441,16 @@ fn effective_access_level(
             members::source_type
                 .eq(SOURCE_PROJECT)
                 .and(members::source_id.eq(project.0))
-                .or(members::source_type.eq(SOURCE_GROUP).and(members::source_id.eq_any(group_ids))),
+                .or(members::source_type
+                    .eq(SOURCE_GROUP)
+                    .and(members::source_id.eq_any(group_ids))),
         )
         // `YYYY-MM-DD` strings sort as dates; the expiry day itself still counts.
-        .filter(members::expires_at.is_null().or(members::expires_at.ge(today)))
+        .filter(
+            members::expires_at
+                .is_null()
+                .or(members::expires_at.ge(today)),
+        )
         .select(members::access_level)
         .load::<i16>(conn)
         .map_err(db)?;
@@ -420,7 +459,10 @@ fn effective_access_level(
 
 // ---------------------------------------------------------------- packages
 
-fn find_package(conn: &mut DbConnection, p: &NewPackage) -> Result<Option<PackageRow>, DieselError> {
+fn find_package(
+    conn: &mut DbConnection,
+    p: &NewPackage,
+) -> Result<Option<PackageRow>, DieselError> {
     packages::table
         .filter(packages::project_id.eq(p.project_id.0))
         .filter(packages::format.eq(&p.format))
@@ -430,7 +472,10 @@ fn find_package(conn: &mut DbConnection, p: &NewPackage) -> Result<Option<Packag
         .optional()
 }
 
-fn publish_file(conn: &mut DbConnection, publish: &PublishFile) -> Result<(Package, PackageFile), CatalogError> {
+fn publish_file(
+    conn: &mut DbConnection,
+    publish: &PublishFile,
+) -> Result<(Package, PackageFile), CatalogError> {
     let metadata = to_json(&publish.package.metadata)?;
     let file_metadata = to_json(&publish.file_metadata)?;
     let build_json = publish.build.as_ref().map(to_json).transpose()?;
@@ -469,7 +514,9 @@ fn publish_file(conn: &mut DbConnection, publish: &PublishFile) -> Result<(Packa
                 }
             }
         };
-        if let (false, DuplicatePolicy::RejectExistingVersion { message }) = (created, &publish.duplicates) {
+        if let (false, DuplicatePolicy::RejectExistingVersion { message }) =
+            (created, &publish.duplicates)
+        {
             return Err(CatalogError::Conflict(message.clone()));
         }
         // Touch the package row before looking at its files: on PostgreSQL this takes the
@@ -477,10 +524,16 @@ fn publish_file(conn: &mut DbConnection, publish: &PublishFile) -> Result<(Packa
         let bump = diesel::update(packages::table.find(package.id));
         let package = match publish.status_override {
             Some(status) => bump
-                .set((packages::updated_at.eq(at), packages::status.eq(status.as_str())))
+                .set((
+                    packages::updated_at.eq(at),
+                    packages::status.eq(status.as_str()),
+                ))
                 .returning(packages::all_columns)
                 .get_result::<PackageRow>(conn),
-            None => bump.set(packages::updated_at.eq(at)).returning(packages::all_columns).get_result::<PackageRow>(conn),
+            None => bump
+                .set(packages::updated_at.eq(at))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
         }
         .map_err(db)?;
         let package_id = package.id;
@@ -553,12 +606,18 @@ fn filtered_packages<'a>(
     projects: &'a [i64],
     filter: &'a PackageFilter,
 ) -> packages::BoxedQuery<'a, MultiBackend> {
-    let mut q = packages::table.filter(packages::project_id.eq_any(projects)).into_boxed();
+    let mut q = packages::table
+        .filter(packages::project_id.eq_any(projects))
+        .into_boxed();
     if let Some(format) = &filter.format {
         q = q.filter(packages::format.eq(format));
     }
     if let Some(needle) = &filter.name_contains {
-        q = q.filter(lower(packages::name).like(contains_pattern(needle)).escape('\\'));
+        q = q.filter(
+            lower(packages::name)
+                .like(contains_pattern(needle))
+                .escape('\\'),
+        );
     }
     if let Some(version) = &filter.version {
         q = q.filter(packages::version.eq(version));
@@ -566,8 +625,11 @@ fn filtered_packages<'a>(
     match filter.status {
         Some(status) => q = q.filter(packages::status.eq(status.as_str())),
         None => {
-            let listed: Vec<&'static str> =
-                PackageStatus::ALL.into_iter().filter(|s| s.listed_by_default()).map(PackageStatus::as_str).collect();
+            let listed: Vec<&'static str> = PackageStatus::ALL
+                .into_iter()
+                .filter(|s| s.listed_by_default())
+                .map(PackageStatus::as_str)
+                .collect();
             q = q.filter(packages::status.eq_any(listed));
         }
     }
@@ -589,7 +651,10 @@ fn list_packages(
         return Ok((Vec::new(), 0));
     }
     let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
-    let total = filtered_packages(&ids, filter).count().get_result::<i64>(conn).map_err(db)?;
+    let total = filtered_packages(&ids, filter)
+        .count()
+        .get_result::<i64>(conn)
+        .map_err(db)?;
     let q = filtered_packages(&ids, filter);
     let q = match (order, descending) {
         (PackageOrder::CreatedAt, false) => q.order(packages::created_at.asc()),
@@ -601,7 +666,11 @@ fn list_packages(
         (PackageOrder::Type, false) => q.order(packages::format.asc()),
         (PackageOrder::Type, true) => q.order(packages::format.desc()),
     };
-    let q = if descending { q.then_order_by(packages::id.desc()) } else { q.then_order_by(packages::id.asc()) };
+    let q = if descending {
+        q.then_order_by(packages::id.desc())
+    } else {
+        q.then_order_by(packages::id.asc())
+    };
     let rows = q
         .limit(page.per_page.max(0))
         .offset(page.offset().max(0))
@@ -610,7 +679,11 @@ fn list_packages(
     Ok((convert_all(rows)?, total))
 }
 
-fn package_files(conn: &mut DbConnection, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError> {
+fn package_files(
+    conn: &mut DbConnection,
+    package: PackageId,
+    page: Page,
+) -> Result<(Vec<PackageFile>, i64), CatalogError> {
     let total = package_files::table
         .filter(package_files::package_id.eq(package.0))
         .count()
@@ -648,27 +721,41 @@ fn newest_package_file(
         .first::<(PackageRow, PackageFileRow)>(conn)
         .optional()
         .map_err(db)?;
-    found.map(|(p, f)| Ok((p.try_into()?, f.try_into()?))).transpose()
+    found
+        .map(|(p, f)| Ok((p.try_into()?, f.try_into()?)))
+        .transpose()
 }
 
 fn delete_package(conn: &mut DbConnection, id: PackageId) -> Result<bool, CatalogError> {
     // Explicit deletes rather than relying on ON DELETE CASCADE alone: SQLite enforces
     // foreign keys only on connections that turned them on.
     tx(conn, |conn| {
-        diesel::delete(package_files::table.filter(package_files::package_id.eq(id.0))).execute(conn).map_err(db)?;
-        diesel::delete(package_tags::table.filter(package_tags::package_id.eq(id.0))).execute(conn).map_err(db)?;
+        diesel::delete(package_files::table.filter(package_files::package_id.eq(id.0)))
+            .execute(conn)
+            .map_err(db)?;
+        diesel::delete(package_tags::table.filter(package_tags::package_id.eq(id.0)))
+            .execute(conn)
+            .map_err(db)?;
         diesel::delete(package_build_infos::table.filter(package_build_infos::package_id.eq(id.0)))
             .execute(conn)
             .map_err(db)?;
-        let deleted = diesel::delete(packages::table.find(id.0)).execute(conn).map_err(db)?;
+        let deleted = diesel::delete(packages::table.find(id.0))
+            .execute(conn)
+            .map_err(db)?;
         Ok(deleted > 0)
     })
 }
 
-fn delete_package_file(conn: &mut DbConnection, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError> {
+fn delete_package_file(
+    conn: &mut DbConnection,
+    package: PackageId,
+    id: PackageFileId,
+) -> Result<bool, CatalogError> {
     tx(conn, |conn| {
         let deleted = diesel::delete(
-            package_files::table.filter(package_files::package_id.eq(package.0)).filter(package_files::id.eq(id.0)),
+            package_files::table
+                .filter(package_files::package_id.eq(package.0))
+                .filter(package_files::id.eq(id.0)),
         )
         .execute(conn)
         .map_err(db)?;
@@ -698,9 +785,15 @@ fn instance_settings(conn: &mut DbConnection) -> Result<InstanceSettings, Catalo
     }
 }
 
-fn set_instance_settings(conn: &mut DbConnection, value: &InstanceSettings) -> Result<(), CatalogError> {
+fn set_instance_settings(
+    conn: &mut DbConnection,
+    value: &InstanceSettings,
+) -> Result<(), CatalogError> {
     let json = to_json(value)?;
-    let row = (settings::key.eq(INSTANCE_SETTINGS_KEY), settings::value.eq(&json));
+    let row = (
+        settings::key.eq(INSTANCE_SETTINGS_KEY),
+        settings::value.eq(&json),
+    );
     per_backend!(conn, |c| diesel::insert_into(settings::table)
         .values(row)
         .on_conflict(settings::key)
@@ -716,7 +809,13 @@ fn set_instance_settings(conn: &mut DbConnection, value: &InstanceSettings) -> R
 #[async_trait]
 impl Catalog for DbCatalog {
     async fn ping(&self) -> Result<(), CatalogError> {
-        self.run(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(db)).await
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .map(drop)
+                .map_err(db)
+        })
+        .await
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User, CatalogError> {
@@ -725,7 +824,12 @@ impl Catalog for DbCatalog {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, CatalogError> {
         self.run(move |conn| {
-            users::table.find(id.0).first::<UserRow>(conn).optional().map(|u| u.map(User::from)).map_err(db)
+            users::table
+                .find(id.0)
+                .first::<UserRow>(conn)
+                .optional()
+                .map(|u| u.map(User::from))
+                .map_err(db)
         })
         .await
     }
@@ -744,17 +848,22 @@ impl Catalog for DbCatalog {
     }
 
     async fn count_users(&self) -> Result<i64, CatalogError> {
-        self.run(|conn| users::table.count().get_result::<i64>(conn).map_err(db)).await
+        self.run(|conn| users::table.count().get_result::<i64>(conn).map_err(db))
+            .await
     }
 
     async fn create_personal_access_token(
         &self,
         new: NewPersonalAccessToken,
     ) -> Result<PersonalAccessToken, CatalogError> {
-        self.run(move |conn| create_personal_access_token(conn, &new)).await
+        self.run(move |conn| create_personal_access_token(conn, &new))
+            .await
     }
 
-    async fn personal_access_token_by_digest(&self, digest: &str) -> Result<Option<PersonalAccessToken>, CatalogError> {
+    async fn personal_access_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<PersonalAccessToken>, CatalogError> {
         let digest = digest.to_string();
         self.run(move |conn| {
             personal_access_tokens::table
@@ -768,7 +877,11 @@ impl Catalog for DbCatalog {
         .await
     }
 
-    async fn touch_personal_access_token(&self, id: TokenId, at: Millis) -> Result<(), CatalogError> {
+    async fn touch_personal_access_token(
+        &self,
+        id: TokenId,
+        at: Millis,
+    ) -> Result<(), CatalogError> {
         self.run(move |conn| {
             diesel::update(personal_access_tokens::table.find(id.0))
                 .set(personal_access_tokens::last_used_at.eq(at))
@@ -794,7 +907,10 @@ impl Catalog for DbCatalog {
         self.run(move |conn| create_deploy_token(conn, &new)).await
     }
 
-    async fn deploy_token_by_digest(&self, digest: &str) -> Result<Option<DeployToken>, CatalogError> {
+    async fn deploy_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<DeployToken>, CatalogError> {
         let digest = digest.to_string();
         self.run(move |conn| {
             deploy_tokens::table
@@ -836,15 +952,26 @@ impl Catalog for DbCatalog {
         .await
     }
 
-    async fn add_job_token_allowlist(&self, target: ProjectId, source: ProjectId) -> Result<(), CatalogError> {
-        self.run(move |conn| add_job_token_allowlist(conn, target, source)).await
+    async fn add_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<(), CatalogError> {
+        self.run(move |conn| add_job_token_allowlist(conn, target, source))
+            .await
     }
 
-    async fn job_token_allowed(&self, target: ProjectId, source: ProjectId) -> Result<bool, CatalogError> {
+    async fn job_token_allowed(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<bool, CatalogError> {
         self.run(move |conn| {
-            diesel::select(diesel::dsl::exists(job_token_allowlist::table.find((target.0, source.0))))
-                .get_result::<bool>(conn)
-                .map_err(db)
+            diesel::select(diesel::dsl::exists(
+                job_token_allowlist::table.find((target.0, source.0)),
+            ))
+            .get_result::<bool>(conn)
+            .map_err(db)
         })
         .await
     }
@@ -875,7 +1002,11 @@ impl Catalog for DbCatalog {
         self.run(move |conn| group_ancestors(conn, id)).await
     }
 
-    async fn set_group_package_settings(&self, id: GroupId, settings: &PackageSettings) -> Result<(), CatalogError> {
+    async fn set_group_package_settings(
+        &self,
+        id: GroupId,
+        settings: &PackageSettings,
+    ) -> Result<(), CatalogError> {
         let json = to_json(settings)?;
         self.run(move |conn| {
             diesel::update(groups::table.find(id.0))
@@ -893,7 +1024,13 @@ impl Catalog for DbCatalog {
 
     async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>, CatalogError> {
         self.run(move |conn| {
-            projects::table.find(id.0).first::<ProjectRow>(conn).optional().map_err(db)?.map(Project::try_from).transpose()
+            projects::table
+                .find(id.0)
+                .first::<ProjectRow>(conn)
+                .optional()
+                .map_err(db)?
+                .map(Project::try_from)
+                .transpose()
         })
         .await
     }
@@ -912,7 +1049,11 @@ impl Catalog for DbCatalog {
         .await
     }
 
-    async fn set_project_registry_access(&self, id: ProjectId, access: RegistryAccess) -> Result<(), CatalogError> {
+    async fn set_project_registry_access(
+        &self,
+        id: ProjectId,
+        access: RegistryAccess,
+    ) -> Result<(), CatalogError> {
         self.run(move |conn| {
             diesel::update(projects::table.find(id.0))
                 .set(projects::registry_access.eq(access.as_str()))
@@ -930,7 +1071,8 @@ impl Catalog for DbCatalog {
         level: AccessLevel,
         expires_at: Option<String>,
     ) -> Result<Member, CatalogError> {
-        self.run(move |conn| add_member(conn, source, user, level, expires_at.as_deref())).await
+        self.run(move |conn| add_member(conn, source, user, level, expires_at.as_deref()))
+            .await
     }
 
     async fn effective_access_level(
@@ -940,10 +1082,14 @@ impl Catalog for DbCatalog {
         today: &str,
     ) -> Result<Option<AccessLevel>, CatalogError> {
         let today = today.to_string();
-        self.run(move |conn| effective_access_level(conn, user, project, &today)).await
+        self.run(move |conn| effective_access_level(conn, user, project, &today))
+            .await
     }
 
-    async fn publish_file(&self, publish: PublishFile) -> Result<(Package, PackageFile), CatalogError> {
+    async fn publish_file(
+        &self,
+        publish: PublishFile,
+    ) -> Result<(Package, PackageFile), CatalogError> {
         self.run(move |conn| publish_file(conn, &publish)).await
     }
 
@@ -957,10 +1103,15 @@ impl Catalog for DbCatalog {
     ) -> Result<(Vec<Package>, i64), CatalogError> {
         let projects = projects.to_vec();
         let filter = filter.clone();
-        self.run(move |conn| list_packages(conn, &projects, &filter, order, descending, page)).await
+        self.run(move |conn| list_packages(conn, &projects, &filter, order, descending, page))
+            .await
     }
 
-    async fn package_by_id(&self, project: ProjectId, id: PackageId) -> Result<Option<Package>, CatalogError> {
+    async fn package_by_id(
+        &self,
+        project: ProjectId,
+        id: PackageId,
+    ) -> Result<Option<Package>, CatalogError> {
         self.run(move |conn| {
             packages::table
                 .filter(packages::id.eq(id.0))
@@ -995,11 +1146,20 @@ impl Catalog for DbCatalog {
         .await
     }
 
-    async fn package_files(&self, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError> {
-        self.run(move |conn| package_files(conn, package, page)).await
+    async fn package_files(
+        &self,
+        package: PackageId,
+        page: Page,
+    ) -> Result<(Vec<PackageFile>, i64), CatalogError> {
+        self.run(move |conn| package_files(conn, package, page))
+            .await
     }
 
-    async fn package_file(&self, package: PackageId, id: PackageFileId) -> Result<Option<PackageFile>, CatalogError> {
+    async fn package_file(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+    ) -> Result<Option<PackageFile>, CatalogError> {
         self.run(move |conn| {
             package_files::table
                 .filter(package_files::id.eq(id.0))
@@ -1025,11 +1185,23 @@ impl Catalog for DbCatalog {
         if statuses.is_empty() {
             return Ok(None);
         }
-        let (format, normalized_name, version, file_name) =
-            (format.to_string(), normalized_name.to_string(), version.to_string(), file_name.to_string());
+        let (format, normalized_name, version, file_name) = (
+            format.to_string(),
+            normalized_name.to_string(),
+            version.to_string(),
+            file_name.to_string(),
+        );
         let statuses: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
         self.run(move |conn| {
-            newest_package_file(conn, project, &format, &normalized_name, &version, &file_name, &statuses)
+            newest_package_file(
+                conn,
+                project,
+                &format,
+                &normalized_name,
+                &version,
+                &file_name,
+                &statuses,
+            )
         })
         .await
     }
@@ -1038,11 +1210,20 @@ impl Catalog for DbCatalog {
         self.run(move |conn| delete_package(conn, id)).await
     }
 
-    async fn delete_package_file(&self, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError> {
-        self.run(move |conn| delete_package_file(conn, package, id)).await
+    async fn delete_package_file(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| delete_package_file(conn, package, id))
+            .await
     }
 
-    async fn touch_package_downloaded(&self, id: PackageId, at: Millis) -> Result<(), CatalogError> {
+    async fn touch_package_downloaded(
+        &self,
+        id: PackageId,
+        at: Millis,
+    ) -> Result<(), CatalogError> {
         self.run(move |conn| {
             diesel::update(packages::table.find(id.0))
                 .set(packages::last_downloaded_at.eq(at))
@@ -1053,7 +1234,10 @@ impl Catalog for DbCatalog {
         .await
     }
 
-    async fn package_build_infos(&self, package: PackageId) -> Result<Vec<PackageBuildInfo>, CatalogError> {
+    async fn package_build_infos(
+        &self,
+        package: PackageId,
+    ) -> Result<Vec<PackageBuildInfo>, CatalogError> {
         self.run(move |conn| {
             package_build_infos::table
                 .filter(package_build_infos::package_id.eq(package.0))
@@ -1081,14 +1265,20 @@ impl Catalog for DbCatalog {
     async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError> {
         let sha256 = sha256.to_string();
         self.run(move |conn| {
-            diesel::select(diesel::dsl::exists(package_files::table.filter(package_files::sha256.eq(&sha256))))
-                .get_result::<bool>(conn)
-                .map_err(db)
+            diesel::select(diesel::dsl::exists(
+                package_files::table.filter(package_files::sha256.eq(&sha256)),
+            ))
+            .get_result::<bool>(conn)
+            .map_err(db)
         })
         .await
     }
 
-    async fn package_files_after(&self, after: PackageFileId, limit: i64) -> Result<Vec<PackageFile>, CatalogError> {
+    async fn package_files_after(
+        &self,
+        after: PackageFileId,
+        limit: i64,
+    ) -> Result<Vec<PackageFile>, CatalogError> {
         self.run(move |conn| {
             let rows = package_files::table
                 .filter(package_files::id.gt(after.0))
@@ -1107,7 +1297,8 @@ impl Catalog for DbCatalog {
 
     async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<(), CatalogError> {
         let settings = settings.clone();
-        self.run(move |conn| set_instance_settings(conn, &settings)).await
+        self.run(move |conn| set_instance_settings(conn, &settings))
+            .await
     }
 }
 

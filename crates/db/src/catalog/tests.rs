@@ -2,6 +2,7 @@
 //! PostgreSQL database when `PACKYARD_TEST_POSTGRES_URL` names an admin connection
 //! (e.g. `postgres://postgres@127.0.0.1:55432/postgres`). Each PostgreSQL test gets its own
 //! `packyard_test_<random>` database, so the tests run in parallel.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::hash_map::RandomState;
 use std::future::Future;
@@ -30,23 +31,37 @@ impl PgTestDb {
         let mut h = RandomState::new().build_hasher();
         h.write_u32(std::process::id());
         let name = format!("packyard_test_{:016x}", h.finish());
-        let mut admin = diesel::PgConnection::establish(admin_url).expect("connect to PACKYARD_TEST_POSTGRES_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+        let mut admin = diesel::PgConnection::establish(admin_url)
+            .expect("connect to PACKYARD_TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
         let (base, query) = match admin_url.split_once('?') {
             Some((b, q)) => (b, format!("?{q}")),
             None => (admin_url, String::new()),
         };
         let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-        let host_end = base[host_start..].find('/').map(|i| host_start + i).unwrap_or(base.len());
+        let host_end = base[host_start..]
+            .find('/')
+            .map(|i| host_start + i)
+            .unwrap_or(base.len());
         let url = format!("{}/{name}{query}", &base[..host_end]);
-        PgTestDb { admin_url: admin_url.to_string(), name, url }
+        PgTestDb {
+            admin_url: admin_url.to_string(),
+            name,
+            url,
+        }
     }
 }
 
 impl Drop for PgTestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut admin);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
         }
     }
 }
@@ -67,7 +82,9 @@ where
     eprintln!("{name}: sqlite {:?}", started.elapsed());
 
     if let Ok(admin_url) = std::env::var("PACKYARD_TEST_POSTGRES_URL") {
-        let pg = tokio::task::spawn_blocking(move || PgTestDb::create(&admin_url)).await.unwrap();
+        let pg = tokio::task::spawn_blocking(move || PgTestDb::create(&admin_url))
+            .await
+            .unwrap();
         let cat = DbCatalog::connect(&pg.url, POOL_SIZE).unwrap();
         assert_eq!(cat.migrate().await.unwrap().len(), 1);
         let started = Instant::now();
@@ -158,7 +175,13 @@ fn digests(n: u64) -> BlobDigests {
     }
 }
 
-fn publish(project: ProjectId, name: &str, version: &str, file: &str, policy: DuplicatePolicy) -> PublishFile {
+fn publish(
+    project: ProjectId,
+    name: &str,
+    version: &str,
+    file: &str,
+    policy: DuplicatePolicy,
+) -> PublishFile {
     PublishFile {
         package: NewPackage {
             project_id: project,
@@ -180,15 +203,26 @@ fn publish(project: ProjectId, name: &str, version: &str, file: &str, policy: Du
 }
 
 fn build(n: i64) -> BuildInfo {
-    BuildInfo { pipeline_id: 100 + n, job_id: 1000 + n, git_ref: "main".into(), sha: format!("{n:040x}") }
+    BuildInfo {
+        pipeline_id: 100 + n,
+        job_id: 1000 + n,
+        git_ref: "main".into(),
+        sha: format!("{n:040x}"),
+    }
 }
 
-const ALL_PAGE: Page = Page { page: 1, per_page: 100 };
+const ALL_PAGE: Page = Page {
+    page: 1,
+    per_page: 100,
+};
 
 /// A user and a top-level group project to put packages in.
 async fn project(cat: &DbCatalog) -> ProjectId {
     let g = cat.create_group(new_group("acme", None)).await.unwrap();
-    cat.create_project(new_project("tools", Namespace::Group(g.id))).await.unwrap().id
+    cat.create_project(new_project("tools", Namespace::Group(g.id)))
+        .await
+        .unwrap()
+        .id
 }
 
 fn conflict_text<T: std::fmt::Debug>(r: Result<T, CatalogError>) -> String {
@@ -217,7 +251,10 @@ mod bodies {
         assert_eq!(alice.username, "alice");
         assert!(alice.is_admin);
         assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$v=19$fake"));
-        assert!(alice.created_at > 1_700_000_000_000, "created_at is in milliseconds");
+        assert!(
+            alice.created_at > 1_700_000_000_000,
+            "created_at is in milliseconds"
+        );
         let bob = cat.create_user(new_user("bob")).await.unwrap();
         assert_ne!(alice.id, bob.id);
 
@@ -249,15 +286,30 @@ mod bodies {
         assert!(!token.revoked);
         assert_eq!(token.last_used_at, None);
 
-        assert_eq!(cat.personal_access_token_by_digest("d1").await.unwrap(), Some(token.clone()));
-        assert_eq!(cat.personal_access_token_by_digest("nope").await.unwrap(), None);
+        assert_eq!(
+            cat.personal_access_token_by_digest("d1").await.unwrap(),
+            Some(token.clone())
+        );
+        assert_eq!(
+            cat.personal_access_token_by_digest("nope").await.unwrap(),
+            None
+        );
 
-        cat.touch_personal_access_token(token.id, 1_800_000_000_123).await.unwrap();
+        cat.touch_personal_access_token(token.id, 1_800_000_000_123)
+            .await
+            .unwrap();
         cat.revoke_personal_access_token(token.id).await.unwrap();
-        let again = cat.personal_access_token_by_digest("d1").await.unwrap().unwrap();
+        let again = cat
+            .personal_access_token_by_digest("d1")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(again.last_used_at, Some(1_800_000_000_123));
         assert!(again.revoked);
-        assert!(matches!(cat.revoke_personal_access_token(TokenId(9999)).await, Err(CatalogError::NotFound)));
+        assert!(matches!(
+            cat.revoke_personal_access_token(TokenId(9999)).await,
+            Err(CatalogError::NotFound)
+        ));
 
         // A token for a user that does not exist breaks the foreign key.
         let orphan = cat
@@ -295,19 +347,34 @@ mod bodies {
                 owner: DeployTokenOwner::Group(group.id),
                 name: "group deployer".into(),
                 username: None,
-                scopes: vec!["read_package_registry".into(), "write_package_registry".into()],
+                scopes: vec![
+                    "read_package_registry".into(),
+                    "write_package_registry".into(),
+                ],
                 expires_at: None,
                 digest: "dt2".into(),
             })
             .await
             .unwrap();
-        assert_eq!(unnamed.username, format!("gitlab+deploy-token-{}", unnamed.id));
+        assert_eq!(
+            unnamed.username,
+            format!("gitlab+deploy-token-{}", unnamed.id)
+        );
         assert_eq!(unnamed.owner, DeployTokenOwner::Group(group.id));
-        assert_eq!(cat.deploy_token_by_digest("dt2").await.unwrap(), Some(unnamed.clone()));
+        assert_eq!(
+            cat.deploy_token_by_digest("dt2").await.unwrap(),
+            Some(unnamed.clone())
+        );
         assert_eq!(cat.deploy_token_by_digest("dt3").await.unwrap(), None);
 
         cat.revoke_deploy_token(unnamed.id).await.unwrap();
-        assert!(cat.deploy_token_by_digest("dt2").await.unwrap().unwrap().revoked);
+        assert!(
+            cat.deploy_token_by_digest("dt2")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked
+        );
 
         let dup = cat
             .create_deploy_token(NewDeployToken {
@@ -325,7 +392,11 @@ mod bodies {
     pub async fn job_tokens_and_the_allowlist(cat: DbCatalog) {
         let alice = cat.create_user(new_user("alice")).await.unwrap();
         let target = project(&cat).await;
-        let source = cat.create_project(new_project("app", Namespace::User(alice.id))).await.unwrap().id;
+        let source = cat
+            .create_project(new_project("app", Namespace::User(alice.id)))
+            .await
+            .unwrap()
+            .id;
         let token = cat
             .create_job_token(NewJobToken {
                 project_id: source,
@@ -346,44 +417,79 @@ mod bodies {
         // Adding it again is harmless.
         cat.add_job_token_allowlist(target, source).await.unwrap();
         assert!(cat.job_token_allowed(target, source).await.unwrap());
-        assert!(!cat.job_token_allowed(source, target).await.unwrap(), "the allowlist is directed");
+        assert!(
+            !cat.job_token_allowed(source, target).await.unwrap(),
+            "the allowlist is directed"
+        );
     }
 
     pub async fn groups_nest_and_ancestors_run_from_the_group_to_the_root(cat: DbCatalog) {
         let top = cat.create_group(new_group("acme", None)).await.unwrap();
-        let mid = cat.create_group(new_group("platform", Some(top.id))).await.unwrap();
-        let leaf = cat.create_group(new_group("infra", Some(mid.id))).await.unwrap();
+        let mid = cat
+            .create_group(new_group("platform", Some(top.id)))
+            .await
+            .unwrap();
+        let leaf = cat
+            .create_group(new_group("infra", Some(mid.id)))
+            .await
+            .unwrap();
         assert_eq!(top.full_path, "acme");
         assert_eq!(mid.full_path, "acme/platform");
         assert_eq!(leaf.full_path, "acme/platform/infra");
         assert_eq!(leaf.parent_id, Some(mid.id));
         assert_eq!(leaf.package_settings, PackageSettings::default());
 
-        let chain: Vec<String> =
-            cat.group_ancestors(leaf.id).await.unwrap().into_iter().map(|g| g.full_path).collect();
+        let chain: Vec<String> = cat
+            .group_ancestors(leaf.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.full_path)
+            .collect();
         assert_eq!(chain, ["acme/platform/infra", "acme/platform", "acme"]);
-        assert_eq!(cat.group_ancestors(top.id).await.unwrap(), vec![top.clone()]);
+        assert_eq!(
+            cat.group_ancestors(top.id).await.unwrap(),
+            vec![top.clone()]
+        );
         assert!(cat.group_ancestors(GroupId(9999)).await.unwrap().is_empty());
 
         assert_eq!(cat.group_by_id(mid.id).await.unwrap(), Some(mid.clone()));
-        assert_eq!(cat.group_by_full_path("acme/platform").await.unwrap(), Some(mid.clone()));
+        assert_eq!(
+            cat.group_by_full_path("acme/platform").await.unwrap(),
+            Some(mid.clone())
+        );
         assert_eq!(cat.group_by_full_path("platform").await.unwrap(), None);
 
         // The same path is fine under another parent, taken under the same one.
-        cat.create_group(new_group("infra", Some(top.id))).await.unwrap();
+        cat.create_group(new_group("infra", Some(top.id)))
+            .await
+            .unwrap();
         let text = conflict_text(cat.create_group(new_group("platform", Some(top.id))).await);
         assert_eq!(text, "path has already been taken");
         conflict_text(cat.create_group(new_group("acme", None)).await);
-        assert!(matches!(cat.create_group(new_group("x", Some(GroupId(9999)))).await, Err(CatalogError::NotFound)));
+        assert!(matches!(
+            cat.create_group(new_group("x", Some(GroupId(9999)))).await,
+            Err(CatalogError::NotFound)
+        ));
 
         let settings = PackageSettings {
             generic_duplicates_allowed: false,
             generic_duplicate_exception_regex: "-SNAPSHOT$".into(),
         };
-        cat.set_group_package_settings(mid.id, &settings).await.unwrap();
-        assert_eq!(cat.group_by_id(mid.id).await.unwrap().unwrap().package_settings, settings);
+        cat.set_group_package_settings(mid.id, &settings)
+            .await
+            .unwrap();
+        assert_eq!(
+            cat.group_by_id(mid.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .package_settings,
+            settings
+        );
         assert!(matches!(
-            cat.set_group_package_settings(GroupId(9999), &settings).await,
+            cat.set_group_package_settings(GroupId(9999), &settings)
+                .await,
             Err(CatalogError::NotFound)
         ));
     }
@@ -391,7 +497,10 @@ mod bodies {
     pub async fn projects_live_in_groups_or_user_namespaces_and_paths_are_unique(cat: DbCatalog) {
         let alice = cat.create_user(new_user("alice")).await.unwrap();
         let top = cat.create_group(new_group("acme", None)).await.unwrap();
-        let sub = cat.create_group(new_group("platform", Some(top.id))).await.unwrap();
+        let sub = cat
+            .create_group(new_group("platform", Some(top.id)))
+            .await
+            .unwrap();
 
         let mut np = new_project("tools", Namespace::Group(sub.id));
         np.creator_id = Some(alice.id);
@@ -402,28 +511,54 @@ mod bodies {
         assert_eq!(tools.visibility, Visibility::Internal);
         assert_eq!(tools.registry_access, RegistryAccess::Enabled);
 
-        let own = cat.create_project(new_project("dotfiles", Namespace::User(alice.id))).await.unwrap();
+        let own = cat
+            .create_project(new_project("dotfiles", Namespace::User(alice.id)))
+            .await
+            .unwrap();
         assert_eq!(own.full_path, "alice/dotfiles");
         assert_eq!(own.namespace, Namespace::User(alice.id));
 
-        assert_eq!(cat.project_by_id(tools.id).await.unwrap(), Some(tools.clone()));
-        assert_eq!(cat.project_by_full_path("alice/dotfiles").await.unwrap(), Some(own));
+        assert_eq!(
+            cat.project_by_id(tools.id).await.unwrap(),
+            Some(tools.clone())
+        );
+        assert_eq!(
+            cat.project_by_full_path("alice/dotfiles").await.unwrap(),
+            Some(own)
+        );
         assert_eq!(cat.project_by_full_path("alice/other").await.unwrap(), None);
 
-        let text = conflict_text(cat.create_project(new_project("tools", Namespace::Group(sub.id))).await);
+        let text = conflict_text(
+            cat.create_project(new_project("tools", Namespace::Group(sub.id)))
+                .await,
+        );
         assert_eq!(text, "path has already been taken");
         // Groups and projects share one URL space.
-        conflict_text(cat.create_project(new_project("platform", Namespace::Group(top.id))).await);
+        conflict_text(
+            cat.create_project(new_project("platform", Namespace::Group(top.id)))
+                .await,
+        );
         conflict_text(cat.create_group(new_group("tools", Some(sub.id))).await);
         assert!(matches!(
-            cat.create_project(new_project("x", Namespace::User(UserId(9999)))).await,
+            cat.create_project(new_project("x", Namespace::User(UserId(9999))))
+                .await,
             Err(CatalogError::NotFound)
         ));
 
-        cat.set_project_registry_access(tools.id, RegistryAccess::Public).await.unwrap();
-        assert_eq!(cat.project_by_id(tools.id).await.unwrap().unwrap().registry_access, RegistryAccess::Public);
+        cat.set_project_registry_access(tools.id, RegistryAccess::Public)
+            .await
+            .unwrap();
+        assert_eq!(
+            cat.project_by_id(tools.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .registry_access,
+            RegistryAccess::Public
+        );
         assert!(matches!(
-            cat.set_project_registry_access(ProjectId(9999), RegistryAccess::Disabled).await,
+            cat.set_project_registry_access(ProjectId(9999), RegistryAccess::Disabled)
+                .await,
             Err(CatalogError::NotFound)
         ));
     }
@@ -434,35 +569,80 @@ mod bodies {
         let group = cat.group_by_full_path("acme").await.unwrap().unwrap();
 
         let m = cat
-            .add_member(MemberSource::Project(project), alice.id, AccessLevel::Developer, Some("2030-01-01".into()))
+            .add_member(
+                MemberSource::Project(project),
+                alice.id,
+                AccessLevel::Developer,
+                Some("2030-01-01".into()),
+            )
             .await
             .unwrap();
         assert_eq!(m.source, MemberSource::Project(project));
         assert_eq!(m.access_level, AccessLevel::Developer);
         assert_eq!(m.expires_at.as_deref(), Some("2030-01-01"));
 
-        let text = conflict_text(cat.add_member(MemberSource::Project(project), alice.id, AccessLevel::Owner, None).await);
+        let text = conflict_text(
+            cat.add_member(
+                MemberSource::Project(project),
+                alice.id,
+                AccessLevel::Owner,
+                None,
+            )
+            .await,
+        );
         assert_eq!(text, "Member already exists");
         // The same user may also be a member of the group.
-        let g = cat.add_member(MemberSource::Group(group.id), alice.id, AccessLevel::Guest, None).await.unwrap();
+        let g = cat
+            .add_member(
+                MemberSource::Group(group.id),
+                alice.id,
+                AccessLevel::Guest,
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!(g.source, MemberSource::Group(group.id));
 
         assert!(matches!(
-            cat.add_member(MemberSource::Group(GroupId(9999)), alice.id, AccessLevel::Guest, None).await,
+            cat.add_member(
+                MemberSource::Group(GroupId(9999)),
+                alice.id,
+                AccessLevel::Guest,
+                None
+            )
+            .await,
             Err(CatalogError::NotFound)
         ));
         assert!(matches!(
-            cat.add_member(MemberSource::Project(project), UserId(9999), AccessLevel::Guest, None).await,
+            cat.add_member(
+                MemberSource::Project(project),
+                UserId(9999),
+                AccessLevel::Guest,
+                None
+            )
+            .await,
             Err(CatalogError::NotFound)
         ));
     }
 
-    pub async fn effective_access_level_inherits_through_three_group_levels_and_skips_expired(cat: DbCatalog) {
+    pub async fn effective_access_level_inherits_through_three_group_levels_and_skips_expired(
+        cat: DbCatalog,
+    ) {
         let today = "2026-11-24";
         let top = cat.create_group(new_group("acme", None)).await.unwrap();
-        let mid = cat.create_group(new_group("platform", Some(top.id))).await.unwrap();
-        let leaf = cat.create_group(new_group("infra", Some(mid.id))).await.unwrap();
-        let p = cat.create_project(new_project("tools", Namespace::Group(leaf.id))).await.unwrap().id;
+        let mid = cat
+            .create_group(new_group("platform", Some(top.id)))
+            .await
+            .unwrap();
+        let leaf = cat
+            .create_group(new_group("infra", Some(mid.id)))
+            .await
+            .unwrap();
+        let p = cat
+            .create_project(new_project("tools", Namespace::Group(leaf.id)))
+            .await
+            .unwrap()
+            .id;
         let other_top = cat.create_group(new_group("other", None)).await.unwrap();
 
         let [owner, dev, expired, lastday, stranger, mixed] =
@@ -475,25 +655,65 @@ mod bodies {
         let mixed = cat.create_user(mixed).await.unwrap().id;
 
         // Owner of the top-level group: inherited three levels down.
-        cat.add_member(MemberSource::Group(top.id), owner, AccessLevel::Owner, None).await.unwrap();
+        cat.add_member(MemberSource::Group(top.id), owner, AccessLevel::Owner, None)
+            .await
+            .unwrap();
         // Developer on the middle group and Guest on the project: the higher wins.
-        cat.add_member(MemberSource::Group(mid.id), dev, AccessLevel::Developer, None).await.unwrap();
-        cat.add_member(MemberSource::Project(p), dev, AccessLevel::Guest, None).await.unwrap();
+        cat.add_member(
+            MemberSource::Group(mid.id),
+            dev,
+            AccessLevel::Developer,
+            None,
+        )
+        .await
+        .unwrap();
+        cat.add_member(MemberSource::Project(p), dev, AccessLevel::Guest, None)
+            .await
+            .unwrap();
         // Expired yesterday: nothing.
-        cat.add_member(MemberSource::Group(top.id), expired, AccessLevel::Maintainer, Some("2026-11-23".into()))
-            .await
-            .unwrap();
+        cat.add_member(
+            MemberSource::Group(top.id),
+            expired,
+            AccessLevel::Maintainer,
+            Some("2026-11-23".into()),
+        )
+        .await
+        .unwrap();
         // Expires today: still counts.
-        cat.add_member(MemberSource::Project(p), lastday, AccessLevel::Reporter, Some(today.into())).await.unwrap();
+        cat.add_member(
+            MemberSource::Project(p),
+            lastday,
+            AccessLevel::Reporter,
+            Some(today.into()),
+        )
+        .await
+        .unwrap();
         // Member of an unrelated group only.
-        cat.add_member(MemberSource::Group(other_top.id), stranger, AccessLevel::Owner, None).await.unwrap();
+        cat.add_member(
+            MemberSource::Group(other_top.id),
+            stranger,
+            AccessLevel::Owner,
+            None,
+        )
+        .await
+        .unwrap();
         // An expired Maintainer on the leaf group, a live Reporter on the top group.
-        cat.add_member(MemberSource::Group(leaf.id), mixed, AccessLevel::Maintainer, Some("2020-01-01".into()))
-            .await
-            .unwrap();
-        cat.add_member(MemberSource::Group(top.id), mixed, AccessLevel::Reporter, Some("2027-01-01".into()))
-            .await
-            .unwrap();
+        cat.add_member(
+            MemberSource::Group(leaf.id),
+            mixed,
+            AccessLevel::Maintainer,
+            Some("2020-01-01".into()),
+        )
+        .await
+        .unwrap();
+        cat.add_member(
+            MemberSource::Group(top.id),
+            mixed,
+            AccessLevel::Reporter,
+            Some("2027-01-01".into()),
+        )
+        .await
+        .unwrap();
 
         let level = |u| cat.effective_access_level(u, p, today);
         assert_eq!(level(owner).await.unwrap(), Some(AccessLevel::Owner));
@@ -502,20 +722,57 @@ mod bodies {
         assert_eq!(level(lastday).await.unwrap(), Some(AccessLevel::Reporter));
         assert_eq!(level(stranger).await.unwrap(), None);
         assert_eq!(level(mixed).await.unwrap(), Some(AccessLevel::Reporter));
-        assert_eq!(cat.effective_access_level(lastday, p, "2026-11-25").await.unwrap(), None);
-        assert_eq!(cat.effective_access_level(owner, ProjectId(9999), today).await.unwrap(), None);
+        assert_eq!(
+            cat.effective_access_level(lastday, p, "2026-11-25")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            cat.effective_access_level(owner, ProjectId(9999), today)
+                .await
+                .unwrap(),
+            None
+        );
 
         // A project in a user's namespace: only its own members count.
-        let personal = cat.create_project(new_project("mine", Namespace::User(dev))).await.unwrap().id;
-        assert_eq!(cat.effective_access_level(owner, personal, today).await.unwrap(), None);
-        cat.add_member(MemberSource::Project(personal), owner, AccessLevel::Maintainer, None).await.unwrap();
-        assert_eq!(cat.effective_access_level(owner, personal, today).await.unwrap(), Some(AccessLevel::Maintainer));
+        let personal = cat
+            .create_project(new_project("mine", Namespace::User(dev)))
+            .await
+            .unwrap()
+            .id;
+        assert_eq!(
+            cat.effective_access_level(owner, personal, today)
+                .await
+                .unwrap(),
+            None
+        );
+        cat.add_member(
+            MemberSource::Project(personal),
+            owner,
+            AccessLevel::Maintainer,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            cat.effective_access_level(owner, personal, today)
+                .await
+                .unwrap(),
+            Some(AccessLevel::Maintainer)
+        );
     }
 
     pub async fn publish_creates_the_package_then_appends_files(cat: DbCatalog) {
         let project = project(&cat).await;
         let uploader = cat.create_user(new_user("ci")).await.unwrap();
-        let mut first = publish(project, "Widget", "1.0.0", "widget.tar.gz", DuplicatePolicy::Allow);
+        let mut first = publish(
+            project,
+            "Widget",
+            "1.0.0",
+            "widget.tar.gz",
+            DuplicatePolicy::Allow,
+        );
         first.build = Some(build(1));
         first.user_id = Some(uploader.id);
         let (pkg, f1) = cat.publish_file(first).await.unwrap();
@@ -533,82 +790,163 @@ mod bodies {
         assert_eq!(f1.build, Some(build(1)));
         assert_eq!(f1.metadata, serde_json::json!({ "file": "widget.tar.gz" }));
 
-        let mut second = publish(project, "Widget", "1.0.0", "widget.sha256", DuplicatePolicy::Allow);
+        let mut second = publish(
+            project,
+            "Widget",
+            "1.0.0",
+            "widget.sha256",
+            DuplicatePolicy::Allow,
+        );
         second.status_override = Some(PackageStatus::Hidden);
         let (pkg2, f2) = cat.publish_file(second).await.unwrap();
         assert_eq!(pkg2.id, pkg.id, "same name and version: same package");
-        assert_eq!(pkg2.status, PackageStatus::Hidden, "status_override applies to an existing package");
+        assert_eq!(
+            pkg2.status,
+            PackageStatus::Hidden,
+            "status_override applies to an existing package"
+        );
         assert!(pkg2.updated_at >= pkg.updated_at);
         assert_eq!(f2.build, None);
 
         // A different version is a different package.
-        let (other, _) =
-            cat.publish_file(publish(project, "Widget", "2.0.0", "widget.tar.gz", DuplicatePolicy::Allow)).await.unwrap();
+        let (other, _) = cat
+            .publish_file(publish(
+                project,
+                "Widget",
+                "2.0.0",
+                "widget.tar.gz",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
         assert_ne!(other.id, pkg.id);
 
-        assert_eq!(cat.package_by_id(project, pkg.id).await.unwrap(), Some(pkg2.clone()));
-        assert_eq!(cat.package_by_id(ProjectId(9999), pkg.id).await.unwrap(), None, "scoped to the project");
-        let versions: Vec<String> =
-            cat.packages_by_name(project, "generic", "widget").await.unwrap().into_iter().map(|p| p.version).collect();
+        assert_eq!(
+            cat.package_by_id(project, pkg.id).await.unwrap(),
+            Some(pkg2.clone())
+        );
+        assert_eq!(
+            cat.package_by_id(ProjectId(9999), pkg.id).await.unwrap(),
+            None,
+            "scoped to the project"
+        );
+        let versions: Vec<String> = cat
+            .packages_by_name(project, "generic", "widget")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.version)
+            .collect();
         assert_eq!(versions, ["1.0.0", "2.0.0"]);
-        assert!(cat.packages_by_name(project, "npm", "widget").await.unwrap().is_empty());
+        assert!(cat
+            .packages_by_name(project, "npm", "widget")
+            .await
+            .unwrap()
+            .is_empty());
 
         let (files, total) = cat.package_files(pkg.id, ALL_PAGE).await.unwrap();
         assert_eq!(total, 2);
         assert_eq!(files, vec![f1.clone(), f2.clone()]);
-        let (page2, total) = cat.package_files(pkg.id, Page { page: 2, per_page: 1 }).await.unwrap();
+        let (page2, total) = cat
+            .package_files(
+                pkg.id,
+                Page {
+                    page: 2,
+                    per_page: 1,
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!((page2, total), (vec![f2.clone()], 2));
-        assert_eq!(cat.package_file(pkg.id, f1.id).await.unwrap(), Some(f1.clone()));
-        assert_eq!(cat.package_file(other.id, f1.id).await.unwrap(), None, "scoped to the package");
+        assert_eq!(
+            cat.package_file(pkg.id, f1.id).await.unwrap(),
+            Some(f1.clone())
+        );
+        assert_eq!(
+            cat.package_file(other.id, f1.id).await.unwrap(),
+            None,
+            "scoped to the package"
+        );
 
         let infos = cat.package_build_infos(pkg.id).await.unwrap();
         assert_eq!(infos.len(), 1);
         assert_eq!(infos[0].build, build(1));
         assert_eq!(infos[0].user_id, Some(uploader.id));
 
-        cat.touch_package_downloaded(pkg.id, 1_800_000_000_000).await.unwrap();
+        cat.touch_package_downloaded(pkg.id, 1_800_000_000_000)
+            .await
+            .unwrap();
         assert_eq!(
-            cat.package_by_id(project, pkg.id).await.unwrap().unwrap().last_downloaded_at,
+            cat.package_by_id(project, pkg.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_downloaded_at,
             Some(1_800_000_000_000)
         );
-        assert!(matches!(cat.touch_package_downloaded(PackageId(9999), 1).await, Err(CatalogError::NotFound)));
+        assert!(matches!(
+            cat.touch_package_downloaded(PackageId(9999), 1).await,
+            Err(CatalogError::NotFound)
+        ));
 
         assert!(cat.delete_package_file(pkg.id, f1.id).await.unwrap());
         assert!(!cat.delete_package_file(pkg.id, f1.id).await.unwrap());
-        assert!(!cat.delete_package_file(other.id, f2.id).await.unwrap(), "scoped to the package");
-        assert_eq!(cat.package_files(pkg.id, ALL_PAGE).await.unwrap(), (vec![f2], 1));
+        assert!(
+            !cat.delete_package_file(other.id, f2.id).await.unwrap(),
+            "scoped to the package"
+        );
+        assert_eq!(
+            cat.package_files(pkg.id, ALL_PAGE).await.unwrap(),
+            (vec![f2], 1)
+        );
     }
 
-    pub async fn concurrent_publishes_of_the_same_file_name_have_exactly_one_winner(cat: DbCatalog) {
+    pub async fn concurrent_publishes_of_the_same_file_name_have_exactly_one_winner(
+        cat: DbCatalog,
+    ) {
         let project = project(&cat).await;
-        let policy = DuplicatePolicy::RejectSameFileName { message: "file already exists".into() };
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let cat = cat.clone();
-                let p = publish(project, "race", "1.0.0", "race.bin", policy.clone());
-                tokio::spawn(async move { cat.publish_file(p).await })
-            })
-            .collect();
-        let (mut ok, mut conflicts) = (0, 0);
-        for t in tasks {
-            match t.await.unwrap() {
-                Ok(_) => ok += 1,
-                Err(CatalogError::Conflict(text)) => {
-                    assert_eq!(text, "file already exists");
-                    conflicts += 1;
+        let policy = DuplicatePolicy::RejectSameFileName {
+            message: "file already exists".into(),
+        };
+        let race = |file: &'static str| {
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let cat = cat.clone();
+                    let p = publish(project, "race", "1.0.0", file, policy.clone());
+                    tokio::spawn(async move { cat.publish_file(p).await })
+                })
+                .collect();
+            async move {
+                let (mut ok, mut conflicts) = (0, 0);
+                for t in tasks {
+                    match t.await.unwrap() {
+                        Ok(_) => ok += 1,
+                        Err(CatalogError::Conflict(text)) => {
+                            assert_eq!(text, "file already exists");
+                            conflicts += 1;
+                        }
+                        Err(e) => panic!("unexpected error: {e:?}"),
+                    }
                 }
-                Err(e) => panic!("unexpected error: {e:?}"),
+                (ok, conflicts)
             }
-        }
-        assert_eq!((ok, conflicts), (1, 7));
+        };
+        // The package does not exist yet: the publishers also race to create it.
+        assert_eq!(race("race.bin").await, (1, 7));
+        // The package exists: the publishers race on the file name alone.
+        assert_eq!(race("race.sig").await, (1, 7));
         let (pkgs, total) = cat
-            .list_packages(&[project], &PackageFilter::default(), PackageOrder::CreatedAt, false, ALL_PAGE)
+            .list_packages(
+                &[project],
+                &PackageFilter::default(),
+                PackageOrder::CreatedAt,
+                false,
+                ALL_PAGE,
+            )
             .await
             .unwrap();
         assert_eq!(total, 1);
-        assert_eq!(cat.package_files(pkgs[0].id, ALL_PAGE).await.unwrap().1, 1);
-        // Another file name in the same package is fine.
-        cat.publish_file(publish(project, "race", "1.0.0", "race.sig", policy)).await.unwrap();
+        assert_eq!(cat.package_files(pkgs[0].id, ALL_PAGE).await.unwrap().1, 2);
     }
 
     pub async fn concurrent_publishes_allowing_duplicates_share_one_package(cat: DbCatalog) {
@@ -616,7 +954,13 @@ mod bodies {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let cat = cat.clone();
-                let p = publish(project, "shared", "1.0.0", "same.bin", DuplicatePolicy::Allow);
+                let p = publish(
+                    project,
+                    "shared",
+                    "1.0.0",
+                    "same.bin",
+                    DuplicatePolicy::Allow,
+                );
                 tokio::spawn(async move { cat.publish_file(p).await })
             })
             .collect();
@@ -625,27 +969,67 @@ mod bodies {
             let (pkg, _) = t.await.unwrap().unwrap();
             package_ids.insert(pkg.id);
         }
-        assert_eq!(package_ids.len(), 1, "every publisher found or created the same package");
+        assert_eq!(
+            package_ids.len(),
+            1,
+            "every publisher found or created the same package"
+        );
         let id = *package_ids.iter().next().unwrap();
         assert_eq!(cat.package_files(id, ALL_PAGE).await.unwrap().1, 8);
-        assert_eq!(cat.packages_by_name(project, "generic", "shared").await.unwrap().len(), 1);
+        assert_eq!(
+            cat.packages_by_name(project, "generic", "shared")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
-    pub async fn publish_of_an_existing_version_is_rejected_when_the_policy_says_so(cat: DbCatalog) {
+    pub async fn publish_of_an_existing_version_is_rejected_when_the_policy_says_so(
+        cat: DbCatalog,
+    ) {
         let project = project(&cat).await;
-        let policy = DuplicatePolicy::RejectExistingVersion { message: "version 1.0 already exists".into() };
-        cat.publish_file(publish(project, "lib", "1.0", "lib-1.0.whl", policy.clone())).await.unwrap();
-        let text = conflict_text(cat.publish_file(publish(project, "lib", "1.0", "lib-1.0.tar.gz", policy.clone())).await);
+        let policy = DuplicatePolicy::RejectExistingVersion {
+            message: "version 1.0 already exists".into(),
+        };
+        cat.publish_file(publish(
+            project,
+            "lib",
+            "1.0",
+            "lib-1.0.whl",
+            policy.clone(),
+        ))
+        .await
+        .unwrap();
+        let text = conflict_text(
+            cat.publish_file(publish(
+                project,
+                "lib",
+                "1.0",
+                "lib-1.0.tar.gz",
+                policy.clone(),
+            ))
+            .await,
+        );
         assert_eq!(text, "version 1.0 already exists");
         // Nothing of the refused publish was kept.
-        let pkg = &cat.packages_by_name(project, "generic", "lib").await.unwrap()[0];
+        let pkg = &cat
+            .packages_by_name(project, "generic", "lib")
+            .await
+            .unwrap()[0];
         assert_eq!(cat.package_files(pkg.id, ALL_PAGE).await.unwrap().1, 1);
 
         // Concurrent first publishes of one version: one wins.
         let tasks: Vec<_> = (0..4)
             .map(|i| {
                 let cat = cat.clone();
-                let p = publish(project, "lib", "2.0", &format!("lib-2.0-{i}.whl"), policy.clone());
+                let p = publish(
+                    project,
+                    "lib",
+                    "2.0",
+                    &format!("lib-2.0-{i}.whl"),
+                    policy.clone(),
+                );
                 tokio::spawn(async move { cat.publish_file(p).await })
             })
             .collect();
@@ -664,16 +1048,39 @@ mod bodies {
         let project = project(&cat).await;
         let mut package = None;
         for n in 1..=7 {
-            let mut p = publish(project, "built", "1.0", &format!("f{n}"), DuplicatePolicy::Allow);
+            let mut p = publish(
+                project,
+                "built",
+                "1.0",
+                &format!("f{n}"),
+                DuplicatePolicy::Allow,
+            );
             p.build = Some(build(n));
             package = Some(cat.publish_file(p).await.unwrap().0.id);
         }
         // A publish without build info records none.
-        cat.publish_file(publish(project, "built", "1.0", "f8", DuplicatePolicy::Allow)).await.unwrap();
+        cat.publish_file(publish(
+            project,
+            "built",
+            "1.0",
+            "f8",
+            DuplicatePolicy::Allow,
+        ))
+        .await
+        .unwrap();
         let package = package.unwrap();
-        let pipelines: Vec<i64> =
-            cat.package_build_infos(package).await.unwrap().into_iter().map(|b| b.build.pipeline_id).collect();
-        assert_eq!(pipelines, [107, 106, 105, 104, 103], "newest first, two oldest dropped");
+        let pipelines: Vec<i64> = cat
+            .package_build_infos(package)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| b.build.pipeline_id)
+            .collect();
+        assert_eq!(
+            pipelines,
+            [107, 106, 105, 104, 103],
+            "newest first, two oldest dropped"
+        );
         let stored = cat
             .run(move |conn| {
                 crate::schema::package_build_infos::table
@@ -690,8 +1097,16 @@ mod bodies {
     pub async fn list_packages_filters_orders_paginates_and_counts(cat: DbCatalog) {
         let p1 = project(&cat).await;
         let alice = cat.create_user(new_user("alice")).await.unwrap();
-        let p2 = cat.create_project(new_project("other", Namespace::User(alice.id))).await.unwrap().id;
-        let p3 = cat.create_project(new_project("third", Namespace::User(alice.id))).await.unwrap().id;
+        let p2 = cat
+            .create_project(new_project("other", Namespace::User(alice.id)))
+            .await
+            .unwrap()
+            .id;
+        let p3 = cat
+            .create_project(new_project("third", Namespace::User(alice.id)))
+            .await
+            .unwrap()
+            .id;
 
         let put = |project, format: &str, name: &str, version: &str, status| {
             let mut p = publish(project, name, version, "f", DuplicatePolicy::Allow);
@@ -705,30 +1120,91 @@ mod bodies {
         let c = put(p2, "pypi", "gamma%x", "1.0", PackageStatus::Error).await;
         let d = put(p2, "generic", "delta", "0.5", PackageStatus::Deprecated).await;
         let hidden = put(p1, "generic", "hidden", "1.0", PackageStatus::Hidden).await;
-        let pending = put(p2, "generic", "alphabet", "1.0", PackageStatus::PendingDestruction).await;
+        let pending = put(
+            p2,
+            "generic",
+            "alphabet",
+            "1.0",
+            PackageStatus::PendingDestruction,
+        )
+        .await;
         let _elsewhere = put(p3, "generic", "Alpha", "1.0", PackageStatus::Default).await;
 
         let list = |filter: PackageFilter, order, desc, page| {
             let cat = cat.clone();
             async move {
-                let (pkgs, total) = cat.list_packages(&[p1, p2], &filter, order, desc, page).await.unwrap();
+                let (pkgs, total) = cat
+                    .list_packages(&[p1, p2], &filter, order, desc, page)
+                    .await
+                    .unwrap();
                 (pkgs.into_iter().map(|p| p.id).collect::<Vec<_>>(), total)
             }
         };
         let f = PackageFilter::default;
 
         // Default statuses, creation order, both projects, not the third.
-        assert_eq!(list(f(), PackageOrder::CreatedAt, false, ALL_PAGE).await, (vec![a.id, b.id, c.id, d.id], 4));
-        assert_eq!(list(f(), PackageOrder::CreatedAt, true, ALL_PAGE).await, (vec![d.id, c.id, b.id, a.id], 4));
+        assert_eq!(
+            list(f(), PackageOrder::CreatedAt, false, ALL_PAGE).await,
+            (vec![a.id, b.id, c.id, d.id], 4)
+        );
+        assert_eq!(
+            list(f(), PackageOrder::CreatedAt, true, ALL_PAGE).await,
+            (vec![d.id, c.id, b.id, a.id], 4)
+        );
         // "Alpha" < "beta_pkg" < "delta" < "gamma%x" in byte order.
-        assert_eq!(list(f(), PackageOrder::Name, false, ALL_PAGE).await.0, vec![a.id, b.id, d.id, c.id]);
-        assert_eq!(list(f(), PackageOrder::Version, true, ALL_PAGE).await.0, vec![b.id, c.id, a.id, d.id]);
-        assert_eq!(list(f(), PackageOrder::Type, false, ALL_PAGE).await.0, vec![a.id, d.id, b.id, c.id]);
+        assert_eq!(
+            list(f(), PackageOrder::Name, false, ALL_PAGE).await.0,
+            vec![a.id, b.id, d.id, c.id]
+        );
+        assert_eq!(
+            list(f(), PackageOrder::Version, true, ALL_PAGE).await.0,
+            vec![b.id, c.id, a.id, d.id]
+        );
+        assert_eq!(
+            list(f(), PackageOrder::Type, false, ALL_PAGE).await.0,
+            vec![a.id, d.id, b.id, c.id]
+        );
 
         // Pages: the total is the filtered count, not the page size.
-        assert_eq!(list(f(), PackageOrder::Name, false, Page { page: 1, per_page: 3 }).await, (vec![a.id, b.id, d.id], 4));
-        assert_eq!(list(f(), PackageOrder::Name, false, Page { page: 2, per_page: 3 }).await, (vec![c.id], 4));
-        assert_eq!(list(f(), PackageOrder::Name, false, Page { page: 3, per_page: 3 }).await, (vec![], 4));
+        assert_eq!(
+            list(
+                f(),
+                PackageOrder::Name,
+                false,
+                Page {
+                    page: 1,
+                    per_page: 3
+                }
+            )
+            .await,
+            (vec![a.id, b.id, d.id], 4)
+        );
+        assert_eq!(
+            list(
+                f(),
+                PackageOrder::Name,
+                false,
+                Page {
+                    page: 2,
+                    per_page: 3
+                }
+            )
+            .await,
+            (vec![c.id], 4)
+        );
+        assert_eq!(
+            list(
+                f(),
+                PackageOrder::Name,
+                false,
+                Page {
+                    page: 3,
+                    per_page: 3
+                }
+            )
+            .await,
+            (vec![], 4)
+        );
 
         // Filters.
         let by = |edit: fn(&mut PackageFilter)| {
@@ -736,16 +1212,47 @@ mod bodies {
             edit(&mut filter);
             list(filter, PackageOrder::CreatedAt, false, ALL_PAGE)
         };
-        assert_eq!(by(|f| f.format = Some("generic".into())).await, (vec![a.id, d.id], 2));
-        assert_eq!(by(|f| f.name_contains = Some("ALPH".into())).await, (vec![a.id], 1), "case-insensitive");
-        assert_eq!(by(|f| f.name_contains = Some("a_p".into())).await, (vec![b.id], 1), "_ is literal");
-        assert_eq!(by(|f| f.name_contains = Some("a%".into())).await, (vec![c.id], 1), "% is literal");
+        assert_eq!(
+            by(|f| f.format = Some("generic".into())).await,
+            (vec![a.id, d.id], 2)
+        );
+        assert_eq!(
+            by(|f| f.name_contains = Some("ALPH".into())).await,
+            (vec![a.id], 1),
+            "case-insensitive"
+        );
+        assert_eq!(
+            by(|f| f.name_contains = Some("a_p".into())).await,
+            (vec![b.id], 1),
+            "_ is literal"
+        );
+        assert_eq!(
+            by(|f| f.name_contains = Some("a%".into())).await,
+            (vec![c.id], 1),
+            "% is literal"
+        );
         assert_eq!(by(|f| f.name_contains = Some("l".into())).await.1, 2);
-        assert_eq!(by(|f| f.version = Some("1.0".into())).await, (vec![a.id, c.id], 2));
-        assert_eq!(by(|f| f.status = Some(PackageStatus::Hidden)).await, (vec![hidden.id], 1));
-        assert_eq!(by(|f| f.status = Some(PackageStatus::PendingDestruction)).await, (vec![pending.id], 1));
-        assert_eq!(by(|f| f.normalized_name = Some("delta".into())).await, (vec![d.id], 1));
-        assert_eq!(by(|f| f.normalized_name = Some("Delta".into())).await.1, 0, "normalized name is exact");
+        assert_eq!(
+            by(|f| f.version = Some("1.0".into())).await,
+            (vec![a.id, c.id], 2)
+        );
+        assert_eq!(
+            by(|f| f.status = Some(PackageStatus::Hidden)).await,
+            (vec![hidden.id], 1)
+        );
+        assert_eq!(
+            by(|f| f.status = Some(PackageStatus::PendingDestruction)).await,
+            (vec![pending.id], 1)
+        );
+        assert_eq!(
+            by(|f| f.normalized_name = Some("delta".into())).await,
+            (vec![d.id], 1)
+        );
+        assert_eq!(
+            by(|f| f.normalized_name = Some("Delta".into())).await.1,
+            0,
+            "normalized name is exact"
+        );
         let combined = |f: &mut PackageFilter| {
             f.format = Some("generic".into());
             f.name_contains = Some("a".into());
@@ -754,10 +1261,17 @@ mod bodies {
         assert_eq!(by(combined).await, (vec![a.id], 1));
 
         // One project, and none.
-        let (only_p2, total) =
-            cat.list_packages(&[p2], &f(), PackageOrder::CreatedAt, false, ALL_PAGE).await.unwrap();
+        let (only_p2, total) = cat
+            .list_packages(&[p2], &f(), PackageOrder::CreatedAt, false, ALL_PAGE)
+            .await
+            .unwrap();
         assert_eq!((only_p2.len(), total), (2, 2));
-        assert_eq!(cat.list_packages(&[], &f(), PackageOrder::CreatedAt, false, ALL_PAGE).await.unwrap(), (vec![], 0));
+        assert_eq!(
+            cat.list_packages(&[], &f(), PackageOrder::CreatedAt, false, ALL_PAGE)
+                .await
+                .unwrap(),
+            (vec![], 0)
+        );
     }
 
     pub async fn delete_package_removes_its_files_tags_and_build_infos(cat: DbCatalog) {
@@ -765,9 +1279,20 @@ mod bodies {
         let mut p = publish(project, "doomed", "1.0", "a", DuplicatePolicy::Allow);
         p.build = Some(build(1));
         let (pkg, _) = cat.publish_file(p).await.unwrap();
-        let (_, b) = cat.publish_file(publish(project, "doomed", "1.0", "b", DuplicatePolicy::Allow)).await.unwrap();
-        let (keep, kept_file) =
-            cat.publish_file(publish(project, "kept", "1.0", "a", DuplicatePolicy::Allow)).await.unwrap();
+        let (_, b) = cat
+            .publish_file(publish(
+                project,
+                "doomed",
+                "1.0",
+                "b",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
+        let (keep, kept_file) = cat
+            .publish_file(publish(project, "kept", "1.0", "a", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
         // The port has no tag writer yet: insert rows directly.
         for (package, name) in [(pkg.id, "latest"), (pkg.id, "beta"), (keep.id, "latest")] {
             cat.run(move |conn| {
@@ -784,29 +1309,70 @@ mod bodies {
             .await
             .unwrap();
         }
-        let tags: Vec<String> = cat.package_tags(pkg.id).await.unwrap().into_iter().map(|t| t.name).collect();
+        let tags: Vec<String> = cat
+            .package_tags(pkg.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
         assert_eq!(tags, ["beta", "latest"]);
 
         assert!(cat.delete_package(pkg.id).await.unwrap());
         assert!(!cat.delete_package(pkg.id).await.unwrap(), "already gone");
         assert_eq!(cat.package_by_id(project, pkg.id).await.unwrap(), None);
-        assert_eq!(cat.package_files(pkg.id, ALL_PAGE).await.unwrap(), (vec![], 0));
+        assert_eq!(
+            cat.package_files(pkg.id, ALL_PAGE).await.unwrap(),
+            (vec![], 0)
+        );
         assert!(cat.package_tags(pkg.id).await.unwrap().is_empty());
         assert!(cat.package_build_infos(pkg.id).await.unwrap().is_empty());
         assert_eq!(cat.package_file(pkg.id, b.id).await.unwrap(), None);
 
         // The other package is untouched.
-        assert_eq!(cat.package_files(keep.id, ALL_PAGE).await.unwrap(), (vec![kept_file], 1));
+        assert_eq!(
+            cat.package_files(keep.id, ALL_PAGE).await.unwrap(),
+            (vec![kept_file], 1)
+        );
         assert_eq!(cat.package_tags(keep.id).await.unwrap().len(), 1);
     }
 
     pub async fn newest_package_file_respects_statuses(cat: DbCatalog) {
         let project = project(&cat).await;
-        let (_, old) = cat.publish_file(publish(project, "Tool", "1.0", "tool.bin", DuplicatePolicy::Allow)).await.unwrap();
-        let (_, other) = cat.publish_file(publish(project, "Tool", "1.0", "tool.txt", DuplicatePolicy::Allow)).await.unwrap();
-        let (pkg, new) = cat.publish_file(publish(project, "Tool", "1.0", "tool.bin", DuplicatePolicy::Allow)).await.unwrap();
-        let downloadable: Vec<PackageStatus> =
-            PackageStatus::ALL.into_iter().filter(|s| s.downloadable()).collect();
+        let (_, old) = cat
+            .publish_file(publish(
+                project,
+                "Tool",
+                "1.0",
+                "tool.bin",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
+        let (_, other) = cat
+            .publish_file(publish(
+                project,
+                "Tool",
+                "1.0",
+                "tool.txt",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
+        let (pkg, new) = cat
+            .publish_file(publish(
+                project,
+                "Tool",
+                "1.0",
+                "tool.bin",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
+        let downloadable: Vec<PackageStatus> = PackageStatus::ALL
+            .into_iter()
+            .filter(|s| s.downloadable())
+            .collect();
 
         let find = |file: &'static str, version: &'static str, statuses: Vec<PackageStatus>| {
             let cat = cat.clone();
@@ -817,9 +1383,15 @@ mod bodies {
                     .map(|(p, f)| (p.id, f.id))
             }
         };
-        assert_eq!(find("tool.bin", "1.0", downloadable.clone()).await, Some((pkg.id, new.id)));
+        assert_eq!(
+            find("tool.bin", "1.0", downloadable.clone()).await,
+            Some((pkg.id, new.id))
+        );
         assert_ne!(old.id, new.id);
-        assert_eq!(find("tool.txt", "1.0", downloadable.clone()).await, Some((pkg.id, other.id)));
+        assert_eq!(
+            find("tool.txt", "1.0", downloadable.clone()).await,
+            Some((pkg.id, other.id))
+        );
         assert_eq!(find("tool.bin", "2.0", downloadable.clone()).await, None);
         assert_eq!(find("nope", "1.0", downloadable.clone()).await, None);
         assert_eq!(find("tool.bin", "1.0", vec![]).await, None);
@@ -829,21 +1401,38 @@ mod bodies {
         p.status_override = Some(PackageStatus::Processing);
         cat.publish_file(p).await.unwrap();
         assert_eq!(find("tool.bin", "1.0", downloadable).await, None);
-        assert!(find("tool.bin", "1.0", vec![PackageStatus::Processing]).await.is_some());
+        assert!(find("tool.bin", "1.0", vec![PackageStatus::Processing])
+            .await
+            .is_some());
     }
 
     pub async fn blob_references_and_files_after_follow_the_rows(cat: DbCatalog) {
         let project = project(&cat).await;
-        let (pkg, f1) = cat.publish_file(publish(project, "b", "1", "one", DuplicatePolicy::Allow)).await.unwrap();
-        let (_, f2) = cat.publish_file(publish(project, "b", "1", "three", DuplicatePolicy::Allow)).await.unwrap();
-        let (_, f3) = cat.publish_file(publish(project, "b", "2", "seven", DuplicatePolicy::Allow)).await.unwrap();
+        let (pkg, f1) = cat
+            .publish_file(publish(project, "b", "1", "one", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        let (_, f2) = cat
+            .publish_file(publish(project, "b", "1", "three", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        let (_, f3) = cat
+            .publish_file(publish(project, "b", "2", "seven", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
 
         assert!(cat.is_blob_referenced(&f1.sha256).await.unwrap());
         assert!(!cat.is_blob_referenced(&digests(99).sha256).await.unwrap());
 
         let ids = |files: Vec<PackageFile>| files.into_iter().map(|f| f.id).collect::<Vec<_>>();
-        assert_eq!(ids(cat.package_files_after(PackageFileId(0), 10).await.unwrap()), vec![f1.id, f2.id, f3.id]);
-        assert_eq!(ids(cat.package_files_after(f1.id, 1).await.unwrap()), vec![f2.id]);
+        assert_eq!(
+            ids(cat.package_files_after(PackageFileId(0), 10).await.unwrap()),
+            vec![f1.id, f2.id, f3.id]
+        );
+        assert_eq!(
+            ids(cat.package_files_after(f1.id, 1).await.unwrap()),
+            vec![f2.id]
+        );
         assert!(cat.package_files_after(f3.id, 10).await.unwrap().is_empty());
 
         assert!(cat.delete_package_file(pkg.id, f1.id).await.unwrap());
@@ -851,12 +1440,22 @@ mod bodies {
     }
 
     pub async fn instance_settings_default_then_round_trip(cat: DbCatalog) {
-        assert_eq!(cat.instance_settings().await.unwrap(), InstanceSettings::default());
-        let off = InstanceSettings { package_registry_allow_anyone_to_pull_option: false };
+        assert_eq!(
+            cat.instance_settings().await.unwrap(),
+            InstanceSettings::default()
+        );
+        let off = InstanceSettings {
+            package_registry_allow_anyone_to_pull_option: false,
+        };
         cat.set_instance_settings(&off).await.unwrap();
         assert_eq!(cat.instance_settings().await.unwrap(), off);
         // Writing again updates the row rather than adding one.
-        cat.set_instance_settings(&InstanceSettings::default()).await.unwrap();
-        assert_eq!(cat.instance_settings().await.unwrap(), InstanceSettings::default());
+        cat.set_instance_settings(&InstanceSettings::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            cat.instance_settings().await.unwrap(),
+            InstanceSettings::default()
+        );
     }
 }

@@ -1,0 +1,476 @@
+//! The HTTP contract of the real application (`server::app`) over the real catalog (SQLite)
+//! and blob store (a folder): bad input gets a clear 4xx in GitLab's shape and leaves nothing
+//! behind; credentials and roles get the answers GitLab gives on package routes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+
+use actix_web::http::StatusCode;
+use actix_web::{test, web};
+use packyard::config::{self, Config};
+use packyard::metrics::Metrics;
+use packyard::{formats, server};
+use packyard_core::model::*;
+use packyard_core::Registry;
+use serde_json::Value;
+
+const ROOT: &str = "glpat-roottokenroottokenroottoken00";
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: Config,
+    registry: web::Data<Registry>,
+}
+
+async fn env_with(max_file_size: u64) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().into_owned();
+    let max = max_file_size.to_string();
+    let config = config::load(
+        None,
+        |k| match k {
+            "PACKYARD_DATA_DIR" => Some(data.clone()),
+            "PACKYARD_GENERIC_MAX_FILE_SIZE" => Some(max.clone()),
+            "PACKYARD_EXTERNAL_URL" => Some("http://packyard.test".into()),
+            _ => None,
+        },
+        &[],
+    )
+    .unwrap();
+    let registry = server::open_registry(&config).await.unwrap();
+    registry.ensure_initial_root(ROOT).await.unwrap();
+    let g = registry
+        .create_group(NewGroup {
+            name: "acme".into(),
+            path: "acme".into(),
+            parent_id: None,
+            visibility: Visibility::Public,
+            description: String::new(),
+        })
+        .await
+        .unwrap();
+    for (path, vis, access) in [
+        ("tools", Visibility::Private, RegistryAccess::Enabled),
+        ("open", Visibility::Public, RegistryAccess::Enabled),
+        ("off", Visibility::Public, RegistryAccess::Disabled),
+    ] {
+        registry
+            .create_project(NewProject {
+                name: path.into(),
+                path: path.into(),
+                namespace: Namespace::Group(g.id),
+                visibility: vis,
+                description: String::new(),
+                registry_access: access,
+                creator_id: None,
+            })
+            .await
+            .unwrap();
+    }
+    Env { dir, config, registry: web::Data::new(registry) }
+}
+
+async fn env() -> Env {
+    env_with(1024 * 1024).await
+}
+
+impl Env {
+    /// A user with `level` on acme/tools (None: no membership) and a token with `scopes`.
+    async fn user(&self, name: &str, level: Option<AccessLevel>, scopes: &[&str]) -> String {
+        let u = self
+            .registry
+            .catalog()
+            .create_user(NewUser {
+                username: name.into(),
+                name: name.into(),
+                email: format!("{name}@x"),
+                is_admin: false,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        if let Some(l) = level {
+            let p = self.registry.catalog().project_by_full_path("acme/tools").await.unwrap().unwrap();
+            self.registry.catalog().add_member(MemberSource::Project(p.id), u.id, l, None).await.unwrap();
+        }
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        self.registry.create_personal_access_token(u.id, "t", &scopes, None).await.unwrap().0
+    }
+
+    async fn package_count(&self) -> i64 {
+        let ids: Vec<ProjectId> = (1..=3).map(ProjectId).collect();
+        let filter = PackageFilter { status: None, ..Default::default() };
+        self.registry
+            .catalog()
+            .list_packages(&ids, &filter, PackageOrder::CreatedAt, false, Page { page: 1, per_page: 100 })
+            .await
+            .unwrap()
+            .1
+    }
+}
+
+macro_rules! app {
+    ($env:expr) => {
+        test::init_service(server::app(
+            $env.registry.clone(),
+            web::Data::new(Metrics::new()),
+            formats::enabled(&$env.config),
+        ))
+        .await
+    };
+}
+
+const BASE: &str = "/api/v4/projects/acme%2Ftools/packages/generic";
+
+async fn send<B: actix_web::body::MessageBody>(
+    app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    req: test::TestRequest,
+) -> (StatusCode, actix_web::http::header::HeaderMap, Value) {
+    let res = test::call_service(app, req.to_request()).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = test::read_body(res).await;
+    let json = serde_json::from_slice(&body).unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
+    (status, headers, json)
+}
+
+fn put(path: &str, token: &str, body: &'static [u8]) -> test::TestRequest {
+    test::TestRequest::put()
+        .uri(path)
+        .insert_header(("PRIVATE-TOKEN", token.to_owned()))
+        .insert_header(("Content-Length", body.len().to_string()))
+        .set_payload(body)
+}
+
+#[actix_web::test]
+async fn file_names_with_traversal_slashes_or_control_characters_are_400() {
+    let env = env().await;
+    let app = app!(env);
+    for bad in ["..%2Fetc%2Fpasswd", "a/../b", "a/./b", "f.txt/", "/f.txt", "a//b", "a%00b", "a%0Ab", "a%7Fb", "%ff"] {
+        let (status, _, body) = send(&app, put(&format!("{BASE}/hello/1.0.0/{bad}"), ROOT, b"x")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["error"], "file_name is invalid", "{bad}");
+    }
+    assert_eq!(env.package_count().await, 0);
+}
+
+#[actix_web::test]
+async fn invalid_names_versions_and_params_are_400_with_the_parameter_named() {
+    let env = env().await;
+    let app = app!(env);
+    let cases = [
+        (format!("{BASE}/he%20llo/1.0.0/f"), "package_name is invalid"),
+        (format!("{BASE}/hello/1..0/f"), "package_version is invalid"),
+        (format!("{BASE}/hello/1.0.0/f?status=processing"), "status does not have a valid value"),
+        (format!("{BASE}/hello/1.0.0/f?select=everything"), "select does not have a valid value"),
+    ];
+    for (uri, msg) in cases {
+        let (status, _, body) = send(&app, put(&uri, ROOT, b"x")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(body["error"], msg, "{uri}");
+    }
+}
+
+#[actix_web::test]
+async fn bad_project_ids_are_404_never_500() {
+    let env = env().await;
+    let app = app!(env);
+    for id in ["abc%00def", "99999999999999999999999", "%ff%fe", "acme%2F..%2Ftools", "0"] {
+        let (status, _, body) =
+            send(&app, put(&format!("/api/v4/projects/{id}/packages/generic/a/1/f"), ROOT, b"x")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
+        assert_eq!(body["message"], "404 Project Not Found");
+    }
+    let (status, _, body) = send(&app, test::TestRequest::get().uri("/no/such/route")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "404 Not Found");
+}
+
+#[actix_web::test]
+async fn declared_oversize_body_is_413_and_nothing_is_stored() {
+    let env = env_with(1024).await;
+    let app = app!(env);
+    let req = test::TestRequest::put()
+        .uri(&format!("{BASE}/big/1.0.0/big.bin"))
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .insert_header(("Content-Length", "2048"))
+        .set_payload(vec![7u8; 2048]);
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("too large"));
+    assert_eq!(env.package_count().await, 0);
+    assert!(env.registry.blobs().list().await.unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn undeclared_oversize_body_is_413_and_nothing_is_stored() {
+    let env = env_with(1024).await;
+    let app = app!(env);
+    // No Content-Length: the limit is enforced while streaming.
+    let req = test::TestRequest::put()
+        .uri(&format!("{BASE}/big/1.0.0/big.bin"))
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .set_payload(vec![7u8; 4096]);
+    let (status, _, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(env.package_count().await, 0);
+    assert!(env.registry.blobs().list().await.unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn credentials_that_do_not_check_out_are_401_with_a_basic_challenge() {
+    let env = env().await;
+    let app = app!(env);
+    let uri = format!("{BASE}/hello/1.0.0/f");
+    let cases: Vec<(&str, String)> = vec![
+        ("Authorization", "Basic !!!not-base64".into()),
+        ("Authorization", "Basic bm9jb2xvbg==".into()), // "nocolon"
+        ("Authorization", "Digest whatever".into()),
+        ("PRIVATE-TOKEN", "glpat-unknownunknownunknownunknown0".into()),
+    ];
+    for (h, v) in cases {
+        let req = test::TestRequest::get().uri(&uri).insert_header((h, v.clone()));
+        let (status, headers, _) = send(&app, req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{h}: {v}");
+        assert_eq!(headers.get("www-authenticate").unwrap(), "Basic realm=\"Packyard Package Registry\"");
+    }
+    // Two different credentials at once are refused rather than guessed between.
+    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT)).insert_header(("JOB-TOKEN", "x"));
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    // An unknown token is 401 even where anonymous reads are allowed.
+    let req = test::TestRequest::get()
+        .uri("/api/v4/projects/acme%2Fopen/packages/generic/a/1/f")
+        .insert_header(("PRIVATE-TOKEN", "nope"));
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn expired_and_revoked_tokens_are_401_invalid_token() {
+    let env = env().await;
+    let app = app!(env);
+    let root = env.registry.catalog().user_by_username("root").await.unwrap().unwrap();
+    let scopes = vec!["api".to_string()];
+    let (expired, _) = env
+        .registry
+        .create_personal_access_token(root.id, "old", &scopes, Some("2020-01-01".into()))
+        .await
+        .unwrap();
+    let (revoked, row) = env.registry.create_personal_access_token(root.id, "gone", &scopes, None).await.unwrap();
+    env.registry.catalog().revoke_personal_access_token(row.id).await.unwrap();
+    for (tok, text) in [(expired, "Token is expired"), (revoked, "Token was revoked")] {
+        let req = test::TestRequest::get().uri(&format!("{BASE}/a/1/f")).insert_header(("PRIVATE-TOKEN", tok));
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"], "invalid_token");
+        assert!(body["error_description"].as_str().unwrap().starts_with(text), "{body}");
+    }
+}
+
+#[actix_web::test]
+async fn unknown_scopes_are_refused_when_creating_tokens() {
+    let env = env().await;
+    let root = env.registry.catalog().user_by_username("root").await.unwrap().unwrap();
+    let err = env
+        .registry
+        .create_personal_access_token(root.id, "t", &["api".into(), "bogus".into()], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    assert!(err.to_string().contains("scopes does not have a valid value"));
+    let err = env
+        .registry
+        .create_deploy_token(DeployTokenOwner::Group(GroupId(1)), "d", None, &["write_everything".into()], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
+async fn roles_get_gitlab_answers_on_package_routes() {
+    let env = env().await;
+    let app = app!(env);
+    let outsider = env.user("outsider", None, &["api"]).await;
+    let reporter = env.user("reporter", Some(AccessLevel::Reporter), &["api"]).await;
+    let developer = env.user("developer", Some(AccessLevel::Developer), &["api"]).await;
+    let reader = env.user("reader", Some(AccessLevel::Maintainer), &["read_api"]).await;
+    let uri = format!("{BASE}/hello/1.0.0/hello.txt");
+    // Anonymous: 401 so clients retry with credentials.
+    let anon = test::TestRequest::put().uri(&uri).set_payload("x");
+    assert_eq!(send(&app, anon).await.0, StatusCode::UNAUTHORIZED);
+    // Signed in but cannot see the private project: 404.
+    assert_eq!(send(&app, put(&uri, &outsider, b"x")).await.0, StatusCode::NOT_FOUND);
+    // Can see, cannot publish: 403.
+    assert_eq!(send(&app, put(&uri, &reporter, b"x")).await.0, StatusCode::FORBIDDEN);
+    let (status, _, body) = send(&app, put(&uri, &reader, b"x")).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("insufficient_scope")));
+    // Developer publishes; the reporter reads it back.
+    let (status, _, body) = send(&app, put(&uri, &developer, b"hello")).await;
+    assert_eq!((status, body["message"].as_str()), (StatusCode::CREATED, Some("201 Created")));
+    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", reporter));
+    let res = test::call_service(&app, req.to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(test::read_body(res).await.as_ref(), b"hello");
+    // Registry disabled: 403 even for the admin.
+    let off = "/api/v4/projects/acme%2Foff/packages/generic/a/1/f";
+    assert_eq!(send(&app, put(off, ROOT, b"x")).await.0, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn deploy_and_job_tokens_publish_as_gitlab_allows() {
+    let env = env().await;
+    let app = app!(env);
+    let registry = &env.registry;
+    let group = registry.catalog().group_by_full_path("acme").await.unwrap().unwrap();
+    let (read_only, _) = registry
+        .create_deploy_token(DeployTokenOwner::Group(group.id), "ro", None, &["read_package_registry".into()], None)
+        .await
+        .unwrap();
+    let (writer, _) = registry
+        .create_deploy_token(DeployTokenOwner::Group(group.id), "rw", None, &["write_package_registry".into()], None)
+        .await
+        .unwrap();
+    let basic = |user: &str, secret: &str| {
+        use base64::Engine;
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}")))
+    };
+    let uri = format!("{BASE}/ci/1.0.0/out.bin");
+    let req = |auth: String, body: &'static [u8]| {
+        test::TestRequest::put().uri(&uri).insert_header(("Authorization", auth)).set_payload(body)
+    };
+    assert_eq!(send(&app, req(basic("anyone", &read_only), b"x")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, req(basic("anyone", &writer), b"x")).await.0, StatusCode::CREATED);
+    // A job token minted for a developer publishes over Basic `gitlab-ci-token` and records the build.
+    let dev_token = env.user("dev", Some(AccessLevel::Developer), &["api"]).await;
+    let mint = test::TestRequest::post()
+        .uri("/api/v4/projects/acme%2Ftools/ci/job_token")
+        .insert_header(("PRIVATE-TOKEN", dev_token))
+        .set_json(serde_json::json!({"pipeline_id": 77, "job_id": 8, "ref": "main", "sha": "abc123"}));
+    let (status, _, body) = send(&app, mint).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let job = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(send(&app, req(basic("someone", &job), b"y")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, req(basic("gitlab-ci-token", &job), b"y")).await.0, StatusCode::CREATED);
+    let project = registry.catalog().project_by_full_path("acme/tools").await.unwrap().unwrap();
+    let (pkgs, _) = registry
+        .catalog()
+        .list_packages(&[project.id], &PackageFilter::default(), PackageOrder::CreatedAt, false, Page { page: 1, per_page: 10 })
+        .await
+        .unwrap();
+    let builds = registry.catalog().package_build_infos(pkgs[0].id).await.unwrap();
+    assert_eq!(builds[0].build.pipeline_id, 77);
+    assert_eq!(builds[0].build.git_ref, "main");
+}
+
+#[actix_web::test]
+async fn duplicates_follow_the_group_setting_and_exception_regex() {
+    let env = env().await;
+    let app = app!(env);
+    let uri = format!("{BASE}/dup/1.0.0/a.txt");
+    assert_eq!(send(&app, put(&uri, ROOT, b"1")).await.0, StatusCode::CREATED);
+    assert_eq!(send(&app, put(&uri, ROOT, b"2")).await.0, StatusCode::CREATED);
+    let group = env.registry.catalog().group_by_full_path("acme").await.unwrap().unwrap();
+    let settings = PackageSettings { generic_duplicates_allowed: false, generic_duplicate_exception_regex: "snap.*".into() };
+    env.registry.catalog().set_group_package_settings(group.id, &settings).await.unwrap();
+    let (status, _, body) = send(&app, put(&uri, ROOT, b"3")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "400 Bad request - Duplicate package is not allowed");
+    // A new file name in the same package is not a duplicate; a name matching the exception is allowed.
+    assert_eq!(send(&app, put(&format!("{BASE}/dup/1.0.0/b.txt"), ROOT, b"4")).await.0, StatusCode::CREATED);
+    let snap = format!("{BASE}/snapshot/1.0.0/a.txt");
+    assert_eq!(send(&app, put(&snap, ROOT, b"5")).await.0, StatusCode::CREATED);
+    assert_eq!(send(&app, put(&snap, ROOT, b"6")).await.0, StatusCode::CREATED);
+    // The download is the newest file of that name.
+    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT));
+    let res = test::call_service(&app, req.to_request()).await;
+    assert_eq!(test::read_body(res).await.as_ref(), b"2");
+}
+
+#[actix_web::test]
+async fn ranges_and_conditional_downloads() {
+    let env = env().await;
+    let app = app!(env);
+    let uri = format!("{BASE}/r/1.0.0/r.txt");
+    assert_eq!(send(&app, put(&uri, ROOT, b"0123456789abcdef")).await.0, StatusCode::CREATED);
+    let get = |range: Option<&str>| {
+        let mut r = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT));
+        if let Some(v) = range {
+            r = r.insert_header(("Range", v.to_owned()));
+        }
+        r.to_request()
+    };
+    let res = test::call_service(&app, get(Some("bytes=2-5"))).await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.headers().get("content-range").unwrap(), "bytes 2-5/16");
+    assert_eq!(test::read_body(res).await.as_ref(), b"2345");
+    let res = test::call_service(&app, get(Some("bytes=-3"))).await;
+    assert_eq!(test::read_body(res).await.as_ref(), b"def");
+    // Nonsense ranges are ignored: the whole file comes back.
+    let res = test::call_service(&app, get(Some("bytes=zz"))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = test::call_service(&app, get(Some("bytes=100-"))).await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let etag = test::call_service(&app, get(None)).await.headers().get("etag").unwrap().clone();
+    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT)).insert_header(("If-None-Match", etag));
+    assert_eq!(test::call_service(&app, req.to_request()).await.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// A real socket: the client promises more bytes than it sends, then hangs up.
+#[actix_web::test]
+async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
+    let env = env().await;
+    let registry = env.registry.clone();
+    let cfg = env.config.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let srv = actix_web::HttpServer::new(move || server::app(registry.clone(), web::Data::new(Metrics::new()), formats::enabled(&cfg)))
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+    let handle = srv.handle();
+    actix_web::rt::spawn(srv);
+    let response = actix_web::rt::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "PUT {BASE}/short/1.0.0/short.bin HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\nContent-Length: 100000\r\n\r\nonly a few bytes"
+        )
+        .unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    })
+    .await
+    .unwrap();
+    // Whether or not the server can still answer a half-closed connection, it must not be a 2xx or 5xx.
+    assert!(!response.starts_with("HTTP/1.1 2") && !response.starts_with("HTTP/1.1 5"), "{response}");
+    // Give the handler a moment to finish cleaning up.
+    for _ in 0..50 {
+        if env.registry.blobs().list().await.unwrap().is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.package_count().await, 0);
+    assert!(env.registry.blobs().list().await.unwrap().is_empty());
+    let tmp = env.dir.path().join("blobs").join("tmp");
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    handle.stop(false).await;
+}
+
+#[actix_web::test]
+async fn health_readiness_and_metrics_answer() {
+    let env = env().await;
+    let app = app!(env);
+    assert_eq!(send(&app, test::TestRequest::get().uri("/-/health")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, test::TestRequest::get().uri("/-/liveness")).await.0, StatusCode::OK);
+    let (status, _, body) = send(&app, test::TestRequest::get().uri("/-/readiness")).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    send(&app, put(&format!("{BASE}/m/1/m.txt"), ROOT, b"metrics")).await;
+    let (_, _, body) = send(&app, test::TestRequest::get().uri("/-/metrics")).await;
+    let text = body.as_str().unwrap();
+    assert!(text.contains("packyard_http_requests_total{method=\"PUT\",route=\"/api/v4/projects/{id}/packages/generic/{package_name}/{package_version}/{file_name:.+}\",status=\"201\"} 1"), "{text}");
+    assert!(text.contains("packyard_http_request_bytes_total"), "{text}");
+}
