@@ -25,7 +25,15 @@ commands:
   check-features                           cargo check the server per format feature
   bench generic                            benchmark generic uploads/downloads against nginx";
 
-fn main() -> Result<()> {
+fn main() {
+    // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first() else {
         println!("{USAGE}");

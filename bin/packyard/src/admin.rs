@@ -109,37 +109,65 @@ fn api(e: packyard_core::ApiError) -> anyhow::Error {
 }
 
 async fn user(registry: &Registry, username: &str) -> anyhow::Result<User> {
-    registry.catalog().user_by_username(username).await?.ok_or_else(|| anyhow!("no user named {username:?}"))
+    registry
+        .catalog()
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| anyhow!("no user named {username:?}"))
 }
 
 async fn project(registry: &Registry, path: &str) -> anyhow::Result<Project> {
-    registry.catalog().project_by_full_path(path).await?.ok_or_else(|| anyhow!("no project at {path:?}"))
+    registry
+        .catalog()
+        .project_by_full_path(path)
+        .await?
+        .ok_or_else(|| anyhow!("no project at {path:?}"))
 }
 
 async fn group(registry: &Registry, path: &str) -> anyhow::Result<Group> {
-    registry.catalog().group_by_full_path(path).await?.ok_or_else(|| anyhow!("no group at {path:?}"))
+    registry
+        .catalog()
+        .group_by_full_path(path)
+        .await?
+        .ok_or_else(|| anyhow!("no group at {path:?}"))
 }
 
 fn visibility(v: &str) -> anyhow::Result<Visibility> {
-    Visibility::parse(v).ok_or_else(|| anyhow!("--visibility must be private, internal or public, got {v:?}"))
+    Visibility::parse(v)
+        .ok_or_else(|| anyhow!("--visibility must be private, internal or public, got {v:?}"))
 }
 
 pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
     let catalog = registry.catalog();
     match cmd {
-        AdminCommand::CreateUser { username, email, name, admin, password_stdin } => {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            name,
+            admin,
+            password_stdin,
+        } => {
             let password_hash = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from stdin")?;
                 let pw = line.trim_end_matches(['\r', '\n']);
                 if pw.len() < 8 {
                     bail!("the password must have at least 8 characters");
                 }
-                Some(packyard_core::credentials::hash_password(pw).map_err(|e| anyhow!("hashing the password: {e}"))?)
+                Some(
+                    packyard_core::credentials::hash_password(pw)
+                        .map_err(|e| anyhow!("hashing the password: {e}"))?,
+                )
             } else {
                 None
             };
-            if username.is_empty() || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+            if username.is_empty()
+                || !username
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            {
                 bail!("--username may use letters, digits, '_', '-' and '.'");
             }
             let u = catalog
@@ -151,15 +179,29 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                     password_hash,
                 })
                 .await?;
-            println!("{}", json!({ "id": u.id, "username": u.username, "email": u.email, "is_admin": u.is_admin }));
+            println!(
+                "{}",
+                json!({ "id": u.id, "username": u.username, "email": u.email, "is_admin": u.is_admin })
+            );
         }
-        AdminCommand::CreateToken { user: username, name, scopes, expires_at } => {
+        AdminCommand::CreateToken {
+            user: username,
+            name,
+            scopes,
+            expires_at,
+        } => {
             let u = user(registry, &username).await?;
-            let (secret, _) =
-                registry.create_personal_access_token(u.id, &name, &scopes, expires_at).await.map_err(api)?;
+            let (secret, _) = registry
+                .create_personal_access_token(u.id, &name, &scopes, expires_at)
+                .await
+                .map_err(api)?;
             println!("{secret}");
         }
-        AdminCommand::CreateGroup { path, name, visibility: v } => {
+        AdminCommand::CreateGroup {
+            path,
+            name,
+            visibility: v,
+        } => {
             let (parent, leaf) = match path.rsplit_once('/') {
                 Some((p, l)) => (Some(group(registry, p).await?.id), l.to_owned()),
                 None => (None, path.clone()),
@@ -174,10 +216,20 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 })
                 .await
                 .map_err(api)?;
-            println!("{}", json!({ "id": g.id, "full_path": g.full_path, "visibility": g.visibility }));
+            println!(
+                "{}",
+                json!({ "id": g.id, "full_path": g.full_path, "visibility": g.visibility })
+            );
         }
-        AdminCommand::CreateProject { path, name, visibility: v, registry_access } => {
-            let (ns, leaf) = path.rsplit_once('/').ok_or_else(|| anyhow!("--path must be namespace/project"))?;
+        AdminCommand::CreateProject {
+            path,
+            name,
+            visibility: v,
+            registry_access,
+        } => {
+            let (ns, leaf) = path
+                .rsplit_once('/')
+                .ok_or_else(|| anyhow!("--path must be namespace/project"))?;
             let namespace = match catalog.group_by_full_path(ns).await? {
                 Some(g) => Namespace::Group(g.id),
                 None => match catalog.user_by_username(ns).await? {
@@ -185,8 +237,9 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                     _ => bail!("no group or user namespace at {ns:?}"),
                 },
             };
-            let access = RegistryAccess::parse(&registry_access)
-                .ok_or_else(|| anyhow!("--registry-access must be disabled, private, enabled or public"))?;
+            let access = RegistryAccess::parse(&registry_access).ok_or_else(|| {
+                anyhow!("--registry-access must be disabled, private, enabled or public")
+            })?;
             let p = registry
                 .create_project(NewProject {
                     name: name.unwrap_or_else(|| leaf.to_owned()),
@@ -199,9 +252,17 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 })
                 .await
                 .map_err(api)?;
-            println!("{}", json!({ "id": p.id, "full_path": p.full_path, "visibility": p.visibility }));
+            println!(
+                "{}",
+                json!({ "id": p.id, "full_path": p.full_path, "visibility": p.visibility })
+            );
         }
-        AdminCommand::AddMember { path, user: username, access_level, expires_at } => {
+        AdminCommand::AddMember {
+            path,
+            user: username,
+            access_level,
+            expires_at,
+        } => {
             let u = user(registry, &username).await?;
             let level = AccessLevel::from_i16(access_level)
                 .ok_or_else(|| anyhow!("--access-level must be 10, 20, 30, 40 or 50"))?;
@@ -210,17 +271,32 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 None => MemberSource::Group(group(registry, &path).await?.id),
             };
             catalog.add_member(source, u.id, level, expires_at).await?;
-            println!("{}", json!({ "path": path, "user_id": u.id, "access_level": access_level }));
+            println!(
+                "{}",
+                json!({ "path": path, "user_id": u.id, "access_level": access_level })
+            );
         }
-        AdminCommand::CreateDeployToken { path, name, scopes, username } => {
+        AdminCommand::CreateDeployToken {
+            path,
+            name,
+            scopes,
+            username,
+        } => {
             let owner = match catalog.project_by_full_path(&path).await? {
                 Some(p) => DeployTokenOwner::Project(p.id),
                 None => DeployTokenOwner::Group(group(registry, &path).await?.id),
             };
-            let (secret, _) = registry.create_deploy_token(owner, &name, username, &scopes, None).await.map_err(api)?;
+            let (secret, _) = registry
+                .create_deploy_token(owner, &name, username, &scopes, None)
+                .await
+                .map_err(api)?;
             println!("{secret}");
         }
-        AdminCommand::SetPackageSettings { group: path, generic_duplicates_allowed, generic_duplicate_exception_regex } => {
+        AdminCommand::SetPackageSettings {
+            group: path,
+            generic_duplicates_allowed,
+            generic_duplicate_exception_regex,
+        } => {
             let g = group(registry, &path).await?;
             let mut s = g.package_settings.clone();
             if let Some(a) = generic_duplicates_allowed {
@@ -230,13 +306,17 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 if re.len() > 255 {
                     bail!("--generic-duplicate-exception-regex may have at most 255 characters");
                 }
-                regex::Regex::new(&re).map_err(|e| anyhow!("--generic-duplicate-exception-regex is not a valid regex: {e}"))?;
+                regex::Regex::new(&re).map_err(|e| {
+                    anyhow!("--generic-duplicate-exception-regex is not a valid regex: {e}")
+                })?;
                 s.generic_duplicate_exception_regex = re;
             }
             catalog.set_group_package_settings(g.id, &s).await?;
             println!("{}", serde_json::to_string(&s)?);
         }
-        AdminCommand::SetInstanceSettings { package_registry_allow_anyone_to_pull_option } => {
+        AdminCommand::SetInstanceSettings {
+            package_registry_allow_anyone_to_pull_option,
+        } => {
             let mut s = catalog.instance_settings().await?;
             if let Some(v) = package_registry_allow_anyone_to_pull_option {
                 s.package_registry_allow_anyone_to_pull_option = v;
@@ -244,11 +324,17 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
             catalog.set_instance_settings(&s).await?;
             println!("{}", serde_json::to_string(&s)?);
         }
-        AdminCommand::AllowJobToken { project: target, source } => {
+        AdminCommand::AllowJobToken {
+            project: target,
+            source,
+        } => {
             let t = project(registry, &target).await?;
             let s = project(registry, &source).await?;
             catalog.add_job_token_allowlist(t.id, s.id).await?;
-            println!("{}", json!({ "project_id": t.id, "source_project_id": s.id }));
+            println!(
+                "{}",
+                json!({ "project_id": t.id, "source_project_id": s.id })
+            );
         }
     }
     Ok(())

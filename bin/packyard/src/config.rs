@@ -90,7 +90,11 @@ impl Default for Config {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { backend: "filesystem".into(), path: None, s3: S3Section::default() }
+        StorageConfig {
+            backend: "filesystem".into(),
+            path: None,
+            s3: S3Section::default(),
+        }
     }
 }
 
@@ -113,7 +117,9 @@ impl Default for S3Section {
 
 impl Default for GenericSection {
     fn default() -> Self {
-        GenericSection { max_file_size: 5 * 1024 * 1024 * 1024 }
+        GenericSection {
+            max_file_size: 5 * 1024 * 1024 * 1024,
+        }
     }
 }
 
@@ -142,36 +148,54 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PACKYARD_S3_REGION", "storage.s3.region"),
     ("PACKYARD_S3_BUCKET", "storage.s3.bucket"),
     ("PACKYARD_S3_ACCESS_KEY_ID", "storage.s3.access_key_id"),
-    ("PACKYARD_S3_SECRET_ACCESS_KEY", "storage.s3.secret_access_key"),
+    (
+        "PACKYARD_S3_SECRET_ACCESS_KEY",
+        "storage.s3.secret_access_key",
+    ),
     ("PACKYARD_S3_PATH_STYLE", "storage.s3.path_style"),
     ("PACKYARD_S3_PREFIX", "storage.s3.prefix"),
-    ("PACKYARD_S3_PRESIGNED_DOWNLOADS", "storage.s3.presigned_downloads"),
-    ("PACKYARD_S3_PRESIGN_TTL_SECS", "storage.s3.presign_ttl_secs"),
-    ("PACKYARD_S3_MAX_CONCURRENT_PARTS", "storage.s3.max_concurrent_parts"),
+    (
+        "PACKYARD_S3_PRESIGNED_DOWNLOADS",
+        "storage.s3.presigned_downloads",
+    ),
+    (
+        "PACKYARD_S3_PRESIGN_TTL_SECS",
+        "storage.s3.presign_ttl_secs",
+    ),
+    (
+        "PACKYARD_S3_MAX_CONCURRENT_PARTS",
+        "storage.s3.max_concurrent_parts",
+    ),
     ("PACKYARD_GENERIC_MAX_FILE_SIZE", "generic.max_file_size"),
 ];
 
 fn kind_of(key: &str) -> Kind {
     match key {
-        "database_pool_size" | "workers" | "job_token_ttl_secs" | "gc_grace_period_secs" | "storage.s3.presign_ttl_secs"
-        | "storage.s3.max_concurrent_parts" | "generic.max_file_size" => Kind::Int,
+        "database_pool_size"
+        | "workers"
+        | "job_token_ttl_secs"
+        | "gc_grace_period_secs"
+        | "storage.s3.presign_ttl_secs"
+        | "storage.s3.max_concurrent_parts"
+        | "generic.max_file_size" => Kind::Int,
         "storage.s3.path_style" | "storage.s3.presigned_downloads" => Kind::Bool,
         _ => Kind::Str,
     }
 }
 
 fn set(table: &mut toml::Table, key: &str, raw: &str, origin: &str) -> anyhow::Result<()> {
-    let value = match kind_of(key) {
-        Kind::Str => toml::Value::String(raw.to_owned()),
-        Kind::Int => toml::Value::Integer(
-            raw.trim().parse::<i64>().with_context(|| format!("{origin}: `{key}` must be a whole number, got {raw:?}"))?,
-        ),
-        Kind::Bool => match raw.trim() {
-            "true" | "1" | "yes" => toml::Value::Boolean(true),
-            "false" | "0" | "no" => toml::Value::Boolean(false),
-            _ => bail!("{origin}: `{key}` must be true or false, got {raw:?}"),
-        },
-    };
+    let value =
+        match kind_of(key) {
+            Kind::Str => toml::Value::String(raw.to_owned()),
+            Kind::Int => toml::Value::Integer(raw.trim().parse::<i64>().with_context(|| {
+                format!("{origin}: `{key}` must be a whole number, got {raw:?}")
+            })?),
+            Kind::Bool => match raw.trim() {
+                "true" | "1" | "yes" => toml::Value::Boolean(true),
+                "false" | "0" | "no" => toml::Value::Boolean(false),
+                _ => bail!("{origin}: `{key}` must be true or false, got {raw:?}"),
+            },
+        };
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().unwrap_or(key);
     let mut cur = table;
@@ -194,8 +218,10 @@ pub fn load(
 ) -> anyhow::Result<Config> {
     let mut table = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
-            text.parse::<toml::Table>().with_context(|| format!("parsing config file {}", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            text.parse::<toml::Table>()
+                .with_context(|| format!("parsing config file {}", path.display()))?
         }
         None => toml::Table::new(),
     };
@@ -207,12 +233,15 @@ pub fn load(
     for (key, v) in flags {
         set(&mut table, key, v, &format!("flag for {key}"))?;
     }
-    let mut config: Config = toml::Value::Table(table).try_into().context("invalid configuration")?;
+    let mut config: Config = toml::Value::Table(table)
+        .try_into()
+        .context("invalid configuration")?;
     if config.storage.s3.access_key_id.is_none() {
-        config.storage.s3.access_key_id = env("AWS_ACCESS_KEY_ID");
+        config.storage.s3.access_key_id = env("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty());
     }
     if config.storage.s3.secret_access_key.is_none() {
-        config.storage.s3.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
+        config.storage.s3.secret_access_key =
+            env("AWS_SECRET_ACCESS_KEY").filter(|v| !v.is_empty());
     }
     config.validate()?;
     Ok(config)
@@ -229,17 +258,25 @@ impl Config {
             }
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            bail!("`log_format` must be text or json, got {:?}", self.log_format);
+            bail!(
+                "`log_format` must be text or json, got {:?}",
+                self.log_format
+            );
         }
         match self.storage.backend.as_str() {
             "filesystem" => {}
             "s3" => {
-                for (k, v) in [("storage.s3.endpoint", &self.storage.s3.endpoint), ("storage.s3.bucket", &self.storage.s3.bucket)] {
+                for (k, v) in [
+                    ("storage.s3.endpoint", &self.storage.s3.endpoint),
+                    ("storage.s3.bucket", &self.storage.s3.bucket),
+                ] {
                     if v.is_empty() {
                         bail!("`{k}` is required when `storage.backend` is s3");
                     }
                 }
-                if self.storage.s3.access_key_id.is_none() || self.storage.s3.secret_access_key.is_none() {
+                if self.storage.s3.access_key_id.is_none()
+                    || self.storage.s3.secret_access_key.is_none()
+                {
                     bail!("`storage.s3.access_key_id` and `storage.s3.secret_access_key` (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) are required when `storage.backend` is s3");
                 }
             }
@@ -252,17 +289,27 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("packyard.sqlite3").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("packyard.sqlite3").display()
+            )
+        })
     }
 
     pub fn external_url(&self) -> String {
-        self.external_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+        self.external_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn blob_path(&self) -> PathBuf {
-        self.storage.path.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
+        self.storage
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
     }
 }
 
@@ -273,7 +320,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -293,7 +343,10 @@ mod tests {
         std::fs::write(&f, "listen = \"127.0.0.1:1\"\nexternal_url = \"http://file\"\n[generic]\nmax_file_size = 10\n").unwrap();
         let c = load(
             Some(&f),
-            env(&[("PACKYARD_LISTEN", "127.0.0.1:2"), ("PACKYARD_GENERIC_MAX_FILE_SIZE", "20")]),
+            env(&[
+                ("PACKYARD_LISTEN", "127.0.0.1:2"),
+                ("PACKYARD_GENERIC_MAX_FILE_SIZE", "20"),
+            ]),
             &[("listen", "127.0.0.1:3".into())],
         )
         .unwrap();
@@ -309,9 +362,15 @@ mod tests {
         std::fs::write(&f, "lisen = \"x\"\n").unwrap();
         let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
         assert!(e.contains("lisen"), "{e}");
-        let e = format!("{:#}", load(None, env(&[("PACKYARD_DATABASE_POOL_SIZE", "many")]), &[]).unwrap_err());
+        let e = format!(
+            "{:#}",
+            load(None, env(&[("PACKYARD_DATABASE_POOL_SIZE", "many")]), &[]).unwrap_err()
+        );
         assert!(e.contains("database_pool_size"), "{e}");
-        let e = format!("{:#}", load(None, env(&[("PACKYARD_STORAGE_BACKEND", "s3")]), &[]).unwrap_err());
+        let e = format!(
+            "{:#}",
+            load(None, env(&[("PACKYARD_STORAGE_BACKEND", "s3")]), &[]).unwrap_err()
+        );
         assert!(e.contains("storage.s3.endpoint"), "{e}");
     }
 }

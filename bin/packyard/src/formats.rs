@@ -6,13 +6,16 @@ use packyard_core::PackageFormat;
 
 use crate::config::Config;
 
+#[allow(clippy::vec_init_then_push)]
 pub fn enabled(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
     let _ = config;
     #[allow(unused_mut)]
     let mut formats: Vec<Arc<dyn PackageFormat>> = Vec::new();
     #[cfg(feature = "generic")]
-    formats.push(Arc::new(packyard_format_generic::Generic::new(packyard_format_generic::GenericConfig {
-        max_file_size: config.generic.max_file_size,
-    })));
+    formats.push(Arc::new(packyard_format_generic::Generic::new(
+        packyard_format_generic::GenericConfig {
+            max_file_size: config.generic.max_file_size,
+        },
+    )));
     formats
 }

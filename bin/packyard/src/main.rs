@@ -49,8 +49,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut flags: Vec<(&str, String)> = Vec::new();
-    if let Command::Serve { listen, data_dir, external_url, database_url } = &cli.command {
-        for (k, v) in [("listen", listen), ("data_dir", data_dir), ("external_url", external_url), ("database_url", database_url)] {
+    if let Command::Serve {
+        listen,
+        data_dir,
+        external_url,
+        database_url,
+    } = &cli.command
+    {
+        for (k, v) in [
+            ("listen", listen),
+            ("data_dir", data_dir),
+            ("external_url", external_url),
+            ("database_url", database_url),
+        ] {
             if let Some(v) = v {
                 flags.push((k, v.clone()));
             }
@@ -63,8 +74,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log_format, matches!(cli.command, Command::Serve { .. }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    init_logging(
+        &config.log_format,
+        matches!(cli.command, Command::Serve { .. }),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("packyard: cannot start the async runtime: {e}");
@@ -85,8 +102,12 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
     match command {
         Command::Serve { .. } => {
             // actix-web runs its own per-worker runtimes; start it from a LocalSet-capable system.
-            let handle = std::thread::spawn(move || actix_web::rt::System::new().block_on(server::serve(config)));
-            handle.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+            let handle = std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(server::serve(config))
+            });
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -96,18 +117,30 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
         }
         Command::Gc { grace_period_secs } => {
             let registry = server::open_registry(&config).await?;
-            let grace = std::time::Duration::from_secs(grace_period_secs.unwrap_or(config.gc_grace_period_secs));
-            let report = registry.gc(grace).await.map_err(|e| anyhow::anyhow!("gc failed: {e}"))?;
+            let grace = std::time::Duration::from_secs(
+                grace_period_secs.unwrap_or(config.gc_grace_period_secs),
+            );
+            let report = registry
+                .gc(grace)
+                .await
+                .map_err(|e| anyhow::anyhow!("gc failed: {e}"))?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Fsck => {
             let registry = server::open_registry(&config).await?;
-            let problems = registry.fsck().await.map_err(|e| anyhow::anyhow!("fsck failed: {e}"))?;
+            let problems = registry
+                .fsck()
+                .await
+                .map_err(|e| anyhow::anyhow!("fsck failed: {e}"))?;
             for p in &problems {
                 println!("{}", serde_json::to_string(p)?);
             }
-            Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Admin(cmd) => {
             let registry = server::open_registry(&config).await?;
@@ -120,9 +153,13 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
 fn init_logging(format: &str, serving: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if serving { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_env("PACKYARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("PACKYARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

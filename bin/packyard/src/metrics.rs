@@ -37,6 +37,12 @@ pub struct Metrics {
     bytes_out: Family<RouteOnly, Counter>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = PromRegistry::with_prefix("packyard");
@@ -46,11 +52,33 @@ impl Metrics {
         });
         let bytes_in = Family::<RouteOnly, Counter>::default();
         let bytes_out = Family::<RouteOnly, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to the response head", latency.clone());
-        registry.register("http_request_bytes", "Declared request body bytes", bytes_in.clone());
-        registry.register("http_response_bytes", "Sized response body bytes", bytes_out.clone());
-        Metrics { registry: Mutex::new(registry), requests, latency, bytes_in, bytes_out }
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to the response head",
+            latency.clone(),
+        );
+        registry.register(
+            "http_request_bytes",
+            "Declared request body bytes",
+            bytes_in.clone(),
+        );
+        registry.register(
+            "http_response_bytes",
+            "Sized response body bytes",
+            bytes_out.clone(),
+        );
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            bytes_in,
+            bytes_out,
+        }
     }
 
     pub fn render(&self) -> String {
@@ -86,11 +114,22 @@ pub async fn record(
         res.request().path()
     );
     if let Some(m) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
         let status = res.status().as_u16();
-        m.requests.get_or_create(&RouteLabels { method, route: route.clone(), status }).inc();
+        m.requests
+            .get_or_create(&RouteLabels {
+                method,
+                route: route.clone(),
+                status,
+            })
+            .inc();
         let r = RouteOnly { route };
-        m.latency.get_or_create(&r).observe(start.elapsed().as_secs_f64());
+        m.latency
+            .get_or_create(&r)
+            .observe(start.elapsed().as_secs_f64());
         m.bytes_in.get_or_create(&r).inc_by(declared_in);
         if let BodySize::Sized(n) = res.response().body().size() {
             m.bytes_out.get_or_create(&r).inc_by(n);
@@ -100,5 +139,7 @@ pub async fn record(
 }
 
 pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.render())
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render())
 }

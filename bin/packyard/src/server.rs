@@ -23,7 +23,10 @@ pub async fn open_registry(config: &Config) -> anyhow::Result<Registry> {
     let url = config.database_url();
     let catalog = DbCatalog::connect(&url, config.database_pool_size)
         .with_context(|| format!("opening the catalog at `database_url` ({})", redact(&url)))?;
-    catalog.migrate().await.context("running catalog migrations")?;
+    catalog
+        .migrate()
+        .await
+        .context("running catalog migrations")?;
     let blobs: Arc<dyn BlobStore> = match config.storage.backend.as_str() {
         "s3" => {
             let s3 = &config.storage.s3;
@@ -42,10 +45,12 @@ pub async fn open_registry(config: &Config) -> anyhow::Result<Registry> {
                 .context("opening the S3 blob store (`storage.s3`)")?,
             )
         }
-        _ => Arc::new(
-            FsBlobStore::new(config.blob_path())
-                .with_context(|| format!("opening the blob folder `storage.path` ({})", config.blob_path().display()))?,
-        ),
+        _ => Arc::new(FsBlobStore::new(config.blob_path()).with_context(|| {
+            format!(
+                "opening the blob folder `storage.path` ({})",
+                config.blob_path().display()
+            )
+        })?),
     };
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
     Ok(Registry::new(
@@ -77,14 +82,22 @@ fn redact(url: &str) -> String {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let registry = open_registry(&config).await?;
     if let Some(token) = config.initial_root_token.as_deref() {
-        if registry.ensure_initial_root(token).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        if registry
+            .ensure_initial_root(token)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             tracing::info!("created the admin user `root` with the initial root token");
         }
     }
     let registry = web::Data::new(registry);
     let metrics = web::Data::new(Metrics::new());
     let formats = crate::formats::enabled(&config);
-    let workers = config.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let workers = config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     tracing::info!(listen = %config.listen, external_url = %config.external_url(), formats = ?formats.iter().map(|f| f.id().0).collect::<Vec<_>>(), "packyard is listening");
     HttpServer::new(move || app(registry.clone(), metrics.clone(), formats.clone()))
         .workers(workers)
@@ -157,7 +170,9 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("Packyard OK")
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("Packyard OK")
 }
 
 async fn liveness() -> HttpResponse {
@@ -169,7 +184,10 @@ async fn readiness(registry: web::Data<Registry>) -> HttpResponse {
         Ok(()) => packyard_core::http::json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            packyard_core::http::json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({ "status": "failed" }))
+            packyard_core::http::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &serde_json::json!({ "status": "failed" }),
+            )
         }
     }
 }

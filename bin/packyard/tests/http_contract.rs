@@ -67,7 +67,11 @@ async fn env_with(max_file_size: u64) -> Env {
             .await
             .unwrap();
     }
-    Env { dir, config, registry: web::Data::new(registry) }
+    Env {
+        dir,
+        config,
+        registry: web::Data::new(registry),
+    }
 }
 
 async fn env() -> Env {
@@ -90,19 +94,45 @@ impl Env {
             .await
             .unwrap();
         if let Some(l) = level {
-            let p = self.registry.catalog().project_by_full_path("acme/tools").await.unwrap().unwrap();
-            self.registry.catalog().add_member(MemberSource::Project(p.id), u.id, l, None).await.unwrap();
+            let p = self
+                .registry
+                .catalog()
+                .project_by_full_path("acme/tools")
+                .await
+                .unwrap()
+                .unwrap();
+            self.registry
+                .catalog()
+                .add_member(MemberSource::Project(p.id), u.id, l, None)
+                .await
+                .unwrap();
         }
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        self.registry.create_personal_access_token(u.id, "t", &scopes, None).await.unwrap().0
+        self.registry
+            .create_personal_access_token(u.id, "t", &scopes, None)
+            .await
+            .unwrap()
+            .0
     }
 
     async fn package_count(&self) -> i64 {
         let ids: Vec<ProjectId> = (1..=3).map(ProjectId).collect();
-        let filter = PackageFilter { status: None, ..Default::default() };
+        let filter = PackageFilter {
+            status: None,
+            ..Default::default()
+        };
         self.registry
             .catalog()
-            .list_packages(&ids, &filter, PackageOrder::CreatedAt, false, Page { page: 1, per_page: 100 })
+            .list_packages(
+                &ids,
+                &filter,
+                PackageOrder::CreatedAt,
+                false,
+                Page {
+                    page: 1,
+                    per_page: 100,
+                },
+            )
             .await
             .unwrap()
             .1
@@ -123,14 +153,19 @@ macro_rules! app {
 const BASE: &str = "/api/v4/projects/acme%2Ftools/packages/generic";
 
 async fn send<B: actix_web::body::MessageBody>(
-    app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
     req: test::TestRequest,
 ) -> (StatusCode, actix_web::http::header::HeaderMap, Value) {
     let res = test::call_service(app, req.to_request()).await;
     let status = res.status();
     let headers = res.headers().clone();
     let body = test::read_body(res).await;
-    let json = serde_json::from_slice(&body).unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let json = serde_json::from_slice(&body)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&body).into_owned()));
     (status, headers, json)
 }
 
@@ -146,8 +181,20 @@ fn put(path: &str, token: &str, body: &'static [u8]) -> test::TestRequest {
 async fn file_names_with_traversal_slashes_or_control_characters_are_400() {
     let env = env().await;
     let app = app!(env);
-    for bad in ["..%2Fetc%2Fpasswd", "a/../b", "a/./b", "f.txt/", "/f.txt", "a//b", "a%00b", "a%0Ab", "a%7Fb", "%ff"] {
-        let (status, _, body) = send(&app, put(&format!("{BASE}/hello/1.0.0/{bad}"), ROOT, b"x")).await;
+    for bad in [
+        "..%2Fetc%2Fpasswd",
+        "a/../b",
+        "a/./b",
+        "f.txt/",
+        "/f.txt",
+        "a//b",
+        "a%00b",
+        "a%0Ab",
+        "a%7Fb",
+        "%ff",
+    ] {
+        let (status, _, body) =
+            send(&app, put(&format!("{BASE}/hello/1.0.0/{bad}"), ROOT, b"x")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert_eq!(body["error"], "file_name is invalid", "{bad}");
     }
@@ -159,10 +206,19 @@ async fn invalid_names_versions_and_params_are_400_with_the_parameter_named() {
     let env = env().await;
     let app = app!(env);
     let cases = [
-        (format!("{BASE}/he%20llo/1.0.0/f"), "package_name is invalid"),
+        (
+            format!("{BASE}/he%20llo/1.0.0/f"),
+            "package_name is invalid",
+        ),
         (format!("{BASE}/hello/1..0/f"), "package_version is invalid"),
-        (format!("{BASE}/hello/1.0.0/f?status=processing"), "status does not have a valid value"),
-        (format!("{BASE}/hello/1.0.0/f?select=everything"), "select does not have a valid value"),
+        (
+            format!("{BASE}/hello/1.0.0/f?status=processing"),
+            "status does not have a valid value",
+        ),
+        (
+            format!("{BASE}/hello/1.0.0/f?select=everything"),
+            "select does not have a valid value",
+        ),
     ];
     for (uri, msg) in cases {
         let (status, _, body) = send(&app, put(&uri, ROOT, b"x")).await;
@@ -175,9 +231,22 @@ async fn invalid_names_versions_and_params_are_400_with_the_parameter_named() {
 async fn bad_project_ids_are_404_never_500() {
     let env = env().await;
     let app = app!(env);
-    for id in ["abc%00def", "99999999999999999999999", "%ff%fe", "acme%2F..%2Ftools", "0"] {
-        let (status, _, body) =
-            send(&app, put(&format!("/api/v4/projects/{id}/packages/generic/a/1/f"), ROOT, b"x")).await;
+    for id in [
+        "abc%00def",
+        "99999999999999999999999",
+        "%ff%fe",
+        "acme%2F..%2Ftools",
+        "0",
+    ] {
+        let (status, _, body) = send(
+            &app,
+            put(
+                &format!("/api/v4/projects/{id}/packages/generic/a/1/f"),
+                ROOT,
+                b"x",
+            ),
+        )
+        .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
         assert_eq!(body["message"], "404 Project Not Found");
     }
@@ -226,16 +295,27 @@ async fn credentials_that_do_not_check_out_are_401_with_a_basic_challenge() {
         ("Authorization", "Basic !!!not-base64".into()),
         ("Authorization", "Basic bm9jb2xvbg==".into()), // "nocolon"
         ("Authorization", "Digest whatever".into()),
-        ("PRIVATE-TOKEN", "glpat-unknownunknownunknownunknown0".into()),
+        (
+            "PRIVATE-TOKEN",
+            "glpat-unknownunknownunknownunknown0".into(),
+        ),
     ];
     for (h, v) in cases {
-        let req = test::TestRequest::get().uri(&uri).insert_header((h, v.clone()));
+        let req = test::TestRequest::get()
+            .uri(&uri)
+            .insert_header((h, v.clone()));
         let (status, headers, _) = send(&app, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{h}: {v}");
-        assert_eq!(headers.get("www-authenticate").unwrap(), "Basic realm=\"Packyard Package Registry\"");
+        assert_eq!(
+            headers.get("www-authenticate").unwrap(),
+            "Basic realm=\"Packyard Package Registry\""
+        );
     }
     // Two different credentials at once are refused rather than guessed between.
-    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT)).insert_header(("JOB-TOKEN", "x"));
+    let req = test::TestRequest::get()
+        .uri(&uri)
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .insert_header(("JOB-TOKEN", "x"));
     assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
     // An unknown token is 401 even where anonymous reads are allowed.
     let req = test::TestRequest::get()
@@ -248,38 +328,77 @@ async fn credentials_that_do_not_check_out_are_401_with_a_basic_challenge() {
 async fn expired_and_revoked_tokens_are_401_invalid_token() {
     let env = env().await;
     let app = app!(env);
-    let root = env.registry.catalog().user_by_username("root").await.unwrap().unwrap();
+    let root = env
+        .registry
+        .catalog()
+        .user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
     let scopes = vec!["api".to_string()];
     let (expired, _) = env
         .registry
         .create_personal_access_token(root.id, "old", &scopes, Some("2020-01-01".into()))
         .await
         .unwrap();
-    let (revoked, row) = env.registry.create_personal_access_token(root.id, "gone", &scopes, None).await.unwrap();
-    env.registry.catalog().revoke_personal_access_token(row.id).await.unwrap();
-    for (tok, text) in [(expired, "Token is expired"), (revoked, "Token was revoked")] {
-        let req = test::TestRequest::get().uri(&format!("{BASE}/a/1/f")).insert_header(("PRIVATE-TOKEN", tok));
+    let (revoked, row) = env
+        .registry
+        .create_personal_access_token(root.id, "gone", &scopes, None)
+        .await
+        .unwrap();
+    env.registry
+        .catalog()
+        .revoke_personal_access_token(row.id)
+        .await
+        .unwrap();
+    for (tok, text) in [
+        (expired, "Token is expired"),
+        (revoked, "Token was revoked"),
+    ] {
+        let req = test::TestRequest::get()
+            .uri(&format!("{BASE}/a/1/f"))
+            .insert_header(("PRIVATE-TOKEN", tok));
         let (status, _, body) = send(&app, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["error"], "invalid_token");
-        assert!(body["error_description"].as_str().unwrap().starts_with(text), "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with(text),
+            "{body}"
+        );
     }
 }
 
 #[actix_web::test]
 async fn unknown_scopes_are_refused_when_creating_tokens() {
     let env = env().await;
-    let root = env.registry.catalog().user_by_username("root").await.unwrap().unwrap();
+    let root = env
+        .registry
+        .catalog()
+        .user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
     let err = env
         .registry
         .create_personal_access_token(root.id, "t", &["api".into(), "bogus".into()], None)
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::BAD_REQUEST);
-    assert!(err.to_string().contains("scopes does not have a valid value"));
+    assert!(err
+        .to_string()
+        .contains("scopes does not have a valid value"));
     let err = env
         .registry
-        .create_deploy_token(DeployTokenOwner::Group(GroupId(1)), "d", None, &["write_everything".into()], None)
+        .create_deploy_token(
+            DeployTokenOwner::Group(GroupId(1)),
+            "d",
+            None,
+            &["write_everything".into()],
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::BAD_REQUEST);
@@ -290,29 +409,52 @@ async fn roles_get_gitlab_answers_on_package_routes() {
     let env = env().await;
     let app = app!(env);
     let outsider = env.user("outsider", None, &["api"]).await;
-    let reporter = env.user("reporter", Some(AccessLevel::Reporter), &["api"]).await;
-    let developer = env.user("developer", Some(AccessLevel::Developer), &["api"]).await;
-    let reader = env.user("reader", Some(AccessLevel::Maintainer), &["read_api"]).await;
+    let reporter = env
+        .user("reporter", Some(AccessLevel::Reporter), &["api"])
+        .await;
+    let developer = env
+        .user("developer", Some(AccessLevel::Developer), &["api"])
+        .await;
+    let reader = env
+        .user("reader", Some(AccessLevel::Maintainer), &["read_api"])
+        .await;
     let uri = format!("{BASE}/hello/1.0.0/hello.txt");
     // Anonymous: 401 so clients retry with credentials.
     let anon = test::TestRequest::put().uri(&uri).set_payload("x");
     assert_eq!(send(&app, anon).await.0, StatusCode::UNAUTHORIZED);
     // Signed in but cannot see the private project: 404.
-    assert_eq!(send(&app, put(&uri, &outsider, b"x")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, put(&uri, &outsider, b"x")).await.0,
+        StatusCode::NOT_FOUND
+    );
     // Can see, cannot publish: 403.
-    assert_eq!(send(&app, put(&uri, &reporter, b"x")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, put(&uri, &reporter, b"x")).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (status, _, body) = send(&app, put(&uri, &reader, b"x")).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("insufficient_scope")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+    );
     // Developer publishes; the reporter reads it back.
     let (status, _, body) = send(&app, put(&uri, &developer, b"hello")).await;
-    assert_eq!((status, body["message"].as_str()), (StatusCode::CREATED, Some("201 Created")));
-    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", reporter));
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::CREATED, Some("201 Created"))
+    );
+    let req = test::TestRequest::get()
+        .uri(&uri)
+        .insert_header(("PRIVATE-TOKEN", reporter));
     let res = test::call_service(&app, req.to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(test::read_body(res).await.as_ref(), b"hello");
     // Registry disabled: 403 even for the admin.
     let off = "/api/v4/projects/acme%2Foff/packages/generic/a/1/f";
-    assert_eq!(send(&app, put(off, ROOT, b"x")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, put(off, ROOT, b"x")).await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[actix_web::test]
@@ -320,43 +462,102 @@ async fn deploy_and_job_tokens_publish_as_gitlab_allows() {
     let env = env().await;
     let app = app!(env);
     let registry = &env.registry;
-    let group = registry.catalog().group_by_full_path("acme").await.unwrap().unwrap();
+    let group = registry
+        .catalog()
+        .group_by_full_path("acme")
+        .await
+        .unwrap()
+        .unwrap();
     let (read_only, _) = registry
-        .create_deploy_token(DeployTokenOwner::Group(group.id), "ro", None, &["read_package_registry".into()], None)
+        .create_deploy_token(
+            DeployTokenOwner::Group(group.id),
+            "ro",
+            None,
+            &["read_package_registry".into()],
+            None,
+        )
         .await
         .unwrap();
     let (writer, _) = registry
-        .create_deploy_token(DeployTokenOwner::Group(group.id), "rw", None, &["write_package_registry".into()], None)
+        .create_deploy_token(
+            DeployTokenOwner::Group(group.id),
+            "rw",
+            None,
+            &["write_package_registry".into()],
+            None,
+        )
         .await
         .unwrap();
     let basic = |user: &str, secret: &str| {
         use base64::Engine;
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+        )
     };
     let uri = format!("{BASE}/ci/1.0.0/out.bin");
     let req = |auth: String, body: &'static [u8]| {
-        test::TestRequest::put().uri(&uri).insert_header(("Authorization", auth)).set_payload(body)
+        test::TestRequest::put()
+            .uri(&uri)
+            .insert_header(("Authorization", auth))
+            .set_payload(body)
     };
-    assert_eq!(send(&app, req(basic("anyone", &read_only), b"x")).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, req(basic("anyone", &writer), b"x")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, req(basic("anyone", &read_only), b"x")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, req(basic("anyone", &writer), b"x")).await.0,
+        StatusCode::CREATED
+    );
     // A job token minted for a developer publishes over Basic `gitlab-ci-token` and records the build.
-    let dev_token = env.user("dev", Some(AccessLevel::Developer), &["api"]).await;
+    let dev_token = env
+        .user("dev", Some(AccessLevel::Developer), &["api"])
+        .await;
     let mint = test::TestRequest::post()
         .uri("/api/v4/projects/acme%2Ftools/ci/job_token")
         .insert_header(("PRIVATE-TOKEN", dev_token))
-        .set_json(serde_json::json!({"pipeline_id": 77, "job_id": 8, "ref": "main", "sha": "abc123"}));
+        .set_json(
+            serde_json::json!({"pipeline_id": 77, "job_id": 8, "ref": "main", "sha": "abc123"}),
+        );
     let (status, _, body) = send(&app, mint).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let job = body["token"].as_str().unwrap().to_owned();
-    assert_eq!(send(&app, req(basic("someone", &job), b"y")).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(send(&app, req(basic("gitlab-ci-token", &job), b"y")).await.0, StatusCode::CREATED);
-    let project = registry.catalog().project_by_full_path("acme/tools").await.unwrap().unwrap();
+    assert_eq!(
+        send(&app, req(basic("someone", &job), b"y")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, req(basic("gitlab-ci-token", &job), b"y"))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let project = registry
+        .catalog()
+        .project_by_full_path("acme/tools")
+        .await
+        .unwrap()
+        .unwrap();
     let (pkgs, _) = registry
         .catalog()
-        .list_packages(&[project.id], &PackageFilter::default(), PackageOrder::CreatedAt, false, Page { page: 1, per_page: 10 })
+        .list_packages(
+            &[project.id],
+            &PackageFilter::default(),
+            PackageOrder::CreatedAt,
+            false,
+            Page {
+                page: 1,
+                per_page: 10,
+            },
+        )
         .await
         .unwrap();
-    let builds = registry.catalog().package_build_infos(pkgs[0].id).await.unwrap();
+    let builds = registry
+        .catalog()
+        .package_build_infos(pkgs[0].id)
+        .await
+        .unwrap();
     assert_eq!(builds[0].build.pipeline_id, 77);
     assert_eq!(builds[0].build.git_ref, "main");
 }
@@ -366,21 +567,56 @@ async fn duplicates_follow_the_group_setting_and_exception_regex() {
     let env = env().await;
     let app = app!(env);
     let uri = format!("{BASE}/dup/1.0.0/a.txt");
-    assert_eq!(send(&app, put(&uri, ROOT, b"1")).await.0, StatusCode::CREATED);
-    assert_eq!(send(&app, put(&uri, ROOT, b"2")).await.0, StatusCode::CREATED);
-    let group = env.registry.catalog().group_by_full_path("acme").await.unwrap().unwrap();
-    let settings = PackageSettings { generic_duplicates_allowed: false, generic_duplicate_exception_regex: "snap.*".into() };
-    env.registry.catalog().set_group_package_settings(group.id, &settings).await.unwrap();
+    assert_eq!(
+        send(&app, put(&uri, ROOT, b"1")).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(&app, put(&uri, ROOT, b"2")).await.0,
+        StatusCode::CREATED
+    );
+    let group = env
+        .registry
+        .catalog()
+        .group_by_full_path("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let settings = PackageSettings {
+        generic_duplicates_allowed: false,
+        generic_duplicate_exception_regex: "snap.*".into(),
+    };
+    env.registry
+        .catalog()
+        .set_group_package_settings(group.id, &settings)
+        .await
+        .unwrap();
     let (status, _, body) = send(&app, put(&uri, ROOT, b"3")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["message"], "400 Bad request - Duplicate package is not allowed");
+    assert_eq!(
+        body["message"],
+        "400 Bad request - Duplicate package is not allowed"
+    );
     // A new file name in the same package is not a duplicate; a name matching the exception is allowed.
-    assert_eq!(send(&app, put(&format!("{BASE}/dup/1.0.0/b.txt"), ROOT, b"4")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, put(&format!("{BASE}/dup/1.0.0/b.txt"), ROOT, b"4"))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
     let snap = format!("{BASE}/snapshot/1.0.0/a.txt");
-    assert_eq!(send(&app, put(&snap, ROOT, b"5")).await.0, StatusCode::CREATED);
-    assert_eq!(send(&app, put(&snap, ROOT, b"6")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, put(&snap, ROOT, b"5")).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(&app, put(&snap, ROOT, b"6")).await.0,
+        StatusCode::CREATED
+    );
     // The download is the newest file of that name.
-    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT));
+    let req = test::TestRequest::get()
+        .uri(&uri)
+        .insert_header(("PRIVATE-TOKEN", ROOT));
     let res = test::call_service(&app, req.to_request()).await;
     assert_eq!(test::read_body(res).await.as_ref(), b"2");
 }
@@ -390,9 +626,14 @@ async fn ranges_and_conditional_downloads() {
     let env = env().await;
     let app = app!(env);
     let uri = format!("{BASE}/r/1.0.0/r.txt");
-    assert_eq!(send(&app, put(&uri, ROOT, b"0123456789abcdef")).await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, put(&uri, ROOT, b"0123456789abcdef")).await.0,
+        StatusCode::CREATED
+    );
     let get = |range: Option<&str>| {
-        let mut r = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT));
+        let mut r = test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("PRIVATE-TOKEN", ROOT));
         if let Some(v) = range {
             r = r.insert_header(("Range", v.to_owned()));
         }
@@ -409,9 +650,20 @@ async fn ranges_and_conditional_downloads() {
     assert_eq!(res.status(), StatusCode::OK);
     let res = test::call_service(&app, get(Some("bytes=100-"))).await;
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    let etag = test::call_service(&app, get(None)).await.headers().get("etag").unwrap().clone();
-    let req = test::TestRequest::get().uri(&uri).insert_header(("PRIVATE-TOKEN", ROOT)).insert_header(("If-None-Match", etag));
-    assert_eq!(test::call_service(&app, req.to_request()).await.status(), StatusCode::NOT_MODIFIED);
+    let etag = test::call_service(&app, get(None))
+        .await
+        .headers()
+        .get("etag")
+        .unwrap()
+        .clone();
+    let req = test::TestRequest::get()
+        .uri(&uri)
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .insert_header(("If-None-Match", etag));
+    assert_eq!(
+        test::call_service(&app, req.to_request()).await.status(),
+        StatusCode::NOT_MODIFIED
+    );
 }
 
 /// A real socket: the client promises more bytes than it sends, then hangs up.
@@ -422,11 +674,17 @@ async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
     let cfg = env.config.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let srv = actix_web::HttpServer::new(move || server::app(registry.clone(), web::Data::new(Metrics::new()), formats::enabled(&cfg)))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
+    let srv = actix_web::HttpServer::new(move || {
+        server::app(
+            registry.clone(),
+            web::Data::new(Metrics::new()),
+            formats::enabled(&cfg),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
     let handle = srv.handle();
     actix_web::rt::spawn(srv);
     let response = actix_web::rt::task::spawn_blocking(move || {
@@ -444,7 +702,10 @@ async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
     .await
     .unwrap();
     // Whether or not the server can still answer a half-closed connection, it must not be a 2xx or 5xx.
-    assert!(!response.starts_with("HTTP/1.1 2") && !response.starts_with("HTTP/1.1 5"), "{response}");
+    assert!(
+        !response.starts_with("HTTP/1.1 2") && !response.starts_with("HTTP/1.1 5"),
+        "{response}"
+    );
     // Give the handler a moment to finish cleaning up.
     for _ in 0..50 {
         if env.registry.blobs().list().await.unwrap().is_empty() {
@@ -455,7 +716,9 @@ async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
     assert_eq!(env.package_count().await, 0);
     assert!(env.registry.blobs().list().await.unwrap().is_empty());
     let tmp = env.dir.path().join("blobs").join("tmp");
-    let leftovers: Vec<_> = std::fs::read_dir(&tmp).map(|d| d.flatten().collect()).unwrap_or_default();
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     handle.stop(false).await;
 }
@@ -464,10 +727,23 @@ async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
 async fn health_readiness_and_metrics_answer() {
     let env = env().await;
     let app = app!(env);
-    assert_eq!(send(&app, test::TestRequest::get().uri("/-/health")).await.0, StatusCode::OK);
-    assert_eq!(send(&app, test::TestRequest::get().uri("/-/liveness")).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, test::TestRequest::get().uri("/-/health"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, test::TestRequest::get().uri("/-/liveness"))
+            .await
+            .0,
+        StatusCode::OK
+    );
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/-/readiness")).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     send(&app, put(&format!("{BASE}/m/1/m.txt"), ROOT, b"metrics")).await;
     let (_, _, body) = send(&app, test::TestRequest::get().uri("/-/metrics")).await;
     let text = body.as_str().unwrap();

@@ -20,7 +20,10 @@ pub enum Credential {
     /// `Authorization: Bearer`: a PAT, deploy token or job token.
     Bearer(String),
     /// HTTP Basic; the username only matters for `gitlab-ci-token`.
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
 }
 
 // Never print a secret, not even in debug logs.
@@ -110,13 +113,19 @@ fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, C
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(rest)
             .map_err(|_| CredentialError::MalformedAuthorization)?;
-        let text = String::from_utf8(decoded).map_err(|_| CredentialError::MalformedAuthorization)?;
-        let (user, pass) = text.split_once(':').ok_or(CredentialError::MalformedAuthorization)?;
+        let text =
+            String::from_utf8(decoded).map_err(|_| CredentialError::MalformedAuthorization)?;
+        let (user, pass) = text
+            .split_once(':')
+            .ok_or(CredentialError::MalformedAuthorization)?;
         if !basic_allowed {
             // The REST API takes no Basic auth (spec §1.1); treat it as a bad credential.
             return Err(CredentialError::MalformedAuthorization);
         }
-        return Ok(Credential::Basic { username: user.to_owned(), password: pass.to_owned() });
+        return Ok(Credential::Basic {
+            username: user.to_owned(),
+            password: pass.to_owned(),
+        });
     }
     // Cargo sends its token verbatim, without a scheme; formats that accept that call
     // `Credential::Bearer` themselves. Here an unknown scheme is malformed.
@@ -130,7 +139,9 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             let dec = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
             };
             (dec(k), dec(v))
         })
@@ -144,7 +155,11 @@ pub const JOB_TOKEN_PREFIX: &str = "glcbt-";
 
 /// A new random secret with `prefix`: 32 alphanumeric characters (~190 bits).
 pub fn new_secret(prefix: &str) -> String {
-    let body: String = rand::thread_rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
+    let body: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
     format!("{prefix}{body}")
 }
 
@@ -162,13 +177,19 @@ pub fn digests_match(a: &str, b: &str) -> bool {
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2::Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(phc)
-        .map(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -178,7 +199,12 @@ mod tests {
     use super::*;
 
     fn hdrs<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -191,7 +217,13 @@ mod tests {
     fn basic_with_any_user_carries_the_token_on_package_routes() {
         let b = base64::engine::general_purpose::STANDARD.encode("whoever:tok");
         let c = extract(hdrs(&[("Authorization", &format!("Basic {b}"))]), "", true).unwrap();
-        assert_eq!(c, Some(Credential::Basic { username: "whoever".into(), password: "tok".into() }));
+        assert_eq!(
+            c,
+            Some(Credential::Basic {
+                username: "whoever".into(),
+                password: "tok".into()
+            })
+        );
     }
 
     #[test]
@@ -202,7 +234,11 @@ mod tests {
         );
         let no_colon = base64::engine::general_purpose::STANDARD.encode("nocolon");
         assert_eq!(
-            extract(hdrs(&[("Authorization", &format!("Basic {no_colon}"))]), "", true),
+            extract(
+                hdrs(&[("Authorization", &format!("Basic {no_colon}"))]),
+                "",
+                true
+            ),
             Err(CredentialError::MalformedAuthorization)
         );
     }
@@ -216,7 +252,11 @@ mod tests {
     #[test]
     fn two_different_credentials_are_ambiguous() {
         assert_eq!(
-            extract(hdrs(&[("PRIVATE-TOKEN", "a"), ("JOB-TOKEN", "b")]), "", false),
+            extract(
+                hdrs(&[("PRIVATE-TOKEN", "a"), ("JOB-TOKEN", "b")]),
+                "",
+                false
+            ),
             Err(CredentialError::Ambiguous)
         );
     }
@@ -227,7 +267,10 @@ mod tests {
         let b = new_secret(PAT_PREFIX);
         assert!(a.starts_with("glpat-") && a.len() == 38);
         assert_ne!(a, b);
-        assert_eq!(digest("hello"), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            digest("hello"),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert!(digests_match(&digest(&a), &digest(&a)));
         assert!(!digests_match(&digest(&a), &digest(&b)));
     }

@@ -44,22 +44,45 @@ pub enum RouteClass {
 impl ApiError {
     /// `{"message": "<status> <text>"}`, GitLab's most common shape.
     pub fn message(status: StatusCode, text: impl fmt::Display) -> Self {
-        ApiError { status, body: Body::Json(json!({ "message": text.to_string() })), www_authenticate: None, source: None }
+        ApiError {
+            status,
+            body: Body::Json(json!({ "message": text.to_string() })),
+            www_authenticate: None,
+            source: None,
+        }
     }
     /// `{"error": "<text>"}`, GitLab's parameter-validation shape.
     pub fn error(status: StatusCode, text: impl fmt::Display) -> Self {
-        ApiError { status, body: Body::Json(json!({ "error": text.to_string() })), www_authenticate: None, source: None }
+        ApiError {
+            status,
+            body: Body::Json(json!({ "error": text.to_string() })),
+            www_authenticate: None,
+            source: None,
+        }
     }
     /// Any JSON body, for formats whose clients read another shape.
     pub fn with_body(status: StatusCode, body: serde_json::Value) -> Self {
-        ApiError { status, body: Body::Json(body), www_authenticate: None, source: None }
+        ApiError {
+            status,
+            body: Body::Json(body),
+            www_authenticate: None,
+            source: None,
+        }
     }
     /// A plain-text body (clients that print the body verbatim).
     pub fn text(status: StatusCode, text: impl fmt::Display) -> Self {
-        ApiError { status, body: Body::Text(text.to_string()), www_authenticate: None, source: None }
+        ApiError {
+            status,
+            body: Body::Text(text.to_string()),
+            www_authenticate: None,
+            source: None,
+        }
     }
     pub fn bad_request(reason: impl fmt::Display) -> Self {
-        Self::message(StatusCode::BAD_REQUEST, format!("400 Bad request - {reason}"))
+        Self::message(
+            StatusCode::BAD_REQUEST,
+            format!("400 Bad request - {reason}"),
+        )
     }
     pub fn invalid_param(param: &str) -> Self {
         Self::error(StatusCode::BAD_REQUEST, format!("{param} is invalid"))
@@ -94,7 +117,10 @@ impl ApiError {
         Self::message(StatusCode::CONFLICT, text)
     }
     pub fn payload_too_large(limit: u64) -> Self {
-        Self::message(StatusCode::PAYLOAD_TOO_LARGE, format!("413 Request Entity Too Large - File is too large (limit {limit} bytes)"))
+        Self::message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("413 Request Entity Too Large - File is too large (limit {limit} bytes)"),
+        )
     }
     /// A server-side failure: logged with its chain, answered with a generic message.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
@@ -116,13 +142,16 @@ impl ApiError {
     /// Turns a policy refusal into the answer this route class gives (spec §1.3).
     pub fn from_refusal(refusal: Refusal, class: RouteClass, anonymous: bool) -> Self {
         match (refusal, class) {
-            (Refusal::NotVisible | Refusal::Forbidden, RouteClass::Package) if anonymous => Self::unauthorized_basic(),
+            (Refusal::NotVisible | Refusal::Forbidden, RouteClass::Package) if anonymous => {
+                Self::unauthorized_basic()
+            }
             (Refusal::NotVisible, _) => Self::project_not_found(),
             (Refusal::Forbidden, _) => Self::forbidden(),
             (Refusal::InsufficientScope, _) => Self::insufficient_scope(),
-            (Refusal::RegistryDisabled, _) => {
-                Self::message(StatusCode::FORBIDDEN, "403 Forbidden - The package registry is disabled for this project")
-            }
+            (Refusal::RegistryDisabled, _) => Self::message(
+                StatusCode::FORBIDDEN,
+                "403 Forbidden - The package registry is disabled for this project",
+            ),
         }
     }
 }
@@ -138,7 +167,9 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -149,7 +180,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if self.status.is_server_error() {
             let mut chain = String::new();
-            let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+            let mut cur: Option<&(dyn std::error::Error + 'static)> =
+                std::error::Error::source(self);
             while let Some(e) = cur {
                 chain.push_str(": ");
                 chain.push_str(&e.to_string());
@@ -163,7 +195,9 @@ impl ResponseError for ApiError {
         }
         match &self.body {
             Body::Json(v) => resp.content_type("application/json").body(v.to_string()),
-            Body::Text(t) => resp.content_type("text/plain; charset=utf-8").body(t.clone()),
+            Body::Text(t) => resp
+                .content_type("text/plain; charset=utf-8")
+                .body(t.clone()),
         }
     }
 }
@@ -183,10 +217,13 @@ impl From<BlobError> for ApiError {
         match e {
             BlobError::NotFound => ApiError::message(StatusCode::NOT_FOUND, "404 Not found"),
             BlobError::TooLarge { limit } => ApiError::payload_too_large(limit),
-            BlobError::Interrupted(_) => ApiError::bad_request("the request body ended before it was complete"),
-            BlobError::RangeNotSatisfiable { .. } => {
-                ApiError::message(StatusCode::RANGE_NOT_SATISFIABLE, "416 Range Not Satisfiable")
+            BlobError::Interrupted(_) => {
+                ApiError::bad_request("the request body ended before it was complete")
             }
+            BlobError::RangeNotSatisfiable { .. } => ApiError::message(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "416 Range Not Satisfiable",
+            ),
             other => ApiError::internal(other),
         }
     }

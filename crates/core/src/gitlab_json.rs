@@ -14,7 +14,8 @@ pub fn timestamp(ms: Millis) -> String {
 }
 
 pub fn opt_timestamp(ms: Option<Millis>) -> Value {
-    ms.map(|m| Value::String(timestamp(m))).unwrap_or(Value::Null)
+    ms.map(|m| Value::String(timestamp(m)))
+        .unwrap_or(Value::Null)
 }
 
 /// `API::Entities::PackageFile`; `size` is an integer (python-gitlab compares it).

@@ -22,8 +22,16 @@ fn registry(req: &HttpRequest) -> Result<web::Data<Registry>, ApiError> {
         .ok_or_else(|| ApiError::internal(std::io::Error::other("Registry missing from app data")))
 }
 
-fn credential(req: &HttpRequest, basic_allowed: bool) -> Result<Option<credentials::Credential>, ApiError> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+fn credential(
+    req: &HttpRequest,
+    basic_allowed: bool,
+) -> Result<Option<credentials::Credential>, ApiError> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     credentials::extract(header, req.query_string(), basic_allowed).map_err(|e| {
         let err = ApiError::message(StatusCode::UNAUTHORIZED, format!("401 Unauthorized - {e}"));
         if basic_allowed {
@@ -62,7 +70,9 @@ impl FromRequest for PackageCaller {
         let parsed = registry(req).and_then(|r| Ok((r, credential(req, true)?)));
         Box::pin(async move {
             let (reg, cred) = parsed?;
-            Ok(PackageCaller(reg.authenticate(cred, RouteClass::Package).await?))
+            Ok(PackageCaller(
+                reg.authenticate(cred, RouteClass::Package).await?,
+            ))
         })
     }
 }
@@ -73,19 +83,28 @@ pub fn payload_stream(mut payload: web::Payload) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
     actix_web::rt::spawn(async move {
         while let Some(chunk) = payload.next().await {
-            let item = chunk.map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
+            let item = chunk
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()));
             let stop = item.is_err();
             if tx.send(item).await.is_err() || stop {
                 break;
             }
         }
     });
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
 }
 
 /// The declared body length, if any.
 pub fn content_length(req: &HttpRequest) -> Option<u64> {
-    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Parses a single `Range: bytes=...` header; anything else (several ranges, other units,
@@ -102,7 +121,11 @@ pub fn parse_range(req: &HttpRequest) -> Option<RangeRequest> {
         return Some(RangeRequest::Suffix(b.parse().ok()?));
     }
     let start: u64 = a.parse().ok()?;
-    let end = if b.is_empty() { None } else { Some(b.parse::<u64>().ok()?) };
+    let end = if b.is_empty() {
+        None
+    } else {
+        Some(b.parse::<u64>().ok()?)
+    };
     if end.is_some_and(|e| e < start) {
         return None;
     }
@@ -120,20 +143,33 @@ pub async fn serve_file(
     content_type: &str,
 ) -> Result<HttpResponse, ApiError> {
     let etag = format!("\"{}\"", file.sha256);
-    let disposition = content_disposition(&percent_encoding::percent_decode_str(&file.file_name).decode_utf8_lossy());
-    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let disposition = content_disposition(
+        &percent_encoding::percent_decode_str(&file.file_name).decode_utf8_lossy(),
+    );
+    if let Some(inm) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
-            return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+            return Ok(HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish());
         }
     }
     let range = parse_range(req);
     match registry.download(package, file, range).await? {
-        Download::Redirect(url) => Ok(HttpResponse::Found().insert_header((header::LOCATION, url)).finish()),
+        Download::Redirect(url) => Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .finish()),
         Download::Stream(read) => {
             let mut resp = match read.range {
                 Some(r) => {
                     let mut b = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
-                    b.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", r.start, r.end, read.size)));
+                    b.insert_header((
+                        header::CONTENT_RANGE,
+                        format!("bytes {}-{}/{}", r.start, r.end, read.size),
+                    ));
                     b
                 }
                 None => HttpResponse::Ok(),
@@ -154,7 +190,9 @@ pub async fn serve_file(
 /// A JSON response with GitLab's content type.
 pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     match serde_json::to_string(value) {
-        Ok(body) => HttpResponse::build(status).content_type("application/json").body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body),
         Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
     }
 }

@@ -21,7 +21,14 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(UserId, GroupId, ProjectId, PackageId, PackageFileId, TokenId);
+id_type!(
+    UserId,
+    GroupId,
+    ProjectId,
+    PackageId,
+    PackageFileId,
+    TokenId
+);
 
 /// Project and group visibility, ordered from least to most visible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,7 +40,11 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub const ALL: [Visibility; 3] = [Visibility::Private, Visibility::Internal, Visibility::Public];
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Private,
+        Visibility::Internal,
+        Visibility::Public,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Visibility::Private => "private",
@@ -151,7 +162,10 @@ pub struct PackageSettings {
 
 impl Default for PackageSettings {
     fn default() -> Self {
-        PackageSettings { generic_duplicates_allowed: true, generic_duplicate_exception_regex: String::new() }
+        PackageSettings {
+            generic_duplicates_allowed: true,
+            generic_duplicate_exception_regex: String::new(),
+        }
     }
 }
 
@@ -346,11 +360,17 @@ impl PackageStatus {
     }
     /// Shown in a listing without a `status` filter.
     pub fn listed_by_default(self) -> bool {
-        matches!(self, PackageStatus::Default | PackageStatus::Error | PackageStatus::Deprecated)
+        matches!(
+            self,
+            PackageStatus::Default | PackageStatus::Error | PackageStatus::Deprecated
+        )
     }
     /// Files of a package in this status can be downloaded.
     pub fn downloadable(self) -> bool {
-        matches!(self, PackageStatus::Default | PackageStatus::Hidden | PackageStatus::Deprecated)
+        matches!(
+            self,
+            PackageStatus::Default | PackageStatus::Hidden | PackageStatus::Deprecated
+        )
     }
     /// A single GET answers for this status.
     pub fn detailed(self) -> bool {
@@ -461,7 +481,9 @@ pub struct InstanceSettings {
 
 impl Default for InstanceSettings {
     fn default() -> Self {
-        InstanceSettings { package_registry_allow_anyone_to_pull_option: true }
+        InstanceSettings {
+            package_registry_allow_anyone_to_pull_option: true,
+        }
     }
 }
 

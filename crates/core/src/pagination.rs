@@ -13,7 +13,11 @@ pub fn page_from(page: Option<&str>, per_page: Option<&str>) -> Result<Page, Api
     let parse = |name: &str, v: Option<&str>, default: i64| -> Result<i64, ApiError> {
         match v {
             None | Some("") => Ok(default),
-            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| ApiError::invalid_param(name)),
+            Some(s) => s
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::invalid_param(name)),
         }
     };
     Ok(Page {
@@ -30,7 +34,12 @@ pub fn headers(page: Page, total: i64, url: &str) -> Vec<(&'static str, String)>
     let prev = (page.page > 1).then(|| (page.page - 1).min(total_pages));
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let link = |p: i64, rel: &str| format!("<{url}{sep}page={p}&per_page={}>; rel=\"{rel}\"", page.per_page);
+    let link = |p: i64, rel: &str| {
+        format!(
+            "<{url}{sep}page={p}&per_page={}>; rel=\"{rel}\"",
+            page.per_page
+        )
+    };
     let mut links = Vec::new();
     if let Some(p) = prev {
         links.push(link(p, "prev"));
@@ -64,29 +73,68 @@ mod tests {
 
     #[test]
     fn defaults_and_caps() {
-        assert_eq!(page_from(None, None).unwrap(), Page { page: 1, per_page: 20 });
-        assert_eq!(page_from(Some("3"), Some("500")).unwrap(), Page { page: 3, per_page: 100 });
+        assert_eq!(
+            page_from(None, None).unwrap(),
+            Page {
+                page: 1,
+                per_page: 20
+            }
+        );
+        assert_eq!(
+            page_from(Some("3"), Some("500")).unwrap(),
+            Page {
+                page: 3,
+                per_page: 100
+            }
+        );
         assert!(page_from(Some("0"), None).is_err());
         assert!(page_from(Some("x"), None).is_err());
     }
 
     #[test]
     fn middle_page_links_both_ways_and_counts() {
-        let h = headers(Page { page: 2, per_page: 10 }, 35, "http://h/api/v4/projects/1/packages");
-        let get = |k: &str| h.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap();
+        let h = headers(
+            Page {
+                page: 2,
+                per_page: 10,
+            },
+            35,
+            "http://h/api/v4/projects/1/packages",
+        );
+        let get = |k: &str| {
+            h.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("x-total"), "35");
         assert_eq!(get("x-total-pages"), "4");
         assert_eq!(get("x-next-page"), "3");
         assert_eq!(get("x-prev-page"), "1");
-        assert!(get("link").contains("<http://h/api/v4/projects/1/packages?page=3&per_page=10>; rel=\"next\""));
+        assert!(get("link")
+            .contains("<http://h/api/v4/projects/1/packages?page=3&per_page=10>; rel=\"next\""));
         assert!(get("link").contains("rel=\"last\""));
     }
 
     #[test]
     fn last_page_has_no_next_and_huge_totals_are_left_out() {
-        let h = headers(Page { page: 4, per_page: 10 }, 35, "http://h/x?a=1");
+        let h = headers(
+            Page {
+                page: 4,
+                per_page: 10,
+            },
+            35,
+            "http://h/x?a=1",
+        );
         assert!(h.iter().any(|(k, v)| *k == "x-next-page" && v.is_empty()));
-        let big = headers(Page { page: 1, per_page: 20 }, 20_000, "http://h/x");
+        let big = headers(
+            Page {
+                page: 1,
+                per_page: 20,
+            },
+            20_000,
+            "http://h/x",
+        );
         assert!(!big.iter().any(|(k, _)| *k == "x-total"));
     }
 }

@@ -78,20 +78,35 @@ pub trait Catalog: Send + Sync + 'static {
         &self,
         digest: &str,
     ) -> Result<Option<PersonalAccessToken>, CatalogError>;
-    async fn touch_personal_access_token(&self, id: TokenId, at: Millis) -> Result<(), CatalogError>;
+    async fn touch_personal_access_token(
+        &self,
+        id: TokenId,
+        at: Millis,
+    ) -> Result<(), CatalogError>;
     async fn revoke_personal_access_token(&self, id: TokenId) -> Result<(), CatalogError>;
 
     // ---- deploy tokens
     async fn create_deploy_token(&self, new: NewDeployToken) -> Result<DeployToken, CatalogError>;
-    async fn deploy_token_by_digest(&self, digest: &str) -> Result<Option<DeployToken>, CatalogError>;
+    async fn deploy_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<DeployToken>, CatalogError>;
     async fn revoke_deploy_token(&self, id: TokenId) -> Result<(), CatalogError>;
 
     // ---- CI job tokens
     async fn create_job_token(&self, new: NewJobToken) -> Result<JobToken, CatalogError>;
     async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError>;
     /// Lets job tokens of `source` act on `target`.
-    async fn add_job_token_allowlist(&self, target: ProjectId, source: ProjectId) -> Result<(), CatalogError>;
-    async fn job_token_allowed(&self, target: ProjectId, source: ProjectId) -> Result<bool, CatalogError>;
+    async fn add_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<(), CatalogError>;
+    async fn job_token_allowed(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<bool, CatalogError>;
 
     // ---- groups and projects
     /// Computes `full_path` from the parent. `Conflict` when the path is taken.
@@ -100,12 +115,20 @@ pub trait Catalog: Send + Sync + 'static {
     async fn group_by_full_path(&self, full_path: &str) -> Result<Option<Group>, CatalogError>;
     /// The group and its ancestors, the group itself first, the top-level group last.
     async fn group_ancestors(&self, id: GroupId) -> Result<Vec<Group>, CatalogError>;
-    async fn set_group_package_settings(&self, id: GroupId, settings: &PackageSettings) -> Result<(), CatalogError>;
+    async fn set_group_package_settings(
+        &self,
+        id: GroupId,
+        settings: &PackageSettings,
+    ) -> Result<(), CatalogError>;
     /// Computes `full_path` from the namespace. `Conflict` when the path is taken.
     async fn create_project(&self, new: NewProject) -> Result<Project, CatalogError>;
     async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>, CatalogError>;
     async fn project_by_full_path(&self, full_path: &str) -> Result<Option<Project>, CatalogError>;
-    async fn set_project_registry_access(&self, id: ProjectId, access: RegistryAccess) -> Result<(), CatalogError>;
+    async fn set_project_registry_access(
+        &self,
+        id: ProjectId,
+        access: RegistryAccess,
+    ) -> Result<(), CatalogError>;
 
     // ---- members
     /// `Conflict("Member already exists")` when the user is already a direct member.
@@ -129,7 +152,10 @@ pub trait Catalog: Send + Sync + 'static {
     /// In one transaction: find or create the package (unique per project, format,
     /// normalized name and version), apply `status_override`, enforce `duplicates`, append
     /// the file, and record the build info (only the last five are kept per package).
-    async fn publish_file(&self, publish: PublishFile) -> Result<(Package, PackageFile), CatalogError>;
+    async fn publish_file(
+        &self,
+        publish: PublishFile,
+    ) -> Result<(Package, PackageFile), CatalogError>;
     /// One page of packages of these projects, and the total count.
     async fn list_packages(
         &self,
@@ -139,7 +165,11 @@ pub trait Catalog: Send + Sync + 'static {
         descending: bool,
         page: Page,
     ) -> Result<(Vec<Package>, i64), CatalogError>;
-    async fn package_by_id(&self, project: ProjectId, id: PackageId) -> Result<Option<Package>, CatalogError>;
+    async fn package_by_id(
+        &self,
+        project: ProjectId,
+        id: PackageId,
+    ) -> Result<Option<Package>, CatalogError>;
     /// Every version of one package name, oldest first.
     async fn packages_by_name(
         &self,
@@ -147,8 +177,16 @@ pub trait Catalog: Send + Sync + 'static {
         format: &str,
         normalized_name: &str,
     ) -> Result<Vec<Package>, CatalogError>;
-    async fn package_files(&self, package: PackageId, page: Page) -> Result<(Vec<PackageFile>, i64), CatalogError>;
-    async fn package_file(&self, package: PackageId, id: PackageFileId) -> Result<Option<PackageFile>, CatalogError>;
+    async fn package_files(
+        &self,
+        package: PackageId,
+        page: Page,
+    ) -> Result<(Vec<PackageFile>, i64), CatalogError>;
+    async fn package_file(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+    ) -> Result<Option<PackageFile>, CatalogError>;
     /// The newest file called `file_name` of the package `(project, format, normalized_name,
     /// version)` whose status is one of `statuses`.
     async fn newest_package_file(
@@ -162,16 +200,28 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<Option<(Package, PackageFile)>, CatalogError>;
     /// Deletes the package, its files, tags and build infos. `false` when it was not there.
     async fn delete_package(&self, id: PackageId) -> Result<bool, CatalogError>;
-    async fn delete_package_file(&self, package: PackageId, id: PackageFileId) -> Result<bool, CatalogError>;
-    async fn touch_package_downloaded(&self, id: PackageId, at: Millis) -> Result<(), CatalogError>;
+    async fn delete_package_file(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+    ) -> Result<bool, CatalogError>;
+    async fn touch_package_downloaded(&self, id: PackageId, at: Millis)
+        -> Result<(), CatalogError>;
     /// The last five publishes, newest first.
-    async fn package_build_infos(&self, package: PackageId) -> Result<Vec<PackageBuildInfo>, CatalogError>;
+    async fn package_build_infos(
+        &self,
+        package: PackageId,
+    ) -> Result<Vec<PackageBuildInfo>, CatalogError>;
     async fn package_tags(&self, package: PackageId) -> Result<Vec<PackageTag>, CatalogError>;
 
     // ---- blob bookkeeping
     async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError>;
     /// Package files with `id > after`, in id order, at most `limit` (for `fsck`).
-    async fn package_files_after(&self, after: PackageFileId, limit: i64) -> Result<Vec<PackageFile>, CatalogError>;
+    async fn package_files_after(
+        &self,
+        after: PackageFileId,
+        limit: i64,
+    ) -> Result<Vec<PackageFile>, CatalogError>;
 
     // ---- instance settings
     async fn instance_settings(&self) -> Result<InstanceSettings, CatalogError>;

@@ -45,9 +45,15 @@ impl Default for RegistryConfig {
 pub enum Principal {
     Anonymous,
     /// A user through a personal access token (`scopes: Some`) or a session (`None`).
-    User { user: User, scopes: Option<Vec<String>> },
+    User {
+        user: User,
+        scopes: Option<Vec<String>>,
+    },
     Deploy(DeployToken),
-    Job { token: JobToken, user: User },
+    Job {
+        token: JobToken,
+        user: User,
+    },
 }
 
 impl Principal {
@@ -70,7 +76,9 @@ impl Principal {
     /// Whether a PAT's scopes allow this (sessions and job tokens have every scope).
     pub fn has_any_scope(&self, wanted: &[&str]) -> bool {
         match self {
-            Principal::User { scopes: Some(s), .. } => s.iter().any(|x| wanted.contains(&x.as_str())),
+            Principal::User {
+                scopes: Some(s), ..
+            } => s.iter().any(|x| wanted.contains(&x.as_str())),
             Principal::User { scopes: None, .. } | Principal::Job { .. } => true,
             _ => false,
         }
@@ -166,8 +174,16 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn new(catalog: Arc<dyn Catalog>, blobs: Arc<dyn BlobStore>, config: RegistryConfig) -> Self {
-        Registry { catalog, blobs, config }
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        blobs: Arc<dyn BlobStore>,
+        config: RegistryConfig,
+    ) -> Self {
+        Registry {
+            catalog,
+            blobs,
+            config,
+        }
     }
     pub fn catalog(&self) -> &dyn Catalog {
         self.catalog.as_ref()
@@ -187,8 +203,14 @@ impl Registry {
 
     /// Checks a credential. Unknown, expired and revoked tokens are 401, even where anonymous
     /// access would be allowed (spec §1.3).
-    pub async fn authenticate(&self, cred: Option<Credential>, class: RouteClass) -> Result<Principal, ApiError> {
-        let Some(cred) = cred else { return Ok(Principal::Anonymous) };
+    pub async fn authenticate(
+        &self,
+        cred: Option<Credential>,
+        class: RouteClass,
+    ) -> Result<Principal, ApiError> {
+        let Some(cred) = cred else {
+            return Ok(Principal::Anonymous);
+        };
         let unknown = || match class {
             RouteClass::Package => ApiError::unauthorized_basic(),
             RouteClass::Rest => ApiError::unauthorized(),
@@ -216,27 +238,42 @@ impl Registry {
             Credential::DeployToken(_) => vec![Kind::Deploy],
             Credential::Bearer(s) => by_prefix(s),
             Credential::Basic { username, .. } if username == JOB_TOKEN_USER => vec![Kind::Job],
-            Credential::Basic { password, .. } => {
-                by_prefix(password).into_iter().filter(|k| !matches!(k, Kind::Job)).collect()
-            }
+            Credential::Basic { password, .. } => by_prefix(password)
+                .into_iter()
+                .filter(|k| !matches!(k, Kind::Job))
+                .collect(),
         };
         let digest = credentials::digest(&secret);
         let now = now_millis();
         for kind in kinds {
             match kind {
                 Kind::Pat => {
-                    if let Some(t) = self.catalog.personal_access_token_by_digest(&digest).await? {
+                    if let Some(t) = self
+                        .catalog
+                        .personal_access_token_by_digest(&digest)
+                        .await?
+                    {
                         if t.revoked {
                             return Err(revoked(class));
                         }
-                        if t.expires_at.as_deref().is_some_and(|d| d < today().as_str()) {
+                        if t.expires_at
+                            .as_deref()
+                            .is_some_and(|d| d < today().as_str())
+                        {
                             return Err(expired(class));
                         }
                         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
                             self.catalog.touch_personal_access_token(t.id, now).await?;
                         }
-                        let user = self.catalog.user_by_id(t.user_id).await?.ok_or_else(unknown)?;
-                        return Ok(Principal::User { user, scopes: Some(t.scopes) });
+                        let user = self
+                            .catalog
+                            .user_by_id(t.user_id)
+                            .await?
+                            .ok_or_else(unknown)?;
+                        return Ok(Principal::User {
+                            user,
+                            scopes: Some(t.scopes),
+                        });
                     }
                 }
                 Kind::Deploy => {
@@ -255,7 +292,11 @@ impl Registry {
                         if t.expires_at < now {
                             return Err(expired(class));
                         }
-                        let user = self.catalog.user_by_id(t.user_id).await?.ok_or_else(unknown)?;
+                        let user = self
+                            .catalog
+                            .user_by_id(t.user_id)
+                            .await?
+                            .ok_or_else(unknown)?;
                         return Ok(Principal::Job { token: t, user });
                     }
                 }
@@ -278,7 +319,10 @@ impl Registry {
         if decoded.is_empty() || decoded.len() > 1024 {
             return Ok(None);
         }
-        Ok(self.catalog.project_by_full_path(decoded.trim_matches('/')).await?)
+        Ok(self
+            .catalog
+            .project_by_full_path(decoded.trim_matches('/'))
+            .await?)
     }
 
     /// Finds a group by numeric id or (URL-encoded) full path.
@@ -293,24 +337,48 @@ impl Registry {
         if decoded.is_empty() || decoded.len() > 1024 {
             return Ok(None);
         }
-        Ok(self.catalog.group_by_full_path(decoded.trim_matches('/')).await?)
+        Ok(self
+            .catalog
+            .group_by_full_path(decoded.trim_matches('/'))
+            .await?)
     }
 
     /// The policy's view of this principal on this project.
-    pub async fn access_facts(&self, principal: &Principal, project: &Project) -> Result<(Actor, ProjectAccessFacts), ApiError> {
+    pub async fn access_facts(
+        &self,
+        principal: &Principal,
+        project: &Project,
+    ) -> Result<(Actor, ProjectAccessFacts), ApiError> {
         let settings = self.catalog.instance_settings().await?;
-        let level_of = |user: UserId| async move { self.catalog.effective_access_level(user, project.id, &today()).await };
+        // The owner of a personal namespace is Owner of its projects, as in GitLab.
+        let level_of = |user: UserId| async move {
+            if project.namespace == Namespace::User(user) {
+                return Ok(Some(AccessLevel::Owner));
+            }
+            self.catalog
+                .effective_access_level(user, project.id, &today())
+                .await
+        };
         let (actor, member_level) = match principal {
             Principal::Anonymous => (Actor::Anonymous, None),
             Principal::User { user, scopes } => (
-                Actor::User { id: user.id, is_admin: user.is_admin, scopes: scopes.clone() },
+                Actor::User {
+                    id: user.id,
+                    is_admin: user.is_admin,
+                    scopes: scopes.clone(),
+                },
                 level_of(user.id).await?,
             ),
             Principal::Deploy(t) => {
                 let covers = match t.owner {
                     DeployTokenOwner::Project(p) => p == project.id,
                     DeployTokenOwner::Group(g) => match project.namespace {
-                        Namespace::Group(pg) => self.catalog.group_ancestors(pg).await?.iter().any(|a| a.id == g),
+                        Namespace::Group(pg) => self
+                            .catalog
+                            .group_ancestors(pg)
+                            .await?
+                            .iter()
+                            .any(|a| a.id == g),
                         Namespace::User(_) => false,
                     },
                 };
@@ -326,9 +394,16 @@ impl Registry {
             }
             Principal::Job { token, user } => {
                 let allowed = token.project_id == project.id
-                    || self.catalog.job_token_allowed(project.id, token.project_id).await?;
+                    || self
+                        .catalog
+                        .job_token_allowed(project.id, token.project_id)
+                        .await?;
                 (
-                    Actor::JobToken { user: user.id, is_admin: user.is_admin, allowed_on_project: allowed },
+                    Actor::JobToken {
+                        user: user.id,
+                        is_admin: user.is_admin,
+                        allowed_on_project: allowed,
+                    },
                     level_of(user.id).await?,
                 )
             }
@@ -344,7 +419,12 @@ impl Registry {
         ))
     }
 
-    pub async fn decide(&self, principal: &Principal, project: &Project, action: Action) -> Result<Decision, ApiError> {
+    pub async fn decide(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        action: Action,
+    ) -> Result<Decision, ApiError> {
         let (actor, facts) = self.access_facts(principal, project).await?;
         Ok(policy::decide(&actor, action, &facts))
     }
@@ -359,14 +439,24 @@ impl Registry {
     ) -> Result<Project, ApiError> {
         let anonymous = principal.is_anonymous();
         let Some(project) = self.find_project(id).await? else {
-            return Err(ApiError::from_refusal(Refusal::NotVisible, class, anonymous));
+            return Err(ApiError::from_refusal(
+                Refusal::NotVisible,
+                class,
+                anonymous,
+            ));
         };
         self.check(principal, &project, action, class).await?;
         Ok(project)
     }
 
     /// Checks `action` on a project already loaded.
-    pub async fn check(&self, principal: &Principal, project: &Project, action: Action, class: RouteClass) -> Result<(), ApiError> {
+    pub async fn check(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        action: Action,
+        class: RouteClass,
+    ) -> Result<(), ApiError> {
         match self.decide(principal, project, action).await? {
             Decision::Allow => Ok(()),
             Decision::Deny(r) => Err(ApiError::from_refusal(r, class, principal.is_anonymous())),
@@ -378,7 +468,12 @@ impl Registry {
     /// The package settings that apply to a project: its nearest group's.
     pub async fn package_settings(&self, project: &Project) -> Result<PackageSettings, ApiError> {
         match project.namespace {
-            Namespace::Group(g) => Ok(self.catalog.group_by_id(g).await?.map(|g| g.package_settings).unwrap_or_default()),
+            Namespace::Group(g) => Ok(self
+                .catalog
+                .group_by_id(g)
+                .await?
+                .map(|g| g.package_settings)
+                .unwrap_or_default()),
             Namespace::User(_) => Ok(PackageSettings::default()),
         }
     }
@@ -422,12 +517,23 @@ impl Registry {
         range: Option<RangeRequest>,
     ) -> Result<Download, ApiError> {
         let now = now_millis();
-        if package.last_downloaded_at.is_none_or(|at| now - at > 60_000) {
-            self.catalog.touch_package_downloaded(package.id, now).await?;
+        if package
+            .last_downloaded_at
+            .is_none_or(|at| now - at > 60_000)
+        {
+            self.catalog
+                .touch_package_downloaded(package.id, now)
+                .await?;
         }
         if self.config.presigned_downloads && range.is_none() {
-            let disposition = content_disposition(&file.file_name);
-            if let Some(url) = self.blobs.presigned_url(&file.sha256, self.config.presign_ttl, &disposition).await? {
+            let disposition = content_disposition(
+                &percent_encoding::percent_decode_str(&file.file_name).decode_utf8_lossy(),
+            );
+            if let Some(url) = self
+                .blobs
+                .presigned_url(&file.sha256, self.config.presign_ttl, &disposition)
+                .await?
+            {
                 return Ok(Download::Redirect(url));
             }
         }
@@ -447,7 +553,8 @@ impl Registry {
         if !scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == "api")) {
             return Err(ApiError::insufficient_scope());
         }
-        self.check(principal, project, Action::PublishPackage, RouteClass::Rest).await?;
+        self.check(principal, project, Action::PublishPackage, RouteClass::Rest)
+            .await?;
         let secret = credentials::new_secret(credentials::JOB_TOKEN_PREFIX);
         let ttl = i64::try_from(self.config.job_token_ttl.as_millis()).unwrap_or(i64::MAX);
         let token = self
@@ -468,7 +575,11 @@ impl Registry {
     pub async fn create_group(&self, new: NewGroup) -> Result<Group, ApiError> {
         validate_path_segment(&new.path)?;
         if let Some(parent) = new.parent_id {
-            let parent = self.catalog.group_by_id(parent).await?.ok_or_else(|| ApiError::not_found("Group"))?;
+            let parent = self
+                .catalog
+                .group_by_id(parent)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Group"))?;
             if new.visibility > parent.visibility {
                 return Err(ApiError::bad_request(format!(
                     "visibility {} is not allowed since the parent group has {} visibility",
@@ -483,7 +594,11 @@ impl Registry {
     pub async fn create_project(&self, new: NewProject) -> Result<Project, ApiError> {
         validate_path_segment(&new.path)?;
         if let Namespace::Group(g) = new.namespace {
-            let group = self.catalog.group_by_id(g).await?.ok_or_else(|| ApiError::not_found("Group"))?;
+            let group = self
+                .catalog
+                .group_by_id(g)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Group"))?;
             if new.visibility > group.visibility {
                 return Err(ApiError::bad_request(format!(
                     "visibility {} is not allowed since the group has {} visibility",
@@ -504,14 +619,24 @@ impl Registry {
         expires_at: Option<String>,
     ) -> Result<(String, PersonalAccessToken), ApiError> {
         if name.trim().is_empty() {
-            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "name is missing"));
+            return Err(ApiError::error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "name is missing",
+            ));
         }
         if scopes.is_empty() || scopes.iter().any(|s| !PAT_SCOPES.contains(&s.as_str())) {
-            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "scopes does not have a valid value"));
+            return Err(ApiError::error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "scopes does not have a valid value",
+            ));
         }
         if let Some(d) = &expires_at {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "expires_at is invalid"))?;
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::error(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    "expires_at is invalid",
+                )
+            })?;
         }
         let secret = credentials::new_secret(credentials::PAT_PREFIX);
         let token = self
@@ -535,8 +660,15 @@ impl Registry {
         scopes: &[String],
         expires_at: Option<Millis>,
     ) -> Result<(String, DeployToken), ApiError> {
-        if scopes.is_empty() || scopes.iter().any(|s| !DEPLOY_TOKEN_SCOPES.contains(&s.as_str())) {
-            return Err(ApiError::error(actix_web::http::StatusCode::BAD_REQUEST, "scopes does not have a valid value"));
+        if scopes.is_empty()
+            || scopes
+                .iter()
+                .any(|s| !DEPLOY_TOKEN_SCOPES.contains(&s.as_str()))
+        {
+            return Err(ApiError::error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "scopes does not have a valid value",
+            ));
         }
         let secret = credentials::new_secret(credentials::DEPLOY_TOKEN_PREFIX);
         let token = self
@@ -627,7 +759,8 @@ impl Registry {
                                 }
                             }
                         }
-                        (failed || hex::encode(hasher.finalize()) != f.sha256).then_some("hash_mismatch")
+                        (failed || hex::encode(hasher.finalize()) != f.sha256)
+                            .then_some("hash_mismatch")
                     }
                 };
                 match problem {
@@ -656,16 +789,25 @@ impl Registry {
 }
 
 fn expired(class: RouteClass) -> ApiError {
-    token_error(class, "Token is expired. You can either do re-authorization or token refresh.")
+    token_error(
+        class,
+        "Token is expired. You can either do re-authorization or token refresh.",
+    )
 }
 
 fn revoked(class: RouteClass) -> ApiError {
-    token_error(class, "Token was revoked. You have to re-authorize from the user.")
+    token_error(
+        class,
+        "Token was revoked. You have to re-authorize from the user.",
+    )
 }
 
 fn token_error(class: RouteClass, description: &str) -> ApiError {
     let challenge = match class {
-        RouteClass::Rest => format!("Bearer realm=\"{}\", error=\"invalid_token\"", crate::error::PACKAGE_REALM),
+        RouteClass::Rest => format!(
+            "Bearer realm=\"{}\", error=\"invalid_token\"",
+            crate::error::PACKAGE_REALM
+        ),
         RouteClass::Package => format!("Basic realm=\"{}\"", crate::error::PACKAGE_REALM),
     };
     ApiError::with_body(
@@ -678,7 +820,16 @@ fn token_error(class: RouteClass, description: &str) -> ApiError {
 /// `attachment; filename="..."` with the name made safe for a quoted string.
 pub fn content_disposition(file_name: &str) -> String {
     let base = file_name.rsplit(['/']).next().unwrap_or(file_name);
-    let safe: String = base.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     format!("attachment; filename=\"{safe}\"")
 }
 
@@ -686,7 +837,9 @@ pub fn content_disposition(file_name: &str) -> String {
 pub fn validate_path_segment(path: &str) -> Result<(), ApiError> {
     let ok = !path.is_empty()
         && path.len() <= 255
-        && path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !path.starts_with(['-', '.'])
         && !path.ends_with('.')
         && !path.ends_with(".git")

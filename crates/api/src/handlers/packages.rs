@@ -200,8 +200,10 @@ async fn can_delete(
     principal: &Principal,
     project: &Project,
 ) -> Result<bool, ApiError> {
-    let _ = (registry, principal, project, Action::DeletePackage);
-    Ok(true)
+    Ok(registry
+        .decide(principal, project, Action::DeletePackage)
+        .await?
+        .is_allowed())
 }
 
 /// `GET /projects/:id/packages`.

@@ -103,7 +103,7 @@ macro_rules! catalog_test {
     };
 }
 
-catalog_test!(ping_answers_and_a_second_migrate_applies_nothing);
+catalog_test!(ping_answers_and_migrations_apply_once_and_revert_cleanly);
 catalog_test!(users_are_found_by_id_and_username_and_usernames_are_unique);
 catalog_test!(personal_access_tokens_are_found_by_digest_touched_and_revoked);
 catalog_test!(deploy_tokens_without_username_are_named_after_their_id);
@@ -237,9 +237,27 @@ fn conflict_text<T: std::fmt::Debug>(r: Result<T, CatalogError>) -> String {
 mod bodies {
     use super::*;
 
-    pub async fn ping_answers_and_a_second_migrate_applies_nothing(cat: DbCatalog) {
+    pub async fn ping_answers_and_migrations_apply_once_and_revert_cleanly(cat: DbCatalog) {
         cat.ping().await.unwrap();
         assert!(cat.migrate().await.unwrap().is_empty());
+        // down.sql undoes up.sql: revert everything, then migrate again from scratch.
+        let reverted = cat
+            .run(|conn| {
+                use diesel_migrations::MigrationHarness;
+                let migrations = match conn {
+                    crate::DbConnection::Sqlite(_) => crate::SQLITE_MIGRATIONS,
+                    crate::DbConnection::Pg(_) => crate::POSTGRES_MIGRATIONS,
+                };
+                conn.revert_all_migrations(migrations)
+                    .map(|v| v.len())
+                    .map_err(CatalogError::Backend)
+            })
+            .await
+            .unwrap();
+        assert_eq!(reverted, 1);
+        assert!(cat.count_users().await.is_err(), "the tables are gone");
+        assert_eq!(cat.migrate().await.unwrap().len(), 1);
+        assert_eq!(cat.count_users().await.unwrap(), 0);
     }
 
     pub async fn users_are_found_by_id_and_username_and_usernames_are_unique(cat: DbCatalog) {
@@ -1458,4 +1476,10 @@ mod bodies {
             InstanceSettings::default()
         );
     }
+}
+
+#[test]
+fn like_patterns_escape_wildcards_and_lowercase() {
+    assert_eq!(super::contains_pattern("Foo"), "%foo%");
+    assert_eq!(super::contains_pattern("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
 }

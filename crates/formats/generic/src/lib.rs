@@ -28,7 +28,9 @@ pub struct GenericConfig {
 
 impl Default for GenericConfig {
     fn default() -> Self {
-        GenericConfig { max_file_size: DEFAULT_MAX_FILE_SIZE }
+        GenericConfig {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
     }
 }
 
@@ -64,7 +66,11 @@ impl PackageFormat for Generic {
             "{}/api/v4/projects/{}/packages/generic/{}/{}",
             ctx.external_url, ctx.project_id, ctx.package_name, ctx.package_version
         );
-        let file = ctx.file_names.first().map(String::as_str).unwrap_or("file.tar.gz");
+        let file = ctx
+            .file_names
+            .first()
+            .map(String::as_str)
+            .unwrap_or("file.tar.gz");
         vec![
             Snippet {
                 title: "Download".into(),

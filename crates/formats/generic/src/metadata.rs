@@ -16,7 +16,9 @@ fn segment_ok(s: &str) -> bool {
         && s.len() <= MAX_LEN
         && s != "."
         && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-' | b'~' | b'@'))
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-' | b'~' | b'@')
+        })
 }
 
 pub fn validate_name(name: &str) -> Result<&str, FormatError> {
@@ -31,7 +33,9 @@ pub fn validate_version(version: &str) -> Result<&str, FormatError> {
     let ok = !version.is_empty()
         && version.len() <= MAX_LEN
         && !version.contains("..")
-        && version.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'.' | b'-'));
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'.' | b'-'));
     if ok {
         Ok(version)
     } else {
@@ -43,7 +47,9 @@ pub fn validate_version(version: &str) -> Result<&str, FormatError> {
 /// `/` or `%2F` between directories) and returns the stored form: segments joined by `%2F`.
 pub fn stored_file_name(raw: &str) -> Result<String, FormatError> {
     let invalid = || FormatError("file_name is invalid".into());
-    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().map_err(|_| invalid())?;
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| invalid())?;
     if decoded.len() > 1024 {
         return Err(invalid());
     }
@@ -57,7 +63,9 @@ pub fn stored_file_name(raw: &str) -> Result<String, FormatError> {
 /// Versions in semver order when both parse, otherwise segment-wise natural order.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
     fn split(s: &str) -> Vec<Result<u64, &str>> {
-        s.split(['.', '-', '+', '_']).map(|p| p.parse::<u64>().map_err(|_| p)).collect()
+        s.split(['.', '-', '+', '_'])
+            .map(|p| p.parse::<u64>().map_err(|_| p))
+            .collect()
     }
     let (a, b) = (a.trim_start_matches('v'), b.trim_start_matches('v'));
     let (x, y) = (split(a), split(b));
@@ -116,14 +124,32 @@ mod tests {
 
     #[test]
     fn directory_file_names_are_stored_url_encoded_either_way() {
-        assert_eq!(stored_file_name("dir/sub/f.txt").unwrap(), "dir%2Fsub%2Ff.txt");
-        assert_eq!(stored_file_name("dir%2Fsub%2Ff.txt").unwrap(), "dir%2Fsub%2Ff.txt");
+        assert_eq!(
+            stored_file_name("dir/sub/f.txt").unwrap(),
+            "dir%2Fsub%2Ff.txt"
+        );
+        assert_eq!(
+            stored_file_name("dir%2Fsub%2Ff.txt").unwrap(),
+            "dir%2Fsub%2Ff.txt"
+        );
         assert_eq!(stored_file_name("plain.tar.gz").unwrap(), "plain.tar.gz");
     }
 
     #[test]
     fn traversal_and_control_characters_in_file_names_are_refused() {
-        for bad in ["../etc/passwd", "a/../b", "a/./b", "/a", "a/", "a//b", "a%00b", "a%0Ab", "%2e%2e", "a%2F..%2Fb", "%ff"] {
+        for bad in [
+            "../etc/passwd",
+            "a/../b",
+            "a/./b",
+            "/a",
+            "a/",
+            "a//b",
+            "a%00b",
+            "a%0Ab",
+            "%2e%2e",
+            "a%2F..%2Fb",
+            "%ff",
+        ] {
             assert!(stored_file_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -39,8 +39,12 @@ struct Valid {
 fn validate(c: &Coordinates) -> Result<Valid, ApiError> {
     let bad = |e: packyard_core::FormatError| ApiError::error(StatusCode::BAD_REQUEST, e.0);
     Ok(Valid {
-        name: metadata::validate_name(&c.package_name).map_err(bad)?.to_owned(),
-        version: metadata::validate_version(&c.package_version).map_err(bad)?.to_owned(),
+        name: metadata::validate_name(&c.package_name)
+            .map_err(bad)?
+            .to_owned(),
+        version: metadata::validate_version(&c.package_version)
+            .map_err(bad)?
+            .to_owned(),
         file_name: metadata::stored_file_name(&c.file_name).map_err(bad)?,
     })
 }
@@ -55,18 +59,35 @@ pub async fn upload(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let project = registry.authorize_project(&principal, &path.id, Action::PublishPackage, RouteClass::Package).await?;
+    let project = registry
+        .authorize_project(
+            &principal,
+            &path.id,
+            Action::PublishPackage,
+            RouteClass::Package,
+        )
+        .await?;
     let valid = validate(&path)?;
     let status = match query.status.as_deref() {
         None => None,
         Some("default") => Some(PackageStatus::Default),
         Some("hidden") => Some(PackageStatus::Hidden),
-        Some(_) => return Err(ApiError::error(StatusCode::BAD_REQUEST, "status does not have a valid value")),
+        Some(_) => {
+            return Err(ApiError::error(
+                StatusCode::BAD_REQUEST,
+                "status does not have a valid value",
+            ))
+        }
     };
     let select_file = match query.select.as_deref() {
         None => false,
         Some("package_file") => true,
-        Some(_) => return Err(ApiError::error(StatusCode::BAD_REQUEST, "select does not have a valid value")),
+        Some(_) => {
+            return Err(ApiError::error(
+                StatusCode::BAD_REQUEST,
+                "select does not have a valid value",
+            ))
+        }
     };
     // Refuse before reading a byte when the client declares too much.
     if content_length(&req).is_some_and(|len| len > config.max_file_size) {
@@ -81,7 +102,9 @@ pub async fn upload(
     ) {
         DuplicatePolicy::Allow
     } else {
-        DuplicatePolicy::RejectSameFileName { message: DUPLICATE.into() }
+        DuplicatePolicy::RejectSameFileName {
+            message: DUPLICATE.into(),
+        }
     };
     let request = PublishRequest {
         format: FORMAT,
@@ -96,15 +119,26 @@ pub async fn upload(
         duplicates,
         max_size: Some(config.max_file_size),
     };
-    let (_, file) = match registry.publish(&principal, &project, request, payload_stream(body)).await {
+    let (_, file) = match registry
+        .publish(&principal, &project, request, payload_stream(body))
+        .await
+    {
         Ok(done) => done,
-        Err(e) if e.status() == StatusCode::CONFLICT => return Err(ApiError::bad_request(DUPLICATE)),
+        Err(e) if e.status() == StatusCode::CONFLICT => {
+            return Err(ApiError::bad_request(DUPLICATE))
+        }
         Err(e) => return Err(e),
     };
     if select_file {
-        Ok(packyard_core::http::json(StatusCode::OK, &gitlab_json::package_file(&file)))
+        Ok(packyard_core::http::json(
+            StatusCode::OK,
+            &gitlab_json::package_file(&file),
+        ))
     } else {
-        Ok(packyard_core::http::json(StatusCode::CREATED, &json!({ "message": "201 Created" })))
+        Ok(packyard_core::http::json(
+            StatusCode::CREATED,
+            &json!({ "message": "201 Created" }),
+        ))
     }
 }
 
@@ -115,12 +149,29 @@ pub async fn download(
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let project = registry.authorize_project(&principal, &path.id, Action::ReadPackage, RouteClass::Package).await?;
+    let project = registry
+        .authorize_project(
+            &principal,
+            &path.id,
+            Action::ReadPackage,
+            RouteClass::Package,
+        )
+        .await?;
     let valid = validate(&path)?;
-    let statuses: Vec<PackageStatus> = PackageStatus::ALL.into_iter().filter(|s| s.downloadable()).collect();
+    let statuses: Vec<PackageStatus> = PackageStatus::ALL
+        .into_iter()
+        .filter(|s| s.downloadable())
+        .collect();
     let found = registry
         .catalog()
-        .newest_package_file(project.id, FORMAT.0, &valid.name, &valid.version, &valid.file_name, &statuses)
+        .newest_package_file(
+            project.id,
+            FORMAT.0,
+            &valid.name,
+            &valid.version,
+            &valid.file_name,
+            &statuses,
+        )
         .await
         .map_err(|e: CatalogError| ApiError::from(e))?;
     let Some((package, file)) = found else {
