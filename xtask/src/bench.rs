@@ -64,12 +64,14 @@ fn generic() -> Result<()> {
     let server = BenchServer::start(&packyard, &data_dir, &token, work.path())?;
     server.admin(&["create-group", "--path", "bench"])?;
     server.admin(&["create-project", "--path", "bench/files"])?;
-    let base = format!(
-        "{}/api/v4/projects/bench%2Ffiles/packages/generic/blob",
-        server.url
-    );
+    let package_url = |server: &BenchServer, run: usize| {
+        format!(
+            "{}/api/v4/projects/bench%2Ffiles/packages/generic/blob/1.0.{run}/{file_name}",
+            server.url
+        )
+    };
     let upload = measure(&[server.pid()], ticks_per_sec, |run| {
-        let url = format!("{base}/1.0.{run}/{file_name}");
+        let url = package_url(&server, run);
         curl_speed(
             Command::new(&curl)
                 .args(["-sS", "--fail", "-o", "/dev/null", "-w", "%{speed_upload}"])
@@ -84,7 +86,7 @@ fn generic() -> Result<()> {
     // Download phase, in a fresh process so VmHWM reflects downloads only.
     let server = BenchServer::start(&packyard, &data_dir, &token, work.path())?;
     let download = measure(&[server.pid()], ticks_per_sec, |run| {
-        let url = format!("{base}/1.0.{run}/{file_name}");
+        let url = package_url(&server, run);
         curl_speed(
             Command::new(&curl)
                 .args([

@@ -56,9 +56,11 @@ fn run_steps(selected: &[&'static str], args: &[String]) -> Result<()> {
 
     let result = (|| -> Result<()> {
         plan.step("fmt", || {
+            ensure_component("fmt", "rustfmt")?;
             shell::run(shell::cargo().args(["fmt", "--all", "--", "--check"]))
         })?;
         plan.step("clippy", || {
+            ensure_component("clippy", "clippy")?;
             shell::run(shell::cargo().args([
                 "clippy",
                 "--workspace",
@@ -129,6 +131,14 @@ fn run_steps(selected: &[&'static str], args: &[String]) -> Result<()> {
         bail!("CI failed");
     }
     Ok(())
+}
+
+/// A minimal rustup profile lacks rustfmt and clippy: add them when `cargo <sub>` is missing.
+fn ensure_component(subcommand: &str, component: &str) -> Result<()> {
+    if shell::succeeds(shell::cargo().args([subcommand, "--version"])) {
+        return Ok(());
+    }
+    shell::run(std::process::Command::new("rustup").args(["component", "add", component]))
 }
 
 struct Outcome {
