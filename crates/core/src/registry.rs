@@ -309,38 +309,20 @@ impl Registry {
 
     /// Finds a project by numeric id or (URL-encoded) full path.
     pub async fn find_project(&self, id: &str) -> Result<Option<Project>, ApiError> {
-        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
-        if !decoded.is_empty() && decoded.bytes().all(|b| b.is_ascii_digit()) {
-            return match decoded.parse::<i64>() {
-                Ok(n) => Ok(self.catalog.project_by_id(ProjectId(n)).await?),
-                Err(_) => Ok(None),
-            };
-        }
-        if decoded.is_empty() || decoded.len() > 1024 {
-            return Ok(None);
-        }
-        Ok(self
-            .catalog
-            .project_by_full_path(decoded.trim_matches('/'))
-            .await?)
+        Ok(match IdOrPath::parse(id) {
+            Some(IdOrPath::Id(n)) => self.catalog.project_by_id(ProjectId(n)).await?,
+            Some(IdOrPath::Path(p)) => self.catalog.project_by_full_path(&p).await?,
+            None => None,
+        })
     }
 
     /// Finds a group by numeric id or (URL-encoded) full path.
     pub async fn find_group(&self, id: &str) -> Result<Option<Group>, ApiError> {
-        let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
-        if !decoded.is_empty() && decoded.bytes().all(|b| b.is_ascii_digit()) {
-            return match decoded.parse::<i64>() {
-                Ok(n) => Ok(self.catalog.group_by_id(GroupId(n)).await?),
-                Err(_) => Ok(None),
-            };
-        }
-        if decoded.is_empty() || decoded.len() > 1024 {
-            return Ok(None);
-        }
-        Ok(self
-            .catalog
-            .group_by_full_path(decoded.trim_matches('/'))
-            .await?)
+        Ok(match IdOrPath::parse(id) {
+            Some(IdOrPath::Id(n)) => self.catalog.group_by_id(GroupId(n)).await?,
+            Some(IdOrPath::Path(p)) => self.catalog.group_by_full_path(&p).await?,
+            None => None,
+        })
     }
 
     /// The policy's view of this principal on this project.
@@ -785,6 +767,26 @@ impl Registry {
         self.catalog.ping().await?;
         self.blobs.check().await?;
         Ok(())
+    }
+}
+
+/// A GitLab `:id`: a numeric id or a URL-encoded full path (spec §0).
+enum IdOrPath {
+    Id(i64),
+    Path(String),
+}
+
+impl IdOrPath {
+    /// `None` for what can name nothing (empty, absurdly long, a number out of range).
+    fn parse(raw: &str) -> Option<Self> {
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        if decoded.is_empty() || decoded.len() > 1024 {
+            return None;
+        }
+        if decoded.bytes().all(|b| b.is_ascii_digit()) {
+            return decoded.parse().ok().map(IdOrPath::Id);
+        }
+        Some(IdOrPath::Path(decoded.trim_matches('/').to_owned()))
     }
 }
 

@@ -14,8 +14,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-/// Read chunk size of downloads.
-const CHUNK: usize = 64 * 1024;
+/// Read size for downloads: each read is a trip to the blocking pool, so larger reads cost
+/// less CPU per GiB (64 KiB spent 2.8x the CPU of nginx); 512 KiB per download is still small.
+const CHUNK: usize = 512 * 1024;
 
 /// Blobs in a local folder.
 #[derive(Debug, Clone)]
