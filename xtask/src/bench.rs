@@ -22,7 +22,10 @@ const RUNS: usize = 3;
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("generic") => generic(),
-        _ => bail!("usage: cargo xtask bench generic"),
+        Some("pypi") => crate::bench_pypi::run(&args[1..]),
+        Some("npm") => crate::bench_npm::run(&args[1..]),
+        Some("cargo") => crate::bench_cargo::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo"),
     }
 }
 

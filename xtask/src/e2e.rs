@@ -14,6 +14,8 @@ use crate::shell;
 pub struct Tools {
     pub packyard_bin: PathBuf,
     pub python: PathBuf,
+    /// Environment the format suites need (client paths), from each format's `prepare`.
+    pub format_env: Vec<(String, String)>,
 }
 
 impl Tools {
@@ -29,9 +31,14 @@ impl Tools {
                 packyard_bin.display()
             );
         }
+        let mut format_env = Vec::new();
+        format_env.extend(crate::e2e_pypi::prepare(target)?);
+        format_env.extend(crate::e2e_npm::prepare(target)?);
+        format_env.extend(crate::e2e_cargo::prepare(target)?);
         Ok(Tools {
             packyard_bin,
             python,
+            format_env,
         })
     }
 
@@ -68,6 +75,11 @@ impl Tools {
         }
         cmd.env("PACKYARD_BIN", &self.packyard_bin)
             .env("PACKYARD_E2E_PYTHON", &self.python)
+            .envs(
+                self.format_env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
             // A developer's shell must not leak a backend into the default run.
             .env_remove("PACKYARD_E2E_DATABASE_URL")
             .env_remove("PACKYARD_E2E_POSTGRES_ADMIN_URL")

@@ -8,8 +8,14 @@
 //!   next to nginx serving the same file.
 
 mod bench;
+mod bench_cargo;
+mod bench_npm;
+mod bench_pypi;
 mod ci;
 mod e2e;
+mod e2e_cargo;
+mod e2e_npm;
+mod e2e_pypi;
 mod features;
 mod postgres;
 mod s3;
@@ -23,7 +29,8 @@ commands:
   ci [--keep-going] [--skip STEP[,STEP]]   run every check CI runs
   e2e [--skip STEP[,STEP]]                 build and run the end-to-end suite (both backends)
   check-features                           cargo check the server per format feature
-  bench generic                            benchmark generic uploads/downloads against nginx";
+  bench generic                            benchmark generic uploads/downloads against nginx
+  bench pypi|npm|cargo                     benchmark a format's index documents against its peers";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.

@@ -30,6 +30,9 @@ pub struct Config {
     pub gc_grace_period_secs: u64,
     pub storage: StorageConfig,
     pub generic: GenericSection,
+    pub pypi: FormatSection,
+    pub npm: FormatSection,
+    pub cargo: FormatSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +72,20 @@ pub struct GenericSection {
     pub max_file_size: u64,
 }
 
+/// Limits of one package format (`[pypi]`, `[npm]`, `[cargo]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FormatSection {
+    /// Largest file (or publish body) accepted, in bytes; 0 means the format's default.
+    pub max_file_size: u64,
+}
+
+impl Default for FormatSection {
+    fn default() -> Self {
+        FormatSection { max_file_size: 0 }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -84,6 +101,9 @@ impl Default for Config {
             gc_grace_period_secs: 86_400,
             storage: StorageConfig::default(),
             generic: GenericSection::default(),
+            pypi: FormatSection::default(),
+            npm: FormatSection::default(),
+            cargo: FormatSection::default(),
         }
     }
 }
@@ -167,6 +187,9 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "storage.s3.max_concurrent_parts",
     ),
     ("PACKYARD_GENERIC_MAX_FILE_SIZE", "generic.max_file_size"),
+    ("PACKYARD_PYPI_MAX_FILE_SIZE", "pypi.max_file_size"),
+    ("PACKYARD_NPM_MAX_FILE_SIZE", "npm.max_file_size"),
+    ("PACKYARD_CARGO_MAX_FILE_SIZE", "cargo.max_file_size"),
 ];
 
 fn kind_of(key: &str) -> Kind {
@@ -177,7 +200,10 @@ fn kind_of(key: &str) -> Kind {
         | "gc_grace_period_secs"
         | "storage.s3.presign_ttl_secs"
         | "storage.s3.max_concurrent_parts"
-        | "generic.max_file_size" => Kind::Int,
+        | "generic.max_file_size"
+        | "pypi.max_file_size"
+        | "npm.max_file_size"
+        | "cargo.max_file_size" => Kind::Int,
         "storage.s3.path_style" | "storage.s3.presigned_downloads" => Kind::Bool,
         _ => Kind::Str,
     }

@@ -17,5 +17,17 @@ pub fn enabled(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
             max_file_size: config.generic.max_file_size,
         },
     )));
+    #[cfg(feature = "pypi")]
+    formats.push(Arc::new(packyard_format_pypi::Pypi::new(
+        packyard_format_pypi::PypiConfig::with_max_file_size(config.pypi.max_file_size),
+    )));
+    #[cfg(feature = "npm")]
+    formats.push(Arc::new(packyard_format_npm::Npm::new(
+        packyard_format_npm::NpmConfig::with_max_file_size(config.npm.max_file_size),
+    )));
+    #[cfg(feature = "cargo")]
+    formats.push(Arc::new(packyard_format_cargo::Cargo::new(
+        packyard_format_cargo::CargoConfig::with_max_file_size(config.cargo.max_file_size),
+    )));
     formats
 }

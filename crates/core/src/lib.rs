@@ -6,6 +6,7 @@
 //! v4 API (<https://docs.gitlab.com/api/rest/>).
 
 pub mod credentials;
+pub mod documents;
 pub mod error;
 pub mod format;
 pub mod gitlab_json;

@@ -472,6 +472,34 @@ pub struct PackageTag {
     pub updated_at: Millis,
 }
 
+/// A change to a package row: its status and/or its format metadata (yank, deprecate).
+#[derive(Debug, Clone, Default)]
+pub struct PackageUpdate {
+    pub status: Option<PackageStatus>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// One package name of a project, as listed on an index's root page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageName {
+    pub project_id: ProjectId,
+    /// The name as first published.
+    pub name: String,
+    pub normalized_name: String,
+}
+
+/// The change counter of one project's documents for a format: for one package name, or
+/// (with an empty name) for the project's list of names. Every change to a package, its
+/// files or its tags bumps both in the same transaction, so a document cached under the
+/// revisions it was built from is never served stale, by any process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Revision {
+    pub project_id: ProjectId,
+    pub revision: i64,
+    /// When the revision last changed.
+    pub updated_at: Millis,
+}
+
 /// Instance settings (GitLab's application settings that matter here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -214,6 +214,69 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<Vec<PackageBuildInfo>, CatalogError>;
     async fn package_tags(&self, package: PackageId) -> Result<Vec<PackageTag>, CatalogError>;
 
+    // ---- for the formats: index documents, tags, yank/deprecate
+    /// The projects of the group and of all its descendant groups, by id.
+    async fn projects_in_group_tree(&self, group: GroupId) -> Result<Vec<Project>, CatalogError>;
+    /// Sets the status and/or metadata of a package (bumping its revision). `None` when the
+    /// package does not exist.
+    async fn update_package(
+        &self,
+        id: PackageId,
+        update: PackageUpdate,
+    ) -> Result<Option<Package>, CatalogError>;
+    /// Replaces one file's metadata (bumping the package's revision). `false` when missing.
+    async fn update_package_file_metadata(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+        metadata: serde_json::Value,
+    ) -> Result<bool, CatalogError>;
+    /// Points `tag` at `package`, taking it from any other version of the same name.
+    async fn set_package_tag(&self, package: PackageId, tag: &str) -> Result<(), CatalogError>;
+    /// Removes `tag` from whichever version of the name has it. `false` when none had.
+    async fn delete_package_tag(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+        tag: &str,
+    ) -> Result<bool, CatalogError>;
+    /// Every tag of every version of one name: `(tag, package id)`, by tag name.
+    async fn package_tags_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<(String, PackageId)>, CatalogError>;
+    /// The files of many packages in one query, by package id then file id.
+    async fn package_files_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageFile>, CatalogError>;
+    /// Every version of one name in any of these projects (group and instance endpoints),
+    /// oldest first.
+    async fn packages_by_name_in(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError>;
+    /// The distinct names of the format's packages in these projects whose status is
+    /// `default` or `deprecated`, by normalized name then project.
+    async fn package_names(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+    ) -> Result<Vec<PackageName>, CatalogError>;
+    /// The revisions of one name (`Some`) or of the list of names (`None`) in these
+    /// projects; projects where nothing changed yet are left out.
+    async fn package_revisions(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: Option<&str>,
+    ) -> Result<Vec<Revision>, CatalogError>;
+
     // ---- blob bookkeeping
     async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError>;
     /// Package files with `id > after`, in id order, at most `limit` (for `fsck`).

@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::credentials::{self, Credential, JOB_TOKEN_USER};
+use crate::documents::DocumentCache;
 use crate::error::{ApiError, RouteClass};
 use crate::model::*;
 use crate::policy::{self, Action, Actor, Decision, ProjectAccessFacts, Refusal};
@@ -171,6 +172,7 @@ pub struct Registry {
     catalog: Arc<dyn Catalog>,
     blobs: Arc<dyn BlobStore>,
     config: RegistryConfig,
+    documents: DocumentCache,
 }
 
 impl Registry {
@@ -183,7 +185,12 @@ impl Registry {
             catalog,
             blobs,
             config,
+            documents: DocumentCache::default(),
         }
+    }
+    /// The cache of derived documents (index pages, packuments, index files).
+    pub fn documents(&self) -> &DocumentCache {
+        &self.documents
     }
     pub fn catalog(&self) -> &dyn Catalog {
         self.catalog.as_ref()
@@ -468,7 +475,41 @@ impl Registry {
         req: PublishRequest,
         body: crate::ports::ByteStream,
     ) -> Result<(Package, PackageFile), ApiError> {
-        let digests = self.blobs.put(body, req.max_size).await?;
+        let digests = self.stage(body, req.max_size).await?;
+        self.commit(principal, project, req, digests).await
+    }
+
+    /// First half of a publish that must look at the bytes before it commits (PyPI reads
+    /// the wheel's METADATA, npm and Cargo the manifest in the tarball): streams `body` into
+    /// the blob store and returns its digests. Follow with [`Registry::commit`], or with
+    /// [`Registry::discard`] when the file is refused.
+    pub async fn stage(
+        &self,
+        body: crate::ports::ByteStream,
+        max_size: Option<u64>,
+    ) -> Result<BlobDigests, ApiError> {
+        Ok(self.blobs.put(body, max_size).await?)
+    }
+
+    /// Reads a staged (or stored) blob, or a range of it, as a stream.
+    pub async fn read_blob(
+        &self,
+        sha256: &str,
+        range: Option<RangeRequest>,
+    ) -> Result<BlobRead, ApiError> {
+        Ok(self.blobs.get(sha256, range).await?)
+    }
+
+    /// Second half of a publish: commits the package file row for a staged blob. When the
+    /// catalog refuses (duplicate), the blob is discarded.
+    pub async fn commit(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        req: PublishRequest,
+        digests: BlobDigests,
+    ) -> Result<(Package, PackageFile), ApiError> {
+        let sha256 = digests.sha256.clone();
         let publish = PublishFile {
             package: NewPackage {
                 project_id: project.id,
@@ -487,7 +528,60 @@ impl Registry {
             user_id: principal.user().map(|u| u.id),
             duplicates: req.duplicates,
         };
-        Ok(self.catalog.publish_file(publish).await?)
+        match self.catalog.publish_file(publish).await {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                self.discard(&sha256).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Removes a staged blob that no package file references (a refused upload). Failures
+    /// are only logged: gc removes what is left.
+    pub async fn discard(&self, sha256: &str) {
+        match self.catalog.is_blob_referenced(sha256).await {
+            Ok(false) => {
+                if let Err(e) = self.blobs.delete(sha256).await {
+                    tracing::warn!(error = %e, "could not remove a refused upload; gc will");
+                }
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check a refused upload; gc will"),
+        }
+    }
+
+    /// The group `id` and the projects in it and its subgroups whose packages `principal`
+    /// may read (group-level package endpoints). A group that is unknown, or that shows this
+    /// caller nothing and is not visible to it, is refused as `class` requires (404, or 401
+    /// for an anonymous caller on package routes, so clients send credentials).
+    pub async fn readable_projects_in_group(
+        &self,
+        principal: &Principal,
+        id: &str,
+        class: RouteClass,
+    ) -> Result<(Group, Vec<Project>), ApiError> {
+        let refuse =
+            || ApiError::from_refusal(Refusal::NotVisible, class, principal.is_anonymous());
+        let group = self.find_group(id).await?.ok_or_else(refuse)?;
+        let mut readable = Vec::new();
+        for project in self.catalog.projects_in_group_tree(group.id).await? {
+            if let Decision::Allow = self
+                .decide(principal, &project, Action::ReadPackage)
+                .await?
+            {
+                readable.push(project);
+            }
+        }
+        let admin = principal.user().is_some_and(|u| u.is_admin);
+        let visible = admin
+            || !readable.is_empty()
+            || group.visibility == Visibility::Public
+            || (group.visibility == Visibility::Internal && principal.user().is_some());
+        if !visible {
+            return Err(refuse());
+        }
+        Ok((group, readable))
     }
 
     /// Opens a file for download (a stream, or a presigned redirect when configured), and

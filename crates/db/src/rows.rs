@@ -384,10 +384,10 @@ pub(crate) struct NewJobTokenRow<'a> {
 #[derive(Queryable)]
 pub(crate) struct PackageRow {
     pub id: i64,
-    project_id: i64,
-    format: String,
+    pub project_id: i64,
+    pub format: String,
     name: String,
-    normalized_name: String,
+    pub normalized_name: String,
     version: String,
     status: String,
     metadata: String,

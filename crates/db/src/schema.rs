@@ -118,6 +118,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    package_revisions (project_id, format, normalized_name) {
+        project_id -> BigInt,
+        format -> Text,
+        normalized_name -> Text,
+        revision -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     packages (id) {
         id -> BigInt,
         project_id -> BigInt,
@@ -204,4 +214,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_tags,
     package_build_infos,
     settings,
+    package_revisions,
 );

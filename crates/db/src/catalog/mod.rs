@@ -596,8 +596,61 @@ fn publish_file(
                 .map_err(db)?;
             }
         }
+        bump_revisions(conn, package.project_id, &p.format, &p.normalized_name)?;
         Ok((package.try_into()?, file.try_into()?))
     })
+}
+
+/// Bumps the revision of the package name and of the project's list of names, inside the
+/// caller's transaction (see `Revision` in the core model).
+fn bump_revisions(
+    conn: &mut DbConnection,
+    project: i64,
+    format: &str,
+    normalized_name: &str,
+) -> Result<(), CatalogError> {
+    let at = now();
+    for name in [normalized_name, ""] {
+        per_backend!(conn, |c| diesel::insert_into(package_revisions::table)
+            .values((
+                package_revisions::project_id.eq(project),
+                package_revisions::format.eq(format),
+                package_revisions::normalized_name.eq(name),
+                package_revisions::revision.eq(1i64),
+                package_revisions::updated_at.eq(at),
+            ))
+            .on_conflict((
+                package_revisions::project_id,
+                package_revisions::format,
+                package_revisions::normalized_name,
+            ))
+            .do_update()
+            .set((
+                package_revisions::revision.eq(package_revisions::revision + 1i64),
+                package_revisions::updated_at.eq(at),
+            ))
+            .execute(c))
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Bumps the revisions of the package `id`'s name (no-op when it is gone).
+fn bump_package_revisions(conn: &mut DbConnection, id: i64) -> Result<(), CatalogError> {
+    let row = packages::table
+        .find(id)
+        .select((
+            packages::project_id,
+            packages::format,
+            packages::normalized_name,
+        ))
+        .first::<(i64, String, String)>(conn)
+        .optional()
+        .map_err(db)?;
+    match row {
+        Some((project, format, name)) => bump_revisions(conn, project, &format, &name),
+        None => Ok(()),
+    }
 }
 
 /// The packages of `projects` that `filter` selects, as a boxed query so the page and the
@@ -730,6 +783,7 @@ fn delete_package(conn: &mut DbConnection, id: PackageId) -> Result<bool, Catalo
     // Explicit deletes rather than relying on ON DELETE CASCADE alone: SQLite enforces
     // foreign keys only on connections that turned them on.
     tx(conn, |conn| {
+        bump_package_revisions(conn, id.0)?;
         diesel::delete(package_files::table.filter(package_files::package_id.eq(id.0)))
             .execute(conn)
             .map_err(db)?;
@@ -765,9 +819,242 @@ fn delete_package_file(
                 .set(packages::updated_at.eq(now()))
                 .execute(conn)
                 .map_err(db)?;
+            bump_package_revisions(conn, package.0)?;
         }
         Ok(deleted > 0)
     })
+}
+
+fn projects_in_group_tree(
+    conn: &mut DbConnection,
+    group: GroupId,
+) -> Result<Vec<Project>, CatalogError> {
+    // Breadth-first over the groups: one query per level, not per group.
+    let mut groups = vec![group.0];
+    let mut level = vec![group.0];
+    for _ in 0..MAX_GROUP_DEPTH {
+        let children = groups::table
+            .filter(groups::parent_id.eq_any(&level))
+            .select(groups::id)
+            .load::<i64>(conn)
+            .map_err(db)?;
+        if children.is_empty() {
+            break;
+        }
+        groups.extend(&children);
+        level = children;
+    }
+    projects::table
+        .filter(projects::group_id.eq_any(&groups))
+        .order(projects::id.asc())
+        .load::<ProjectRow>(conn)
+        .map_err(db)?
+        .into_iter()
+        .map(Project::try_from)
+        .collect()
+}
+
+fn update_package(
+    conn: &mut DbConnection,
+    id: PackageId,
+    update: &PackageUpdate,
+) -> Result<Option<Package>, CatalogError> {
+    let metadata = update.metadata.as_ref().map(to_json).transpose()?;
+    tx(conn, |conn| {
+        let at = now();
+        let q = diesel::update(packages::table.find(id.0));
+        let row = match (update.status, &metadata) {
+            (Some(status), Some(m)) => q
+                .set((
+                    packages::status.eq(status.as_str()),
+                    packages::metadata.eq(m),
+                    packages::updated_at.eq(at),
+                ))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
+            (Some(status), None) => q
+                .set((
+                    packages::status.eq(status.as_str()),
+                    packages::updated_at.eq(at),
+                ))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
+            (None, Some(m)) => q
+                .set((packages::metadata.eq(m), packages::updated_at.eq(at)))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
+            (None, None) => q
+                .set(packages::updated_at.eq(at))
+                .returning(packages::all_columns)
+                .get_result::<PackageRow>(conn),
+        }
+        .optional()
+        .map_err(db)?;
+        match row {
+            Some(row) => {
+                bump_revisions(conn, row.project_id, &row.format, &row.normalized_name)?;
+                Ok(Some(row.try_into()?))
+            }
+            None => Ok(None),
+        }
+    })
+}
+
+fn update_package_file_metadata(
+    conn: &mut DbConnection,
+    package: PackageId,
+    id: PackageFileId,
+    metadata: &serde_json::Value,
+) -> Result<bool, CatalogError> {
+    let metadata = to_json(metadata)?;
+    tx(conn, |conn| {
+        let changed = diesel::update(
+            package_files::table
+                .filter(package_files::package_id.eq(package.0))
+                .filter(package_files::id.eq(id.0)),
+        )
+        .set(package_files::metadata.eq(&metadata))
+        .execute(conn)
+        .map_err(db)?;
+        if changed > 0 {
+            bump_package_revisions(conn, package.0)?;
+        }
+        Ok(changed > 0)
+    })
+}
+
+/// The ids of every version of the name of package `id`, and its (project, format, name).
+fn sibling_ids(
+    conn: &mut DbConnection,
+    project: i64,
+    format: &str,
+    normalized_name: &str,
+) -> Result<Vec<i64>, CatalogError> {
+    packages::table
+        .filter(packages::project_id.eq(project))
+        .filter(packages::format.eq(format))
+        .filter(packages::normalized_name.eq(normalized_name))
+        .select(packages::id)
+        .load::<i64>(conn)
+        .map_err(db)
+}
+
+fn set_package_tag(conn: &mut DbConnection, id: PackageId, tag: &str) -> Result<(), CatalogError> {
+    tx(conn, |conn| {
+        let (project, format, name) = packages::table
+            .find(id.0)
+            .select((
+                packages::project_id,
+                packages::format,
+                packages::normalized_name,
+            ))
+            .first::<(i64, String, String)>(conn)
+            .optional()
+            .map_err(db)?
+            .ok_or(CatalogError::NotFound)?;
+        let siblings = sibling_ids(conn, project, &format, &name)?;
+        let at = now();
+        let created = package_tags::table
+            .filter(package_tags::package_id.eq_any(&siblings))
+            .filter(package_tags::name.eq(tag))
+            .select(package_tags::created_at)
+            .first::<i64>(conn)
+            .optional()
+            .map_err(db)?
+            .unwrap_or(at);
+        diesel::delete(
+            package_tags::table
+                .filter(package_tags::package_id.eq_any(&siblings))
+                .filter(package_tags::name.eq(tag)),
+        )
+        .execute(conn)
+        .map_err(db)?;
+        diesel::insert_into(package_tags::table)
+            .values((
+                package_tags::package_id.eq(id.0),
+                package_tags::name.eq(tag),
+                package_tags::created_at.eq(created),
+                package_tags::updated_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(db)?;
+        bump_revisions(conn, project, &format, &name)
+    })
+}
+
+fn delete_package_tag(
+    conn: &mut DbConnection,
+    project: ProjectId,
+    format: &str,
+    normalized_name: &str,
+    tag: &str,
+) -> Result<bool, CatalogError> {
+    tx(conn, |conn| {
+        let siblings = sibling_ids(conn, project.0, format, normalized_name)?;
+        let deleted = diesel::delete(
+            package_tags::table
+                .filter(package_tags::package_id.eq_any(&siblings))
+                .filter(package_tags::name.eq(tag)),
+        )
+        .execute(conn)
+        .map_err(db)?;
+        if deleted > 0 {
+            bump_revisions(conn, project.0, format, normalized_name)?;
+        }
+        Ok(deleted > 0)
+    })
+}
+
+fn package_names(
+    conn: &mut DbConnection,
+    projects: &[i64],
+    format: &str,
+) -> Result<Vec<PackageName>, CatalogError> {
+    let listed = [
+        PackageStatus::Default.as_str(),
+        PackageStatus::Deprecated.as_str(),
+    ];
+    // The first-published spelling of each name: the row with the smallest id.
+    let rows = packages::table
+        .filter(packages::project_id.eq_any(projects))
+        .filter(packages::format.eq(format))
+        .filter(packages::status.eq_any(listed))
+        .group_by((packages::project_id, packages::normalized_name))
+        .select((
+            packages::project_id,
+            packages::normalized_name,
+            diesel::dsl::min(packages::id),
+        ))
+        .load::<(i64, String, Option<i64>)>(conn)
+        .map_err(db)?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.2).collect();
+    let mut names: Vec<PackageName> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        let spelled = packages::table
+            .filter(packages::id.eq_any(chunk))
+            .select((
+                packages::project_id,
+                packages::name,
+                packages::normalized_name,
+            ))
+            .load::<(i64, String, String)>(conn)
+            .map_err(db)?;
+        names.extend(
+            spelled
+                .into_iter()
+                .map(|(p, name, normalized_name)| PackageName {
+                    project_id: ProjectId(p),
+                    name,
+                    normalized_name,
+                }),
+        );
+    }
+    names.sort_by(|a, b| {
+        a.normalized_name
+            .cmp(&b.normalized_name)
+            .then(a.project_id.0.cmp(&b.project_id.0))
+    });
+    Ok(names)
 }
 
 // ---------------------------------------------------------------- settings
@@ -1257,6 +1544,165 @@ impl Catalog for DbCatalog {
                 .order((package_tags::name.asc(), package_tags::id.asc()))
                 .load::<PackageTagRow>(conn)
                 .map(|rows| rows.into_iter().map(PackageTag::from).collect())
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn projects_in_group_tree(&self, group: GroupId) -> Result<Vec<Project>, CatalogError> {
+        self.run(move |conn| projects_in_group_tree(conn, group))
+            .await
+    }
+
+    async fn update_package(
+        &self,
+        id: PackageId,
+        update: PackageUpdate,
+    ) -> Result<Option<Package>, CatalogError> {
+        self.run(move |conn| update_package(conn, id, &update))
+            .await
+    }
+
+    async fn update_package_file_metadata(
+        &self,
+        package: PackageId,
+        id: PackageFileId,
+        metadata: serde_json::Value,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| update_package_file_metadata(conn, package, id, &metadata))
+            .await
+    }
+
+    async fn set_package_tag(&self, package: PackageId, tag: &str) -> Result<(), CatalogError> {
+        let tag = tag.to_string();
+        self.run(move |conn| set_package_tag(conn, package, &tag))
+            .await
+    }
+
+    async fn delete_package_tag(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+        tag: &str,
+    ) -> Result<bool, CatalogError> {
+        let (format, name, tag) = (
+            format.to_string(),
+            normalized_name.to_string(),
+            tag.to_string(),
+        );
+        self.run(move |conn| delete_package_tag(conn, project, &format, &name, &tag))
+            .await
+    }
+
+    async fn package_tags_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<(String, PackageId)>, CatalogError> {
+        let (format, name) = (format.to_string(), normalized_name.to_string());
+        self.run(move |conn| {
+            package_tags::table
+                .inner_join(packages::table)
+                .filter(packages::project_id.eq(project.0))
+                .filter(packages::format.eq(&format))
+                .filter(packages::normalized_name.eq(&name))
+                .order(package_tags::name.asc())
+                .select((package_tags::name, package_tags::package_id))
+                .load::<(String, i64)>(conn)
+                .map(|rows| rows.into_iter().map(|(t, p)| (t, PackageId(p))).collect())
+                .map_err(db)
+        })
+        .await
+    }
+
+    async fn package_files_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageFile>, CatalogError> {
+        let ids: Vec<i64> = packages.iter().map(|p| p.0).collect();
+        self.run(move |conn| {
+            let mut files = Vec::new();
+            for chunk in ids.chunks(10_000) {
+                let rows = package_files::table
+                    .filter(package_files::package_id.eq_any(chunk))
+                    .order((package_files::package_id.asc(), package_files::id.asc()))
+                    .load::<PackageFileRow>(conn)
+                    .map_err(db)?;
+                for row in rows {
+                    files.push(PackageFile::try_from(row)?);
+                }
+            }
+            files.sort_by_key(|f| (f.package_id.0, f.id.0));
+            Ok(files)
+        })
+        .await
+    }
+
+    async fn packages_by_name_in(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError> {
+        let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
+        let (format, name) = (format.to_string(), normalized_name.to_string());
+        self.run(move |conn| {
+            packages::table
+                .filter(packages::format.eq(&format))
+                .filter(packages::normalized_name.eq(&name))
+                .filter(packages::project_id.eq_any(&ids))
+                .order((packages::created_at.asc(), packages::id.asc()))
+                .load::<PackageRow>(conn)
+                .map_err(db)?
+                .into_iter()
+                .map(Package::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn package_names(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+    ) -> Result<Vec<PackageName>, CatalogError> {
+        let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
+        let format = format.to_string();
+        self.run(move |conn| package_names(conn, &ids, &format))
+            .await
+    }
+
+    async fn package_revisions(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: Option<&str>,
+    ) -> Result<Vec<Revision>, CatalogError> {
+        let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
+        let format = format.to_string();
+        let name = normalized_name.unwrap_or("").to_string();
+        self.run(move |conn| {
+            package_revisions::table
+                .filter(package_revisions::format.eq(&format))
+                .filter(package_revisions::normalized_name.eq(&name))
+                .filter(package_revisions::project_id.eq_any(&ids))
+                .select((
+                    package_revisions::project_id,
+                    package_revisions::revision,
+                    package_revisions::updated_at,
+                ))
+                .load::<(i64, i64, i64)>(conn)
+                .map(|rows| {
+                    rows.into_iter()
+                        .map(|(p, revision, updated_at)| Revision {
+                            project_id: ProjectId(p),
+                            revision,
+                            updated_at,
+                        })
+                        .collect()
+                })
                 .map_err(db)
         })
         .await

@@ -1,0 +1,220 @@
+//! Derived documents (index pages, packuments, index files), cached per process and keyed by
+//! the catalog revisions they were built from.
+//!
+//! A handler first asks the catalog for the [`Revision`]s of what the document covers (one
+//! indexed query), then calls [`DocumentCache::get_or_build`]. The key mixes the document's
+//! identity with those revisions, so any change made by any process yields a new key: a
+//! cache entry can be missing, never stale. Entries are weighed by their size and evicted
+//! least-recently-used beyond the capacity.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::model::{Millis, Revision};
+
+/// A built document, shared by every request that asks for the same key and revisions.
+#[derive(Debug)]
+pub struct Document {
+    pub body: Bytes,
+    pub content_type: String,
+    /// Strong ETag, quoted.
+    pub etag: String,
+    /// The newest change among the revisions, for `Last-Modified`.
+    pub last_modified: Option<Millis>,
+}
+
+#[derive(Clone)]
+struct Weigher;
+
+impl quick_cache::Weighter<String, Arc<Document>> for Weigher {
+    fn weight(&self, key: &String, doc: &Arc<Document>) -> u64 {
+        (key.len() + doc.body.len() + doc.content_type.len() + doc.etag.len() + 64) as u64
+    }
+}
+
+pub struct DocumentCache {
+    cache: quick_cache::sync::Cache<String, Arc<Document>, Weigher>,
+}
+
+/// Default capacity: 32 MiB of documents.
+pub const DEFAULT_CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+
+impl Default for DocumentCache {
+    fn default() -> Self {
+        DocumentCache::new(DEFAULT_CAPACITY_BYTES)
+    }
+}
+
+impl DocumentCache {
+    pub fn new(capacity_bytes: u64) -> Self {
+        // quick_cache wants an item estimate; documents are typically a few KiB.
+        let items = usize::try_from(capacity_bytes / 4096)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        DocumentCache {
+            cache: quick_cache::sync::Cache::with_weighter(items, capacity_bytes, Weigher),
+        }
+    }
+
+    /// The document `key` (which names the format, the variant and what it covers) as of
+    /// `revisions`, built with `build` (body, content type) when it is not cached.
+    pub async fn get_or_build<F, Fut>(
+        &self,
+        key: &str,
+        revisions: &[Revision],
+        build: F,
+    ) -> Result<Arc<Document>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(Bytes, String), ApiError>>,
+    {
+        let mut sorted = revisions.to_vec();
+        sorted.sort_by_key(|r| r.project_id.0);
+        let mut h = Sha256::new();
+        h.update(key.as_bytes());
+        for r in &sorted {
+            h.update(r.project_id.0.to_le_bytes());
+            h.update(r.revision.to_le_bytes());
+        }
+        let digest = hex::encode(&h.finalize()[..16]);
+        if let Some(doc) = self.cache.get(&digest) {
+            return Ok(doc);
+        }
+        let (body, content_type) = build().await?;
+        let doc = Arc::new(Document {
+            body,
+            content_type,
+            etag: format!("\"{digest}\""),
+            last_modified: sorted.iter().map(|r| r.updated_at).max(),
+        });
+        self.cache.insert(digest, doc.clone());
+        Ok(doc)
+    }
+
+    /// Drops everything (tests, and `packyard` when asked to).
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+}
+
+/// Answers `doc`: 304 when `If-None-Match` names its ETag (or, without that header, when
+/// `If-Modified-Since` is not older than its last change), else 200 with the body, `ETag`,
+/// `Last-Modified` and `Cache-Control: no-cache` (clients revalidate every time).
+pub fn serve_document(req: &HttpRequest, doc: &Document) -> HttpResponse {
+    let last_modified = doc
+        .last_modified
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    let not_modified = match req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(inm) => inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == doc.etag),
+        None => match (
+            req.headers()
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok()),
+            doc.last_modified,
+        ) {
+            // HTTP dates have whole seconds.
+            (Some(since), Some(changed)) => changed / 1000 <= since.timestamp(),
+            _ => false,
+        },
+    };
+    let mut resp = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    resp.insert_header((header::ETAG, doc.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if let Some(lm) = last_modified {
+        resp.insert_header((header::LAST_MODIFIED, lm));
+    }
+    if not_modified {
+        return resp.finish();
+    }
+    resp.content_type(doc.content_type.clone())
+        .body(doc.body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProjectId;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn rev(p: i64, r: i64) -> Revision {
+        Revision {
+            project_id: ProjectId(p),
+            revision: r,
+            updated_at: 1_700_000_000_000 + r,
+        }
+    }
+
+    #[tokio::test]
+    async fn builds_once_per_key_and_revision() {
+        let cache = DocumentCache::new(1 << 20);
+        let builds = AtomicUsize::new(0);
+        let build = || async {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Ok((Bytes::from_static(b"doc"), "text/plain".to_owned()))
+        };
+        let a = cache.get_or_build("k", &[rev(1, 1)], build).await.unwrap();
+        let b = cache.get_or_build("k", &[rev(1, 1)], build).await.unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert_eq!(a.etag, b.etag);
+        // Another revision, another key, another project set: rebuilt.
+        let c = cache.get_or_build("k", &[rev(1, 2)], build).await.unwrap();
+        let d = cache
+            .get_or_build("k", &[rev(1, 1), rev(2, 1)], build)
+            .await
+            .unwrap();
+        let e = cache
+            .get_or_build("other", &[rev(1, 1)], build)
+            .await
+            .unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 4);
+        assert_ne!(a.etag, c.etag);
+        assert_ne!(a.etag, d.etag);
+        assert_ne!(a.etag, e.etag);
+        assert_eq!(c.last_modified, Some(1_700_000_000_002));
+    }
+
+    #[actix_web::test]
+    async fn revalidation_answers_304() {
+        let doc = Document {
+            body: Bytes::from_static(b"x"),
+            content_type: "text/plain".into(),
+            etag: "\"abc\"".into(),
+            last_modified: Some(1_700_000_000_000),
+        };
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"abc\""))
+            .to_http_request();
+        assert_eq!(serve_document(&req, &doc).status(), 304);
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"zzz\""))
+            .to_http_request();
+        assert_eq!(serve_document(&req, &doc).status(), 200);
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_MODIFIED_SINCE, "Tue, 14 Nov 2023 22:13:20 GMT"))
+            .to_http_request();
+        assert_eq!(serve_document(&req, &doc).status(), 304);
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_MODIFIED_SINCE, "Tue, 14 Nov 2023 22:13:19 GMT"))
+            .to_http_request();
+        assert_eq!(serve_document(&req, &doc).status(), 200);
+    }
+}
