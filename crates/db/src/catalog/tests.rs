@@ -67,6 +67,9 @@ impl Drop for PgTestDb {
 }
 
 /// Runs `test` on a migrated SQLite catalog, then on a migrated PostgreSQL one if configured.
+/// Migrations in each tree (`migrations/{sqlite,postgres}`).
+const MIGRATIONS: usize = 2;
+
 async fn on_each_backend<F, Fut>(name: &str, test: F)
 where
     F: Fn(DbCatalog) -> Fut,
@@ -76,7 +79,7 @@ where
     // A folder that does not exist yet: connect creates it.
     let url = format!("sqlite://{}/data/catalog.db", dir.path().display());
     let cat = DbCatalog::connect(&url, POOL_SIZE).unwrap();
-    assert_eq!(cat.migrate().await.unwrap().len(), 1);
+    assert_eq!(cat.migrate().await.unwrap().len(), MIGRATIONS);
     let started = Instant::now();
     test(cat).await;
     eprintln!("{name}: sqlite {:?}", started.elapsed());
@@ -86,7 +89,7 @@ where
             .await
             .unwrap();
         let cat = DbCatalog::connect(&pg.url, POOL_SIZE).unwrap();
-        assert_eq!(cat.migrate().await.unwrap().len(), 1);
+        assert_eq!(cat.migrate().await.unwrap().len(), MIGRATIONS);
         let started = Instant::now();
         test(cat).await;
         eprintln!("{name}: postgres {:?}", started.elapsed());
@@ -254,9 +257,9 @@ mod bodies {
             })
             .await
             .unwrap();
-        assert_eq!(reverted, 1);
+        assert_eq!(reverted, MIGRATIONS);
         assert!(cat.count_users().await.is_err(), "the tables are gone");
-        assert_eq!(cat.migrate().await.unwrap().len(), 1);
+        assert_eq!(cat.migrate().await.unwrap().len(), MIGRATIONS);
         assert_eq!(cat.count_users().await.unwrap(), 0);
     }
 
