@@ -127,8 +127,11 @@ fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, C
             password: pass.to_owned(),
         });
     }
-    // Cargo sends its token verbatim, without a scheme; formats that accept that call
-    // `Credential::Bearer` themselves. Here an unknown scheme is malformed.
+    // Cargo sends its token verbatim, without a scheme: on package routes a lone word is
+    // the token. Anything else is malformed.
+    if basic_allowed && rest.is_empty() && !scheme.is_empty() {
+        return Ok(Credential::Bearer(scheme.to_owned()));
+    }
     Err(CredentialError::MalformedAuthorization)
 }
 
@@ -239,6 +242,23 @@ mod tests {
                 "",
                 true
             ),
+            Err(CredentialError::MalformedAuthorization)
+        );
+    }
+
+    #[test]
+    fn a_bare_token_is_taken_on_package_routes_only() {
+        // cargo sends `Authorization: <token>` with no scheme.
+        assert_eq!(
+            extract(hdrs(&[("Authorization", "glpat-abc")]), "", true),
+            Ok(Some(Credential::Bearer("glpat-abc".into())))
+        );
+        assert_eq!(
+            extract(hdrs(&[("Authorization", "glpat-abc")]), "", false),
+            Err(CredentialError::MalformedAuthorization)
+        );
+        assert_eq!(
+            extract(hdrs(&[("Authorization", "Digest a=b")]), "", true),
             Err(CredentialError::MalformedAuthorization)
         );
     }
