@@ -69,13 +69,16 @@ impl Drop for PgTestDb {
 /// Runs `test` on a migrated SQLite catalog, then on a migrated PostgreSQL one if configured.
 /// Migrations in each tree (`migrations/{sqlite,postgres}` hold the same names).
 static MIGRATIONS: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
-    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/sqlite"))
-        .expect("migrations/sqlite")
-        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
-        .count()
+    std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../migrations/sqlite"
+    ))
+    .expect("migrations/sqlite")
+    .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+    .count()
 });
 
-async fn on_each_backend<F, Fut>(name: &str, test: F)
+pub(crate) async fn on_each_backend<F, Fut>(name: &str, test: F)
 where
     F: Fn(DbCatalog) -> Fut,
     Fut: Future<Output = ()>,
@@ -130,6 +133,9 @@ catalog_test!(delete_package_removes_its_files_tags_and_build_infos);
 catalog_test!(newest_package_file_respects_statuses);
 catalog_test!(blob_references_and_files_after_follow_the_rows);
 catalog_test!(instance_settings_default_then_round_trip);
+catalog_test!(revisions_move_with_every_change_to_a_name);
+catalog_test!(tags_move_between_versions_of_one_name);
+catalog_test!(names_files_and_group_trees_for_index_documents);
 
 #[tokio::test]
 async fn connect_refuses_an_unknown_scheme() {
@@ -141,7 +147,7 @@ async fn connect_refuses_an_unknown_scheme() {
 
 // ---------------------------------------------------------------- fixtures
 
-fn new_user(username: &str) -> NewUser {
+pub(crate) fn new_user(username: &str) -> NewUser {
     NewUser {
         username: username.into(),
         name: format!("{username} name"),
@@ -151,7 +157,7 @@ fn new_user(username: &str) -> NewUser {
     }
 }
 
-fn new_group(path: &str, parent: Option<GroupId>) -> NewGroup {
+pub(crate) fn new_group(path: &str, parent: Option<GroupId>) -> NewGroup {
     NewGroup {
         name: path.to_uppercase(),
         path: path.into(),
@@ -161,7 +167,7 @@ fn new_group(path: &str, parent: Option<GroupId>) -> NewGroup {
     }
 }
 
-fn new_project(path: &str, namespace: Namespace) -> NewProject {
+pub(crate) fn new_project(path: &str, namespace: Namespace) -> NewProject {
     NewProject {
         name: path.into(),
         path: path.into(),
@@ -173,7 +179,7 @@ fn new_project(path: &str, namespace: Namespace) -> NewProject {
     }
 }
 
-fn digests(n: u64) -> BlobDigests {
+pub(crate) fn digests(n: u64) -> BlobDigests {
     BlobDigests {
         size: n,
         sha256: format!("{n:064x}"),
@@ -183,7 +189,7 @@ fn digests(n: u64) -> BlobDigests {
     }
 }
 
-fn publish(
+pub(crate) fn publish(
     project: ProjectId,
     name: &str,
     version: &str,
@@ -210,7 +216,7 @@ fn publish(
     }
 }
 
-fn build(n: i64) -> BuildInfo {
+pub(crate) fn build(n: i64) -> BuildInfo {
     BuildInfo {
         pipeline_id: 100 + n,
         job_id: 1000 + n,
@@ -219,13 +225,13 @@ fn build(n: i64) -> BuildInfo {
     }
 }
 
-const ALL_PAGE: Page = Page {
+pub(crate) const ALL_PAGE: Page = Page {
     page: 1,
     per_page: 100,
 };
 
 /// A user and a top-level group project to put packages in.
-async fn project(cat: &DbCatalog) -> ProjectId {
+pub(crate) async fn project(cat: &DbCatalog) -> ProjectId {
     let g = cat.create_group(new_group("acme", None)).await.unwrap();
     cat.create_project(new_project("tools", Namespace::Group(g.id)))
         .await
@@ -233,7 +239,7 @@ async fn project(cat: &DbCatalog) -> ProjectId {
         .id
 }
 
-fn conflict_text<T: std::fmt::Debug>(r: Result<T, CatalogError>) -> String {
+pub(crate) fn conflict_text<T: std::fmt::Debug>(r: Result<T, CatalogError>) -> String {
     match r {
         Err(CatalogError::Conflict(text)) => text,
         other => panic!("expected Conflict, got {other:?}"),
@@ -1463,6 +1469,200 @@ mod bodies {
 
         assert!(cat.delete_package_file(pkg.id, f1.id).await.unwrap());
         assert!(!cat.is_blob_referenced(&f1.sha256).await.unwrap());
+    }
+
+    async fn revision_of(cat: &DbCatalog, project: ProjectId, name: Option<&str>) -> i64 {
+        let revs = cat
+            .package_revisions(&[project], "generic", name)
+            .await
+            .unwrap();
+        revs.first().map_or(0, |r| r.revision)
+    }
+
+    pub async fn revisions_move_with_every_change_to_a_name(cat: DbCatalog) {
+        let project = project(&cat).await;
+        assert_eq!(revision_of(&cat, project, Some("lib")).await, 0);
+        let (pkg, file) = cat
+            .publish_file(publish(project, "Lib", "1.0", "a", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        let mut seen = vec![revision_of(&cat, project, Some("lib")).await];
+        let list_before = revision_of(&cat, project, None).await;
+        assert!(seen[0] > 0 && list_before > 0);
+
+        // Each kind of change bumps the name's revision (and the list's).
+        cat.update_package(
+            pkg.id,
+            PackageUpdate {
+                status: None,
+                metadata: Some(serde_json::json!({ "yanked": true })),
+            },
+        )
+        .await
+        .unwrap()
+        .expect("package exists");
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        assert!(cat
+            .update_package_file_metadata(pkg.id, file.id, serde_json::json!({ "x": 1 }))
+            .await
+            .unwrap());
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        cat.set_package_tag(pkg.id, "latest").await.unwrap();
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        assert!(cat
+            .delete_package_tag(project, "generic", "lib", "latest")
+            .await
+            .unwrap());
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        assert!(cat.delete_package_file(pkg.id, file.id).await.unwrap());
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        assert!(cat.delete_package(pkg.id).await.unwrap());
+        seen.push(revision_of(&cat, project, Some("lib")).await);
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "every change bumps: {seen:?}"
+        );
+        assert!(revision_of(&cat, project, None).await > list_before);
+
+        // Another name is untouched; a miss changes nothing.
+        assert_eq!(revision_of(&cat, project, Some("other")).await, 0);
+        assert!(!cat
+            .delete_package_tag(project, "generic", "lib", "nope")
+            .await
+            .unwrap());
+        assert_eq!(revision_of(&cat, project, Some("lib")).await, seen[6]);
+        assert!(cat
+            .update_package(PackageId(999_999), PackageUpdate::default())
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    pub async fn tags_move_between_versions_of_one_name(cat: DbCatalog) {
+        let project = project(&cat).await;
+        let (v1, _) = cat
+            .publish_file(publish(project, "lib", "1.0", "a", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        let (v2, _) = cat
+            .publish_file(publish(project, "lib", "2.0", "a", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        let (other, _) = cat
+            .publish_file(publish(
+                project,
+                "other",
+                "1.0",
+                "a",
+                DuplicatePolicy::Allow,
+            ))
+            .await
+            .unwrap();
+        cat.set_package_tag(v1.id, "latest").await.unwrap();
+        cat.set_package_tag(v1.id, "stable").await.unwrap();
+        cat.set_package_tag(other.id, "latest").await.unwrap();
+        cat.set_package_tag(v2.id, "latest").await.unwrap();
+        assert_eq!(
+            cat.package_tags_by_name(project, "generic", "lib")
+                .await
+                .unwrap(),
+            vec![("latest".to_string(), v2.id), ("stable".to_string(), v1.id)]
+        );
+        // The other name keeps its own `latest`.
+        assert_eq!(
+            cat.package_tags_by_name(project, "generic", "other")
+                .await
+                .unwrap(),
+            vec![("latest".to_string(), other.id)]
+        );
+        // Setting the same tag again is idempotent.
+        cat.set_package_tag(v2.id, "latest").await.unwrap();
+        assert_eq!(cat.package_tags(v2.id).await.unwrap().len(), 1);
+        assert!(matches!(
+            cat.set_package_tag(PackageId(999_999), "x").await,
+            Err(CatalogError::NotFound)
+        ));
+    }
+
+    pub async fn names_files_and_group_trees_for_index_documents(cat: DbCatalog) {
+        let top = cat.create_group(new_group("top", None)).await.unwrap();
+        let sub = cat
+            .create_group(new_group("sub", Some(top.id)))
+            .await
+            .unwrap();
+        let subsub = cat
+            .create_group(new_group("deeper", Some(sub.id)))
+            .await
+            .unwrap();
+        let elsewhere = cat
+            .create_group(new_group("elsewhere", None))
+            .await
+            .unwrap();
+        let p1 = cat
+            .create_project(new_project("one", Namespace::Group(top.id)))
+            .await
+            .unwrap();
+        let p2 = cat
+            .create_project(new_project("two", Namespace::Group(subsub.id)))
+            .await
+            .unwrap();
+        cat.create_project(new_project("three", Namespace::Group(elsewhere.id)))
+            .await
+            .unwrap();
+        let ids = |ps: Vec<Project>| ps.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(cat.projects_in_group_tree(top.id).await.unwrap()),
+            vec![p1.id, p2.id]
+        );
+        assert_eq!(
+            ids(cat.projects_in_group_tree(sub.id).await.unwrap()),
+            vec![p2.id]
+        );
+
+        let mut first = publish(p1.id, "My.Lib", "1.0", "a", DuplicatePolicy::Allow);
+        first.package.normalized_name = "my-lib".into();
+        let (a, fa) = cat.publish_file(first).await.unwrap();
+        let mut second = publish(p1.id, "my_lib", "2.0", "b", DuplicatePolicy::Allow);
+        second.package.normalized_name = "my-lib".into();
+        let (b, fb) = cat.publish_file(second).await.unwrap();
+        let mut third = publish(p2.id, "MY-LIB", "3.0", "c", DuplicatePolicy::Allow);
+        third.package.normalized_name = "my-lib".into();
+        let (c, _) = cat.publish_file(third).await.unwrap();
+        let (z, _) = cat
+            .publish_file(publish(p2.id, "zeta", "1.0", "z", DuplicatePolicy::Allow))
+            .await
+            .unwrap();
+        cat.update_package(
+            z.id,
+            PackageUpdate {
+                status: Some(PackageStatus::Hidden),
+                metadata: None,
+            },
+        )
+        .await
+        .unwrap();
+
+        let names = cat.package_names(&[p1.id, p2.id], "generic").await.unwrap();
+        let shown: Vec<(i64, &str, &str)> = names
+            .iter()
+            .map(|n| (n.project_id.0, n.name.as_str(), n.normalized_name.as_str()))
+            .collect();
+        // The first spelling per project; the hidden package is not listed.
+        assert_eq!(
+            shown,
+            vec![(p1.id.0, "My.Lib", "my-lib"), (p2.id.0, "MY-LIB", "my-lib")]
+        );
+        let across = cat
+            .packages_by_name_in(&[p1.id, p2.id], "generic", "my-lib")
+            .await
+            .unwrap();
+        assert_eq!(
+            across.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![a.id, b.id, c.id]
+        );
+        let files = cat.package_files_of(&[b.id, a.id]).await.unwrap();
+        assert_eq!(files, vec![fa, fb]);
+        assert!(cat.package_files_of(&[]).await.unwrap().is_empty());
     }
 
     pub async fn instance_settings_default_then_round_trip(cat: DbCatalog) {
