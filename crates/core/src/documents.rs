@@ -150,6 +150,7 @@ pub fn serve_document(req: &HttpRequest, doc: &Document) -> HttpResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::ProjectId;
