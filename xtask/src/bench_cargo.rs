@@ -1,8 +1,499 @@
-//! `cargo xtask bench cargo`.
+//! `cargo xtask bench cargo`: the Cargo registry side by side with nginx serving the same
+//! bytes statically (the ceiling for any registry). Figures are printed, never asserted.
+//!
+//! 1. One crate with 500 versions: wrk requests/s and p99 of its index file, and of a 304
+//!    revalidation (`If-None-Match`), against Packyard and against nginx.
+//! 2. A `cargo build` of a crate that depends on 30 crates of the registry, from an empty
+//!    `CARGO_HOME` (so cargo resolves and downloads everything), against a warm Packyard and
+//!    against nginx serving a static copy of the index and the `.crate` files.
+//!
+//! The `.crate` files are packed with the system `tar`; the project is public, so both sides
+//! are read anonymously.
 
-use anyhow::{bail, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::shell;
+
+const VERSIONS: usize = 500;
+const DEPS: usize = 30;
+const BUILD_RUNS: usize = 3;
+const WRK_SECONDS: &str = "10";
 
 pub fn run(args: &[String]) -> Result<()> {
-    let _ = args;
-    bail!("bench cargo is not written yet")
+    let quick = args.iter().any(|a| a == "--quick");
+    shell::run(shell::cargo().args(["build", "--release", "-p", "packyard"]))?;
+    let target = shell::target_dir()?;
+    let packyard = target.join("release").join("packyard");
+    let curl = shell::ensure_tool("curl", "curl")?;
+    let tar = shell::ensure_tool("tar", "tar")?;
+    let wrk = shell::ensure_tool("wrk", "wrk")?;
+    let nginx = match shell::which("nginx").or_else(|| existing("/usr/sbin/nginx")) {
+        Some(p) => p,
+        None => {
+            shell::apt_install(&["nginx"])?;
+            shell::which("nginx")
+                .or_else(|| existing("/usr/sbin/nginx"))
+                .context("nginx still missing after apt-get install nginx")?
+        }
+    };
+    let cargo = shell::which("cargo").context("cargo is not on PATH")?;
+
+    let bench_dir = target.join("bench");
+    fs::create_dir_all(&bench_dir)?;
+    let work = tempfile::Builder::new()
+        .prefix("cargo-")
+        .tempdir_in(&bench_dir)?;
+    let work = work.path();
+
+    // ---- Packyard with the crates
+    let token = format!("bench-{}", shell::random_hex(16)?);
+    let server = Server::start(&packyard, work, &token)?;
+    server.admin(&["create-group", "--path", "bench", "--visibility", "public"])?;
+    let project: serde_json::Value = serde_json::from_str(&server.admin(&[
+        "create-project",
+        "--path",
+        "bench/crates",
+        "--visibility",
+        "public",
+    ])?)?;
+    let id = project["id"].as_i64().context("project id")?;
+    let base = format!("{}/api/v4/projects/{id}/packages/cargo", server.url);
+
+    let crates_dir = work.join("crates");
+    fs::create_dir_all(&crates_dir)?;
+    let versions = if quick { 50 } else { VERSIONS };
+    println!("publishing {versions} versions of `many` and {DEPS} crates `dep01`..");
+    let started = Instant::now();
+    let mut published: Vec<(String, String)> = Vec::new();
+    for v in 0..versions {
+        let version = format!("0.{}.{}", v / 100, v % 100);
+        publish(&curl, &tar, &crates_dir, &base, &token, "many", &version)?;
+        published.push(("many".into(), version));
+    }
+    for d in 1..=DEPS {
+        let name = format!("dep{d:02}");
+        publish(&curl, &tar, &crates_dir, &base, &token, &name, "0.1.0")?;
+        published.push((name, "0.1.0".into()));
+    }
+    println!(
+        "published {} crates in {:.1}s",
+        published.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // ---- a static copy for nginx
+    let port = shell::free_port()?;
+    let nginx_url = format!("http://127.0.0.1:{port}");
+    let root = work.join("static");
+    let index_root = root.join("index");
+    fs::create_dir_all(&index_root)?;
+    fs::write(
+        index_root.join("config.json"),
+        format!("{{\"dl\":\"{nginx_url}/dl\",\"api\":\"{nginx_url}\"}}"),
+    )?;
+    let mut names: Vec<&str> = published.iter().map(|(n, _)| n.as_str()).collect();
+    names.dedup();
+    for name in &names {
+        let rel = index_path(name);
+        let dest = index_root.join(&rel);
+        fs::create_dir_all(dest.parent().context("index dir")?)?;
+        fetch(&curl, &format!("{base}/{rel}"), &dest)?;
+    }
+    for (name, version) in &published {
+        let dest = root.join("dl").join(name).join(version).join("download");
+        fs::create_dir_all(dest.parent().context("dl dir")?)?;
+        fetch(
+            &curl,
+            &format!("{base}/api/v1/crates/{name}/{version}/download"),
+            &dest,
+        )?;
+    }
+    let nginx = Nginx::start(&nginx, &root, work, port)?;
+    wait_ok(&curl, &format!("{nginx_url}/index/config.json"))?;
+
+    // ---- 1. the index file of `many`
+    let rel = index_path("many");
+    let py_index = format!("{base}/{rel}");
+    let ng_index = format!("{nginx_url}/index/{rel}");
+    let size = fs::metadata(index_root.join(&rel))?.len();
+    let py_etag = etag(&curl, &py_index)?;
+    let ng_etag = etag(&curl, &ng_index)?;
+    let rows = [
+        ("packyard index file", wrk_run(&wrk, &py_index, None)?),
+        ("nginx index file", wrk_run(&wrk, &ng_index, None)?),
+        (
+            "packyard 304 revalidation",
+            wrk_run(&wrk, &py_index, Some(&py_etag))?,
+        ),
+        (
+            "nginx 304 revalidation",
+            wrk_run(&wrk, &ng_index, Some(&ng_etag))?,
+        ),
+    ];
+
+    // ---- 2. cargo build resolving 30 crates
+    let app = write_app(work)?;
+    let py_build = cargo_build(&cargo, work, &app, &format!("sparse+{base}/"), "packyard")?;
+    let ng_build = cargo_build(
+        &cargo,
+        work,
+        &app,
+        &format!("sparse+{nginx_url}/index/"),
+        "nginx",
+    )?;
+    drop(nginx);
+    drop(server);
+
+    println!(
+        "\ncargo registry: index file of one crate with {versions} versions ({size} bytes), \
+         wrk 2 threads 32 connections {WRK_SECONDS}s"
+    );
+    println!("{:<28} {:>12} {:>10}", "", "requests/s", "p99 ms");
+    for (label, r) in &rows {
+        println!("{label:<28} {:>12.0} {:>10.2}", r.rps, r.p99_ms);
+    }
+    println!(
+        "ratio index / nginx: {:.2}x   ratio 304 / nginx: {:.2}x (target >= 0.7x)",
+        rows[0].1.rps / rows[1].1.rps,
+        rows[2].1.rps / rows[3].1.rps
+    );
+    println!(
+        "\ncargo build of a crate with {DEPS} registry dependencies, empty CARGO_HOME, \
+         median of {BUILD_RUNS} (resolve+download / whole build)"
+    );
+    for (label, b) in [("packyard", &py_build), ("nginx static copy", &ng_build)] {
+        println!(
+            "{label:<28} fetch {:>6.2}s   build {:>6.2}s",
+            b.fetch_s, b.build_s
+        );
+    }
+    Ok(())
+}
+
+fn existing(path: &str) -> Option<PathBuf> {
+    Path::new(path).is_file().then(|| PathBuf::from(path))
+}
+
+/// The sparse index path of a crate name (lower-case).
+fn index_path(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    match n.len() {
+        1 => format!("1/{n}"),
+        2 => format!("2/{n}"),
+        3 => format!("3/{}/{n}", &n[..1]),
+        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+    }
+}
+
+/// Packs `name-version` with `tar` and publishes it with curl, as `cargo publish` would.
+fn publish(
+    curl: &Path,
+    tar: &Path,
+    dir: &Path,
+    base: &str,
+    token: &str,
+    name: &str,
+    version: &str,
+) -> Result<()> {
+    let folder = format!("{name}-{version}");
+    let src = dir.join(&folder).join("src");
+    fs::create_dir_all(&src)?;
+    fs::write(
+        dir.join(&folder).join("Cargo.toml"),
+        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+    )?;
+    fs::write(
+        src.join("lib.rs"),
+        format!("pub fn f() -> &'static str {{ \"{folder}\" }}\n"),
+    )?;
+    let krate_path = dir.join(format!("{folder}.crate"));
+    shell::run(
+        Command::new(tar)
+            .arg("-C")
+            .arg(dir)
+            .arg("-czf")
+            .arg(&krate_path)
+            .arg(&folder),
+    )?;
+    let krate = fs::read(&krate_path)?;
+    let meta = serde_json::json!({
+        "name": name, "vers": version, "deps": [], "features": {}, "authors": [],
+        "description": format!("bench crate {name}"), "keywords": [], "categories": [],
+        "badges": {}, "links": null,
+    })
+    .to_string();
+    let mut body = Vec::new();
+    body.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    body.extend_from_slice(meta.as_bytes());
+    body.extend_from_slice(&(krate.len() as u32).to_le_bytes());
+    body.extend_from_slice(&krate);
+    let body_path = dir.join(format!("{folder}.body"));
+    fs::write(&body_path, body)?;
+    let out = Command::new(curl)
+        .args(["-sS", "--fail-with-body", "-X", "PUT", "-H"])
+        .arg(format!("Authorization: {token}"))
+        .arg("--data-binary")
+        .arg(format!("@{}", body_path.display()))
+        .arg(format!("{base}/api/v1/crates/new"))
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "publishing {folder} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+fn fetch(curl: &Path, url: &str, dest: &Path) -> Result<()> {
+    shell::run(
+        Command::new(curl)
+            .args(["-sS", "--fail", "-o"])
+            .arg(dest)
+            .arg(url),
+    )
+}
+
+fn wait_ok(curl: &Path, url: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if shell::succeeds(Command::new(curl).args(["-sf", "-o", "/dev/null", url])) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("{url} did not answer within 30s")
+}
+
+fn etag(curl: &Path, url: &str) -> Result<String> {
+    let out = shell::output(Command::new(curl).args(["-sS", "-o", "/dev/null", "-D", "-", url]))?;
+    out.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("etag").then(|| v.trim().to_string())
+        })
+        .with_context(|| format!("{url} sent no ETag"))
+}
+
+struct Wrk {
+    rps: f64,
+    p99_ms: f64,
+}
+
+fn wrk_run(wrk: &Path, url: &str, if_none_match: Option<&str>) -> Result<Wrk> {
+    let mut cmd = Command::new(wrk);
+    cmd.args(["-t2", "-c32", "-d", WRK_SECONDS, "--latency"]);
+    if let Some(tag) = if_none_match {
+        cmd.arg("-H").arg(format!("If-None-Match: {tag}"));
+    }
+    let out = shell::output(cmd.arg(url))?;
+    let rps = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
+    let p99 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(str::trim)
+        .and_then(parse_duration_ms)
+        .with_context(|| format!("no 99% latency in wrk output:\n{out}"))?;
+    if out.contains("Non-2xx or 3xx responses") {
+        bail!("wrk got error responses from {url}:\n{out}");
+    }
+    Ok(Wrk { rps, p99_ms: p99 })
+}
+
+fn parse_duration_ms(s: &str) -> Option<f64> {
+    let (num, factor) = if let Some(v) = s.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = s.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn write_app(work: &Path) -> Result<PathBuf> {
+    let app = work.join("app");
+    fs::create_dir_all(app.join("src"))?;
+    let mut deps = String::new();
+    let mut body = String::new();
+    for d in 1..=DEPS {
+        deps.push_str(&format!(
+            "dep{d:02} = {{ version = \"0.1\", registry = \"bench\" }}\n"
+        ));
+        body.push_str(&format!("    println!(\"{{}}\", dep{d:02}::f());\n"));
+    }
+    fs::write(
+        app.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\n{deps}"
+        ),
+    )?;
+    fs::write(app.join("src/main.rs"), format!("fn main() {{\n{body}}}\n"))?;
+    Ok(app)
+}
+
+struct Build {
+    fetch_s: f64,
+    build_s: f64,
+}
+
+/// Median times of `cargo fetch` (resolve + download) and of fetch + `cargo build`, from
+/// an empty `CARGO_HOME` each run, so nothing comes from cargo's cache.
+fn cargo_build(cargo: &Path, work: &Path, app: &Path, index: &str, label: &str) -> Result<Build> {
+    let mut fetches = Vec::new();
+    let mut builds = Vec::new();
+    for run in 0..BUILD_RUNS {
+        let home = work.join(format!("home-{label}-{run}"));
+        fs::create_dir_all(&home)?;
+        fs::write(
+            home.join("config.toml"),
+            format!("[registries.bench]\nindex = \"{index}\"\n\n[net]\nretry = 0\n"),
+        )?;
+        let _ = fs::remove_file(app.join("Cargo.lock"));
+        let target = work.join(format!("target-{label}-{run}"));
+        let cmd = |args: &[&str]| {
+            let mut c = Command::new(cargo);
+            c.args(args)
+                .current_dir(app)
+                .env("CARGO_HOME", &home)
+                .env("CARGO_TARGET_DIR", &target)
+                .env("CARGO_TERM_PROGRESS_WHEN", "never")
+                .stdout(Stdio::null());
+            c
+        };
+        let t = Instant::now();
+        shell::run(&mut cmd(&["fetch", "-q"]))?;
+        let fetched = t.elapsed().as_secs_f64();
+        shell::run(&mut cmd(&["build", "-q", "--offline"]))?;
+        fetches.push(fetched);
+        builds.push(t.elapsed().as_secs_f64());
+    }
+    Ok(Build {
+        fetch_s: median(&mut fetches),
+        build_s: median(&mut builds),
+    })
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// `packyard serve` (release) on a fresh data dir, killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    fn start(binary: &Path, work: &Path, token: &str) -> Result<Server> {
+        let port = shell::free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let data = work.join("data");
+        fs::create_dir_all(&data)?;
+        let env = vec![
+            ("PACKYARD_DATA_DIR".to_string(), data.display().to_string()),
+            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
+            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
+            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
+            ("RUST_LOG".to_string(), "warn".to_string()),
+        ];
+        let log = fs::File::create(work.join("packyard.log"))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let server = Server {
+            child,
+            url,
+            binary: binary.to_path_buf(),
+            env,
+        };
+        let curl = shell::ensure_tool("curl", "curl")?;
+        wait_ok(&curl, &format!("{}/-/readiness", server.url))?;
+        Ok(server)
+    }
+
+    fn admin(&self, args: &[&str]) -> Result<String> {
+        shell::output(
+            Command::new(&self.binary)
+                .arg("admin")
+                .args(args)
+                .envs(self.env.iter().map(|(k, v)| (k, v))),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx serving `root` statically on `port`, in the foreground, killed on drop.
+struct Nginx {
+    child: Child,
+}
+
+impl Nginx {
+    fn start(binary: &Path, root: &Path, work: &Path, port: u16) -> Result<Nginx> {
+        let prefix = work.join("nginx");
+        fs::create_dir_all(prefix.join("logs"))?;
+        let conf = prefix.join("nginx.conf");
+        let user = if shell::is_root() { "user root;\n" } else { "" };
+        fs::write(
+            &conf,
+            format!(
+                "{user}daemon off;\nworker_processes 2;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\n\
+                 events {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  sendfile on;\n  default_type text/plain;\n\
+                 client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n\
+                 uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+                 server {{ listen 127.0.0.1:{port}; root {root}; etag on; }}\n}}\n",
+                p = prefix.display(),
+                root = root.display()
+            ),
+        )?;
+        let child = Command::new(binary)
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        Ok(Nginx { child })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM to the master (it stops its workers); `kill` sends SIGKILL, which would not.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
 }

@@ -1,8 +1,521 @@
-//! `cargo xtask bench npm`.
+//! `cargo xtask bench npm [--no-peers]`: how fast the packument of one package with 200
+//! versions is served, full (`application/json`) and abbreviated
+//! (`application/vnd.npm.install-v1+json`), side by side with verdaccio 6.1.6 holding the
+//! same 200 versions and nginx serving Packyard's own response bytes as static files (the
+//! ceiling); and Packyard's peak RSS while it takes a 200 MiB tarball publish.
+//!
+//! Requests/s and p99 come from `wrk --latency` (2 threads, 16 connections, 10 s, anonymous
+//! GETs on a public project). Peak RSS is `VmHWM` of a fresh server process. Publish
+//! documents are built and sent by a small python script (the same for Packyard and
+//! verdaccio). Figures are printed, never asserted.
 
-use anyhow::{bail, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::shell;
+
+const VERSIONS: usize = 200;
+const NAME: &str = "bench-pkg";
+const BIG_MIB: u64 = 200;
+const WRK_ARGS: &[&str] = &["-t2", "-c16", "-d10s", "--latency"];
+const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
 
 pub fn run(args: &[String]) -> Result<()> {
-    let _ = args;
-    bail!("bench npm is not written yet")
+    let skip_peers = args.iter().any(|a| a == "--no-peers");
+    shell::run(shell::cargo().args(["build", "--release", "-p", "packyard"]))?;
+    let target = shell::target_dir()?;
+    let packyard = target.join("release").join("packyard");
+    let wrk = shell::ensure_tool("wrk", "wrk")?;
+    let curl = shell::ensure_tool("curl", "curl")?;
+    let python = shell::ensure_tool("python3", "python3")?;
+    let nginx = match shell::which("nginx").or_else(|| executable("/usr/sbin/nginx")) {
+        Some(p) => p,
+        None => {
+            shell::apt_install(&["nginx"])?;
+            shell::which("nginx")
+                .or_else(|| executable("/usr/sbin/nginx"))
+                .context("nginx still missing after apt-get install nginx")?
+        }
+    };
+    let bench_dir = target.join("bench");
+    fs::create_dir_all(&bench_dir)?;
+    let work = tempfile::Builder::new()
+        .prefix("npm-")
+        .tempdir_in(&bench_dir)?;
+    let script = work.path().join("publish.py");
+    fs::write(&script, PUBLISH)?;
+
+    let mut rows: Vec<(String, Wrk)> = Vec::new();
+
+    // Packyard.
+    let token = format!("bench-{}", shell::random_hex(16)?);
+    let data = work.path().join("packyard-data");
+    fs::create_dir_all(&data)?;
+    let server = Server::start(&packyard, &data, &token, work.path())?;
+    server.admin(&["create-group", "--path", "bench", "--visibility", "public"])?;
+    server.admin(&[
+        "create-project",
+        "--path",
+        "bench/js",
+        "--visibility",
+        "public",
+    ])?;
+    let registry = format!("{}/api/v4/projects/bench%2Fjs/packages/npm/", server.url);
+    println!("publishing {VERSIONS} versions of {NAME} to Packyard");
+    shell::run(Command::new(&python).arg(&script).args([
+        "many",
+        &registry,
+        &token,
+        NAME,
+        &VERSIONS.to_string(),
+    ]))?;
+    let url = format!("{registry}{NAME}");
+    let full = shell::output(Command::new(&curl).args(["-sS", "--fail", &url]))?;
+    let abbr = shell::output(Command::new(&curl).args([
+        "-sS",
+        "--fail",
+        "-H",
+        &format!("Accept: {ABBREVIATED}"),
+        &url,
+    ]))?;
+    let count = full.matches("\"tarball\"").count();
+    if count != VERSIONS {
+        bail!("Packyard's packument lists {count} versions, expected {VERSIONS}");
+    }
+    println!(
+        "Packyard packument: full {} bytes, abbreviated {} bytes",
+        full.len(),
+        abbr.len()
+    );
+    rows.push(("packyard full".into(), wrk_run(&wrk, &url, None)?));
+    rows.push((
+        "packyard abbreviated".into(),
+        wrk_run(&wrk, &url, Some(ABBREVIATED))?,
+    ));
+    let rss_after_reads = vm_hwm_kib(server.pid())? / 1024;
+    drop(server);
+
+    // nginx serving the same bytes.
+    let root = work.path().join("static");
+    fs::create_dir_all(&root)?;
+    fs::write(root.join("full.json"), &full)?;
+    fs::write(root.join("abbreviated.json"), &abbr)?;
+    let nginx = Nginx::start(&nginx, &root, work.path())?;
+    let base = format!("http://127.0.0.1:{}", nginx.port);
+    wait_ok(&curl, &format!("{base}/full.json"), "nginx")?;
+    rows.push((
+        "nginx full (static copy)".into(),
+        wrk_run(&wrk, &format!("{base}/full.json"), None)?,
+    ));
+    rows.push((
+        "nginx abbreviated (static copy)".into(),
+        wrk_run(&wrk, &format!("{base}/abbreviated.json"), None)?,
+    ));
+    drop(nginx);
+
+    if !skip_peers {
+        let verdaccio = verdaccio_install(&target.join("bench-npm-verdaccio"))?;
+        let vdir = work.path().join("verdaccio");
+        fs::create_dir_all(&vdir)?;
+        let port = shell::free_port()?;
+        fs::write(
+            vdir.join("config.yaml"),
+            format!(
+                "storage: {storage}\nauth:\n  htpasswd:\n    file: {storage}/htpasswd\n    max_users: 100\n\
+                 uplinks: {{}}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\n\
+                 max_body_size: 300mb\nlog: {{ type: stdout, level: error }}\nlisten: 127.0.0.1:{port}\n",
+                storage = vdir.join("storage").display()
+            ),
+        )?;
+        let peer = Peer::start(
+            Command::new(&verdaccio)
+                .arg("--config")
+                .arg(vdir.join("config.yaml")),
+            work.path().join("verdaccio.log"),
+        )?;
+        let vbase = format!("http://127.0.0.1:{port}/");
+        wait_ok(&curl, &format!("{vbase}-/ping"), "verdaccio")?;
+        let vtoken = shell::output(Command::new(&python).arg(&script).args([
+            "login",
+            &vbase,
+            "bench",
+            "bench-password",
+        ]))?;
+        println!("publishing {VERSIONS} versions of {NAME} to verdaccio");
+        shell::run(Command::new(&python).arg(&script).args([
+            "many",
+            &vbase,
+            vtoken.trim(),
+            NAME,
+            &VERSIONS.to_string(),
+        ]))?;
+        let vurl = format!("{vbase}{NAME}");
+        rows.push(("verdaccio 6.1.6 full".into(), wrk_run(&wrk, &vurl, None)?));
+        rows.push((
+            "verdaccio 6.1.6 abbreviated".into(),
+            wrk_run(&wrk, &vurl, Some(ABBREVIATED))?,
+        ));
+        drop(peer);
+    }
+
+    // A 200 MiB tarball publish, in a fresh process so VmHWM reflects it alone.
+    let server = Server::start(&packyard, &data, &token, work.path())?;
+    let idle = vm_hwm_kib(server.pid())? / 1024;
+    let registry = format!("{}/api/v4/projects/bench%2Fjs/packages/npm/", server.url);
+    let started = Instant::now();
+    shell::run(Command::new(&python).arg(&script).args([
+        "big",
+        &registry,
+        &token,
+        "bench-big",
+        &BIG_MIB.to_string(),
+    ]))?;
+    let secs = started.elapsed().as_secs_f64();
+    let big_rss = vm_hwm_kib(server.pid())? / 1024;
+    drop(server);
+
+    let nginx_of = |variant: &str| {
+        rows.iter()
+            .find(|(n, _)| n.starts_with("nginx") && n.contains(variant))
+            .map(|(_, w)| w.rps)
+            .unwrap_or(0.0)
+    };
+    println!();
+    println!(
+        "GET {NAME} ({VERSIONS} versions; full {} B, abbreviated {} B), wrk {}",
+        full.len(),
+        abbr.len(),
+        WRK_ARGS.join(" ")
+    );
+    println!("| server | requests/s | p99 latency | this / nginx (same form) |");
+    println!("|---|---:|---:|---:|");
+    for (name, w) in &rows {
+        let variant = if name.contains("abbreviated") {
+            "abbreviated"
+        } else {
+            "full"
+        };
+        println!(
+            "| {name} | {:.0} | {} | {} |",
+            w.rps,
+            w.p99,
+            ratio(w.rps, nginx_of(variant))
+        );
+    }
+    println!();
+    println!(
+        "Packyard peak RSS after the packument runs: {rss_after_reads} MiB; {BIG_MIB} MiB tarball \
+         publish: {secs:.1} s, peak RSS {big_rss} MiB (idle {idle} MiB, target < 64 MiB)"
+    );
+    Ok(())
+}
+
+/// Builds tarballs and npm publish documents, and sends them (`many`, `big`), or logs in to
+/// verdaccio (`login`, prints the token). Standard library only.
+const PUBLISH: &str = r#"
+import base64, hashlib, io, json, os, sys, tarfile, urllib.request
+
+def tgz(name, version, payload=None):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as t:
+        pj = json.dumps({"name": name, "version": version, "description": "bench",
+                         "main": "index.js", "dependencies": {"a": "^1.0.0"}}).encode()
+        for path, data in (("package/package.json", pj), ("package/index.js", b"module.exports=1\n")):
+            info = tarfile.TarInfo(path); info.size = len(data); t.addfile(info, io.BytesIO(data))
+        if payload:
+            info = tarfile.TarInfo("package/blob.bin"); info.size = payload
+            t.addfile(info, RandomReader(payload))
+    return buf.getvalue()
+
+class RandomReader:
+    def __init__(self, n): self.n = n
+    def read(self, k=-1):
+        k = self.n if k < 0 else min(k, self.n); self.n -= k; return os.urandom(k)
+
+def put(url, token, body):
+    req = urllib.request.Request(url, data=body, method="PUT", headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req) as r:
+        return r.read()
+
+def publish(registry, token, name, version, data):
+    b64 = base64.b64encode(data).decode()
+    doc = {"_id": name, "name": name, "dist-tags": {"latest": version},
+           "versions": {version: {"name": name, "version": version, "description": "bench",
+                                  "main": "index.js", "dependencies": {"a": "^1.0.0"},
+                                  "dist": {"shasum": hashlib.sha1(data).hexdigest(),
+                                           "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()}}},
+           "_attachments": {f"{name}-{version}.tgz": {"content_type": "application/octet-stream",
+                                                     "data": b64, "length": len(data)}}}
+    put(registry + name, token, json.dumps(doc).encode())
+
+cmd = sys.argv[1]
+if cmd == "many":
+    registry, token, name, n = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+    for i in range(n):
+        v = f"1.{i}.0"
+        publish(registry, token, name, v, tgz(name, v))
+elif cmd == "big":
+    registry, token, name, mib = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+    publish(registry, token, name, "1.0.0", tgz(name, "1.0.0", mib << 20))
+elif cmd == "login":
+    registry, user, password = sys.argv[2], sys.argv[3], sys.argv[4]
+    req = urllib.request.Request(registry + "-/user/org.couchdb.user:" + user, method="PUT",
+        data=json.dumps({"name": user, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        print(json.loads(r.read())["token"])
+"#;
+
+/// verdaccio 6.1.6 in a local folder (CLIENTS.md: the mirror serves only `latest` tags,
+/// hence the override), reused when present.
+fn verdaccio_install(dir: &Path) -> Result<PathBuf> {
+    let bin = dir.join("node_modules").join(".bin").join("verdaccio");
+    if shell::is_executable(&bin) {
+        return Ok(bin);
+    }
+    fs::create_dir_all(dir)?;
+    fs::write(
+        dir.join("package.json"),
+        r#"{"private":true,"dependencies":{"verdaccio":"6.1.6"},"overrides":{"node-fetch@cjs":"2.7.0"}}"#,
+    )?;
+    let npm = shell::which("npm").context("npm is needed for verdaccio")?;
+    shell::run(
+        Command::new(npm)
+            .arg("install")
+            .args(["--no-audit", "--no-fund", "--no-update-notifier"])
+            .current_dir(dir),
+    )?;
+    if !shell::is_executable(&bin) {
+        bail!("{} missing after npm install", bin.display());
+    }
+    Ok(bin)
+}
+
+fn executable(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    shell::is_executable(&p).then_some(p)
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}x", a / b)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+struct Wrk {
+    rps: f64,
+    p99: String,
+}
+
+fn wrk_run(wrk: &Path, url: &str, accept: Option<&str>) -> Result<Wrk> {
+    let header: Vec<String> = accept
+        .map(|a| vec!["-H".to_string(), format!("Accept: {a}")])
+        .unwrap_or_default();
+    shell::output(
+        Command::new(wrk)
+            .args(["-t1", "-c2", "-d2s"])
+            .args(&header)
+            .arg(url),
+    )?;
+    let out = shell::output(Command::new(wrk).args(WRK_ARGS).args(&header).arg(url))?;
+    let rps = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
+    let p99 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "?".into());
+    if let Some(e) = out.lines().find(|l| l.contains("Non-2xx")) {
+        bail!("wrk saw errors on {url}: {e}");
+    }
+    println!(
+        "  {url} ({}): {rps:.0} req/s, p99 {p99}",
+        accept.unwrap_or("default")
+    );
+    Ok(Wrk { rps, p99 })
+}
+
+fn wait_ok(curl: &Path, url: &str, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let code = Command::new(curl)
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if code == "200" {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{what} did not answer 200 at {url} within 60 s (last: {code:?})");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn vm_hwm_kib(pid: u32) -> Result<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no VmHWM in /proc/{pid}/status"))
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Peer(Child);
+
+impl Peer {
+    fn start(cmd: &mut Command, log: PathBuf) -> Result<Self> {
+        let file = fs::File::create(&log)?;
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("starting {}", shell::display(cmd)))?;
+        Ok(Peer(child))
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        stop(&mut self.0);
+    }
+}
+
+/// `packyard serve` on a data dir with an initial root token.
+struct Server {
+    child: Child,
+    url: String,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    fn start(binary: &Path, data_dir: &Path, token: &str, logs: &Path) -> Result<Self> {
+        let port = shell::free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let env = vec![
+            (
+                "PACKYARD_DATA_DIR".to_string(),
+                data_dir.display().to_string(),
+            ),
+            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
+            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
+            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
+            ("PACKYARD_LOG".to_string(), "warn".to_string()),
+        ];
+        let log = fs::File::create(logs.join(format!("packyard-{port}.log")))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting packyard")?;
+        let server = Server {
+            child,
+            url,
+            binary: binary.to_path_buf(),
+            env,
+        };
+        let curl = shell::which("curl").context("curl")?;
+        wait_ok(&curl, &format!("{}/-/readiness", server.url), "packyard")?;
+        Ok(server)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn admin(&self, args: &[&str]) -> Result<String> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("admin")
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        let out = cmd.stdin(Stdio::null()).output()?;
+        if !out.status.success() {
+            // The group may exist from an earlier start on the same data dir.
+            let err = String::from_utf8_lossy(&out.stderr);
+            if !err.contains("taken") && !err.contains("exists") {
+                bail!("packyard admin {} failed: {err}", args.join(" "));
+            }
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
+}
+
+/// nginx serving `root` as static files (the ceiling).
+struct Nginx {
+    child: Child,
+    port: u16,
+}
+
+impl Nginx {
+    fn start(binary: &Path, root: &Path, work: &Path) -> Result<Self> {
+        let dir = work.join("nginx");
+        fs::create_dir_all(&dir)?;
+        let port = shell::free_port()?;
+        // As root, workers would drop to `nobody`, who may not read target/.
+        let user = if shell::is_root() { "user root;\n" } else { "" };
+        let d = dir.display();
+        let config = format!(
+            "{user}daemon off;\nworker_processes 1;\nerror_log stderr;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  sendfile on;\n  default_type application/json;\n\
+             \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
+            root.display()
+        );
+        let conf = dir.join("nginx.conf");
+        fs::write(&conf, config)?;
+        let child = Command::new(binary)
+            .arg("-p")
+            .arg(&dir)
+            .args(["-e", "stderr", "-c"])
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .spawn()
+            .context("starting nginx")?;
+        Ok(Nginx { child, port })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
 }

@@ -28,6 +28,9 @@ pub struct Config {
     pub initial_root_token: Option<String>,
     pub job_token_ttl_secs: u64,
     pub gc_grace_period_secs: u64,
+    /// How often `serve` runs the package cleanup policies that are due, and how long a
+    /// policy waits between runs; 0 turns the schedule off (`packyard cleanup` still works).
+    pub cleanup_interval_secs: u64,
     pub storage: StorageConfig,
     pub generic: GenericSection,
     pub pypi: FormatSection,
@@ -73,17 +76,11 @@ pub struct GenericSection {
 }
 
 /// Limits of one package format (`[pypi]`, `[npm]`, `[cargo]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FormatSection {
     /// Largest file (or publish body) accepted, in bytes; 0 means the format's default.
     pub max_file_size: u64,
-}
-
-impl Default for FormatSection {
-    fn default() -> Self {
-        FormatSection { max_file_size: 0 }
-    }
 }
 
 impl Default for Config {
@@ -99,6 +96,8 @@ impl Default for Config {
             initial_root_token: None,
             job_token_ttl_secs: 3600,
             gc_grace_period_secs: 86_400,
+            // GitLab runs cleanup policies every 12 hours.
+            cleanup_interval_secs: 43_200,
             storage: StorageConfig::default(),
             generic: GenericSection::default(),
             pypi: FormatSection::default(),
@@ -162,6 +161,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PACKYARD_INITIAL_ROOT_TOKEN", "initial_root_token"),
     ("PACKYARD_JOB_TOKEN_TTL_SECS", "job_token_ttl_secs"),
     ("PACKYARD_GC_GRACE_PERIOD_SECS", "gc_grace_period_secs"),
+    ("PACKYARD_CLEANUP_INTERVAL_SECS", "cleanup_interval_secs"),
     ("PACKYARD_STORAGE_BACKEND", "storage.backend"),
     ("PACKYARD_STORAGE_PATH", "storage.path"),
     ("PACKYARD_S3_ENDPOINT", "storage.s3.endpoint"),
@@ -198,6 +198,7 @@ fn kind_of(key: &str) -> Kind {
         | "workers"
         | "job_token_ttl_secs"
         | "gc_grace_period_secs"
+        | "cleanup_interval_secs"
         | "storage.s3.presign_ttl_secs"
         | "storage.s3.max_concurrent_parts"
         | "generic.max_file_size"

@@ -2,6 +2,7 @@
 //! configuration, the server and its routes, metrics, logging, and the admin commands.
 
 pub mod admin;
+pub mod cleanup;
 pub mod config;
 pub mod formats;
 pub mod logging;

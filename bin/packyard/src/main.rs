@@ -1,7 +1,7 @@
-//! `packyard`: the server (`serve`), its maintenance jobs (`migrate`, `gc`, `fsck`) and admin
-//! commands that print machine-readable results.
+//! `packyard`: the server (`serve`), its maintenance jobs (`migrate`, `gc`, `fsck`,
+//! `cleanup`) and admin commands that print machine-readable results.
 
-use packyard::{admin, config, server};
+use packyard::{admin, cleanup, config, server};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +41,9 @@ enum Command {
     },
     /// Check that every package file's blob exists and matches its sha256.
     Fsck,
+    /// Run every project's package cleanup policy now (deletes old duplicated files; their
+    /// blobs go at the next `gc`).
+    Cleanup,
     /// Administrative commands.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -141,6 +144,12 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Cleanup => {
+            let registry = server::open_registry(&config).await?;
+            let report = cleanup::run_now(&registry, &config).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => {
             let registry = server::open_registry(&config).await?;

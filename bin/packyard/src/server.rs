@@ -91,6 +91,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
     let registry = web::Data::new(registry);
+    crate::cleanup::spawn_schedule(registry.clone().into_inner(), &config);
     let metrics = web::Data::new(Metrics::new());
     let formats = crate::formats::enabled(&config);
     let workers = config.workers.unwrap_or_else(|| {

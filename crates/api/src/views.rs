@@ -274,6 +274,184 @@ pub fn package_version(external_url: &str, pkg: &Package, x: &PackageExtras<'_>)
     v
 }
 
+// ---- management API views (users, tokens, groups, members)
+
+/// `API::Entities::UserBasic` for anyone; `API::Entities::UserPublic` fields (email,
+/// `is_admin`, ...) when `full` (the caller is an admin or the user itself).
+pub fn user(external_url: &str, u: &User, full: bool) -> Value {
+    if full {
+        return current_user(external_url, u);
+    }
+    let mut v = user_basic(external_url, u);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("locked".into(), Value::Bool(false));
+        obj.insert("created_at".into(), Value::String(timestamp(u.created_at)));
+        obj.insert("bot".into(), Value::Bool(false));
+    }
+    v
+}
+
+/// `API::Entities::PersonalAccessToken`; `token` only when just created or rotated.
+/// `expires_at` is `YYYY-MM-DD` (spec §0); `active` = not revoked and not expired.
+pub fn personal_access_token(
+    t: &packyard_core::model::PersonalAccessToken,
+    today: &str,
+    secret: Option<&str>,
+) -> Value {
+    let expired = t.expires_at.as_deref().is_some_and(|d| d < today);
+    let mut v = json!({
+        "id": t.id.0,
+        "name": t.name,
+        "description": null,
+        "revoked": t.revoked,
+        "created_at": timestamp(t.created_at),
+        "scopes": t.scopes,
+        "user_id": t.user_id.0,
+        "last_used_at": opt_timestamp(t.last_used_at),
+        "active": !t.revoked && !expired,
+        "expires_at": t.expires_at,
+    });
+    if let (Some(secret), Some(obj)) = (secret, v.as_object_mut()) {
+        obj.insert("token".into(), Value::String(secret.to_owned()));
+    }
+    v
+}
+
+/// `API::Entities::DeployToken`; `expires_at` as `YYYY-MM-DDT00:00:00.000Z` (python-gitlab
+/// asserts that form), `token` only on creation.
+pub fn deploy_token(
+    t: &packyard_core::model::DeployToken,
+    now: packyard_core::model::Millis,
+    secret: Option<&str>,
+) -> Value {
+    let mut v = json!({
+        "id": t.id.0,
+        "name": t.name,
+        "username": t.username,
+        "expires_at": opt_timestamp(t.expires_at),
+        "scopes": t.scopes,
+        "revoked": t.revoked,
+        "expired": t.expires_at.is_some_and(|e| e <= now),
+    });
+    if let Some(obj) = v.as_object_mut() {
+        match t.owner {
+            packyard_core::model::DeployTokenOwner::Project(p) => {
+                obj.insert("project_id".into(), json!(p.0));
+            }
+            packyard_core::model::DeployTokenOwner::Group(g) => {
+                obj.insert("group_id".into(), json!(g.0));
+            }
+        }
+        if let Some(secret) = secret {
+            obj.insert("token".into(), Value::String(secret.to_owned()));
+        }
+    }
+    v
+}
+
+/// `API::Entities::Group`. `full_name` is the names of the group and its ancestors,
+/// top-level first (`ancestor_names`), as `Acme / Tools`.
+pub fn group(external_url: &str, g: &Group, ancestor_names: &[String]) -> Value {
+    let full_name = ancestor_names
+        .iter()
+        .cloned()
+        .chain(std::iter::once(g.name.clone()))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    json!({
+        "id": g.id.0,
+        "web_url": web_url(external_url, &format!("groups/{}", g.full_path)),
+        "name": g.name,
+        "path": g.path,
+        "description": g.description,
+        "visibility": g.visibility.as_str(),
+        "full_name": full_name,
+        "full_path": g.full_path,
+        "parent_id": g.parent_id.map(|p| p.0),
+        "created_at": timestamp(g.created_at),
+        "avatar_url": null,
+        "lfs_enabled": false,
+        "request_access_enabled": false,
+        "project_creation_level": "developer",
+        "subgroup_creation_level": "maintainer",
+        "marked_for_deletion_on": null,
+    })
+}
+
+/// `API::Entities::Member`: the user plus `access_level` and `expires_at` (`YYYY-MM-DD`).
+pub fn member(external_url: &str, m: &packyard_core::model::Member, u: &User) -> Value {
+    let mut v = user_basic(external_url, u);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("access_level".into(), json!(m.access_level as i16));
+        obj.insert("created_at".into(), Value::String(timestamp(m.created_at)));
+        obj.insert("expires_at".into(), json!(m.expires_at));
+        obj.insert("membership_state".into(), Value::String("active".into()));
+        obj.insert("locked".into(), Value::Bool(false));
+    }
+    v
+}
+
+/// A project in the job-token allowlist (`API::Entities::BasicProjectDetails` subset).
+pub fn project_basic(external_url: &str, p: &Project) -> Value {
+    json!({
+        "id": p.id.0,
+        "name": p.name,
+        "path": p.path,
+        "path_with_namespace": p.full_path,
+        "description": p.description,
+        "created_at": timestamp(p.created_at),
+        "web_url": web_url(external_url, &p.full_path),
+        "visibility": p.visibility.as_str(),
+    })
+}
+
+// ---- package administration views (group listings, pipelines, protection rules, settings)
+
+/// One entry of `GET /projects/:id/packages/:package_id/pipelines`: the CI build that
+/// published to the package (`API::Entities::Package::Pipeline`), plus the job id.
+pub fn package_pipeline(
+    external_url: &str,
+    project: &Project,
+    b: &PackageBuildInfo,
+    users: &HashMap<UserId, User>,
+) -> Value {
+    let mut v = pipeline(external_url, project, b, users);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("job".into(), json!({ "id": b.build.job_id }));
+    }
+    v
+}
+
+/// A package of a group listing: the project view plus `project_id` and `project_path`.
+pub fn group_package(external_url: &str, pkg: &Package, x: &PackageExtras<'_>) -> Value {
+    let mut v = package(external_url, pkg, x);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("project_id".into(), json!(x.project.id.0));
+        obj.insert("project_path".into(), json!(x.project.full_path));
+    }
+    v
+}
+
+/// `API::Entities::Projects::Packages::Protection::Rule`.
+pub fn protection_rule(r: &packyard_core::model::ProtectionRule) -> Value {
+    json!({
+        "id": r.id,
+        "project_id": r.project_id.0,
+        "package_name_pattern": r.package_name_pattern,
+        "package_type": r.package_type,
+        "minimum_access_level_for_push": r.minimum_access_level_for_push.map(|l| l.as_str()),
+        "minimum_access_level_for_delete": r.minimum_access_level_for_delete.map(|l| l.as_str()),
+    })
+}
+
+/// `GET /projects/:id/packages/cleanup_policy` (REST form of GraphQL `PackagesCleanupPolicy`).
+pub fn cleanup_policy(p: &packyard_core::model::CleanupPolicy) -> Value {
+    json!({
+        "keep_n_duplicated_package_files": p.keep_as_str(),
+        "next_run_at": opt_timestamp(p.next_run_at),
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

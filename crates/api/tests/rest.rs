@@ -991,7 +991,8 @@ async fn bad_order_by_is_400() {
             json!({ "error": "sort does not have a valid value" }),
         ),
         (
-            "package_type=cargo",
+            // `cargo` is a Packyard format, so only an unknown type is refused.
+            "package_type=crates",
             json!({ "error": "package_type does not have a valid value" }),
         ),
         ("per_page=lots", json!({ "error": "per_page is invalid" })),

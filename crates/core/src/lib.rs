@@ -5,6 +5,8 @@
 //! (<https://docs.gitlab.com/user/packages/package_registry/>); the REST contract is GitLab's
 //! v4 API (<https://docs.gitlab.com/api/rest/>).
 
+pub mod admin;
+pub mod cleanup;
 pub mod credentials;
 pub mod documents;
 pub mod error;
@@ -15,6 +17,7 @@ pub mod model;
 pub mod pagination;
 pub mod policy;
 pub mod ports;
+pub mod protection;
 pub mod registry;
 
 pub use error::{ApiError, RouteClass};

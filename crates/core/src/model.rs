@@ -550,3 +550,342 @@ impl Page {
         (self.page - 1) * self.per_page
     }
 }
+
+// ---- management API (users, tokens, groups, projects, members): filters and changes
+
+/// How a listing is paged: GitLab's offset pagination, or keyset pagination on `id`
+/// (`pagination=keyset&order_by=id`), which needs no count and no offset scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    Offset(Page),
+    /// Rows after `after_id` in the listing's id order (ascending or descending).
+    Keyset {
+        per_page: i64,
+        after_id: Option<i64>,
+    },
+}
+
+impl Paging {
+    pub fn per_page(self) -> i64 {
+        match self {
+            Paging::Offset(p) => p.per_page,
+            Paging::Keyset { per_page, .. } => per_page,
+        }
+    }
+}
+
+/// `order_by` of the user, group and project listings; each listing accepts a subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    #[default]
+    Id,
+    Name,
+    Path,
+    Username,
+    CreatedAt,
+}
+
+/// Order and page of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListOptions {
+    pub order: ListOrder,
+    pub descending: bool,
+    pub paging: Paging,
+}
+
+/// One page of a listing; `total` is `None` under keyset pagination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: Option<i64>,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Exact username, case-insensitive.
+    pub username: Option<String>,
+    /// Case-insensitive substring of the username or name (or email, when `search_email`).
+    pub search: Option<String>,
+    pub search_email: bool,
+}
+
+/// A change to a user (`PUT /users/:id`); `None` leaves the field alone.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    /// A new username also renames the user's personal namespace (project full paths).
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub is_admin: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+/// What a caller may see of groups and projects, gathered by the Registry and applied by
+/// the catalog inside the listing query.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Admins see everything.
+    pub everything: bool,
+    /// Rows at or above this visibility are visible (`Public` for anonymous callers,
+    /// `Internal` for signed-in ones); `None`: visibility grants nothing (membership lists).
+    pub min_visibility: Option<Visibility>,
+    /// Projects the caller is a direct member of.
+    pub project_ids: Vec<ProjectId>,
+    /// Full paths of groups the caller is a member of: these groups, their subgroups and
+    /// every project in them.
+    pub group_paths: Vec<String>,
+    /// The caller's personal namespace.
+    pub owner: Option<UserId>,
+}
+
+/// Filters of `GET /groups`, `GET /groups/:id/subgroups` and `/descendant_groups`.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    pub reach: Reach,
+    /// Case-insensitive substring of the name or path.
+    pub search: Option<String>,
+    pub top_level_only: bool,
+    /// Direct children of this group.
+    pub parent: Option<GroupId>,
+    /// Strict descendants of the group with this full path.
+    pub descendants_of: Option<String>,
+}
+
+/// Filters of `GET /projects` and `GET /groups/:id/projects`.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    pub reach: Reach,
+    /// Case-insensitive substring of the name or path.
+    pub search: Option<String>,
+    pub visibility: Option<Visibility>,
+    /// Projects directly in this group.
+    pub group: Option<GroupId>,
+    /// With `group`: also the projects of its subgroups (the group's full path).
+    pub group_tree_path: Option<String>,
+}
+
+/// A change to a group (`PUT /groups/:id`).
+#[derive(Debug, Clone, Default)]
+pub struct GroupUpdate {
+    pub name: Option<String>,
+    /// A new path renames the group's full path and those of everything under it.
+    pub path: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub description: Option<String>,
+}
+
+/// A change to a project (`PUT /projects/:id`).
+#[derive(Debug, Clone, Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub description: Option<String>,
+    pub registry_access: Option<RegistryAccess>,
+}
+
+/// Filters of `GET /personal_access_tokens` (spec §2.2).
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    pub user_id: Option<UserId>,
+    pub revoked: Option<bool>,
+    /// `Some(true)`: active (not revoked, not expired); `Some(false)`: inactive.
+    pub active: Option<bool>,
+    /// `YYYY-MM-DD` (UTC), for the `active` filter.
+    pub today: String,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    pub created_after: Option<Millis>,
+    pub created_before: Option<Millis>,
+    pub last_used_after: Option<Millis>,
+    pub last_used_before: Option<Millis>,
+}
+
+/// A member together with the user it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberWithUser {
+    pub member: Member,
+    pub user: User,
+}
+
+/// One of a user's unexpired memberships, with the group's full path for group ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub source: MemberSource,
+    pub access_level: AccessLevel,
+    /// The group's full path (`None` for project memberships).
+    pub group_path: Option<String>,
+}
+
+// ---- package administration (protection rules, cleanup policies, package settings)
+
+/// `minimum_access_level_for_push` / `_for_delete` of a package protection rule
+/// (<https://docs.gitlab.com/api/project_packages_protection_rules/>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtectionLevel {
+    Maintainer,
+    Owner,
+    /// Instance administrators only.
+    Admin,
+}
+
+impl ProtectionLevel {
+    pub const ALL: [ProtectionLevel; 3] = [
+        ProtectionLevel::Maintainer,
+        ProtectionLevel::Owner,
+        ProtectionLevel::Admin,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtectionLevel::Maintainer => "maintainer",
+            ProtectionLevel::Owner => "owner",
+            ProtectionLevel::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A package protection rule of one project: packages whose name matches
+/// `package_name_pattern` (`*` = any run of characters, case-insensitive) and whose type is
+/// `package_type` may be pushed or deleted only from the given levels up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectionRule {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub package_name_pattern: String,
+    pub package_type: String,
+    pub minimum_access_level_for_push: Option<ProtectionLevel>,
+    pub minimum_access_level_for_delete: Option<ProtectionLevel>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProtectionRule {
+    pub project_id: ProjectId,
+    pub package_name_pattern: String,
+    pub package_type: String,
+    pub minimum_access_level_for_push: Option<ProtectionLevel>,
+    pub minimum_access_level_for_delete: Option<ProtectionLevel>,
+}
+
+/// A project's package cleanup policy (GitLab's `Packages::Cleanup::Policy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupPolicy {
+    pub project_id: ProjectId,
+    /// How many files of one name a package keeps; `None` is GitLab's `all` (off).
+    pub keep_n_duplicated_package_files: Option<i64>,
+    /// When the scheduled job runs it next; `None` while the policy is off.
+    pub next_run_at: Option<Millis>,
+    pub updated_at: Millis,
+}
+
+impl CleanupPolicy {
+    /// The values GitLab accepts for `keep_n_duplicated_package_files` besides `all`.
+    pub const KEEP_VALUES: [i64; 6] = [1, 10, 20, 30, 40, 50];
+
+    pub fn keep_as_str(&self) -> String {
+        match self.keep_n_duplicated_package_files {
+            None => "all".into(),
+            Some(n) => n.to_string(),
+        }
+    }
+}
+
+/// The duplicate setting of one format in a group (`<format>_duplicates_allowed` and
+/// `<format>_duplicate_exception_regex`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateSetting {
+    pub allowed: bool,
+    /// Anchored regex tested against the package name or version; empty = none.
+    pub exception_regex: String,
+}
+
+/// Formats with a duplicate setting, and whether they allow duplicates by default
+/// (GitLab's defaults; PyPI, npm and Cargo refuse a version that exists).
+pub const DUPLICATE_SETTING_FORMATS: &[(&str, bool)] = &[
+    ("generic", true),
+    ("maven", true),
+    ("nuget", true),
+    ("terraform_module", false),
+    ("pypi", false),
+    ("npm", false),
+    ("cargo", false),
+];
+
+/// A group's package settings for every format, read from (and written back to) the JSON
+/// document of the group's `package_settings`, a superset of [`PackageSettings`] with the
+/// same field names, so the generic format's reading of it is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespacePackageSettings {
+    pub formats: std::collections::BTreeMap<String, DuplicateSetting>,
+}
+
+impl NamespacePackageSettings {
+    /// Reads `<format>_duplicates_allowed` / `<format>_duplicate_exception_regex`; what is
+    /// missing or of the wrong type takes the default.
+    pub fn from_json(doc: &serde_json::Value) -> Self {
+        let formats = DUPLICATE_SETTING_FORMATS
+            .iter()
+            .map(|(format, default_allowed)| {
+                let allowed = doc
+                    .get(format!("{format}_duplicates_allowed"))
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(*default_allowed);
+                let exception_regex = doc
+                    .get(format!("{format}_duplicate_exception_regex"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                (
+                    (*format).to_owned(),
+                    DuplicateSetting {
+                        allowed,
+                        exception_regex,
+                    },
+                )
+            })
+            .collect();
+        NamespacePackageSettings { formats }
+    }
+
+    /// The flat JSON document, every format present.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (format, s) in &self.formats {
+            map.insert(
+                format!("{format}_duplicates_allowed"),
+                serde_json::Value::Bool(s.allowed),
+            );
+            map.insert(
+                format!("{format}_duplicate_exception_regex"),
+                serde_json::Value::String(s.exception_regex.clone()),
+            );
+        }
+        serde_json::Value::Object(map)
+    }
+
+    /// The setting of `format`, or its default when it has none.
+    pub fn setting(&self, format: &str) -> DuplicateSetting {
+        self.formats
+            .get(format)
+            .cloned()
+            .unwrap_or_else(|| DuplicateSetting {
+                allowed: DUPLICATE_SETTING_FORMATS
+                    .iter()
+                    .find(|(f, _)| *f == format)
+                    .is_none_or(|(_, d)| *d),
+                exception_regex: String::new(),
+            })
+    }
+}
+
+impl Default for NamespacePackageSettings {
+    fn default() -> Self {
+        Self::from_json(&serde_json::Value::Null)
+    }
+}

@@ -148,6 +148,123 @@ pub trait Catalog: Send + Sync + 'static {
         today: &str,
     ) -> Result<Option<AccessLevel>, CatalogError>;
 
+    // ---- management (users, tokens, groups, projects, members)
+    /// One page of users.
+    async fn list_users(
+        &self,
+        filter: UserFilter,
+        options: ListOptions,
+    ) -> Result<Listing<User>, CatalogError>;
+    /// The user with this email, compared case-insensitively.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, CatalogError>;
+    /// Applies `update`; a new username moves the personal namespace's projects. `None` when
+    /// the user does not exist; `Conflict` when the username is taken.
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+    ) -> Result<Option<User>, CatalogError>;
+    /// Deletes the user with its personal projects (and their packages), tokens and
+    /// memberships. `false` when it was not there.
+    async fn delete_user(&self, id: UserId) -> Result<bool, CatalogError>;
+    async fn list_personal_access_tokens(
+        &self,
+        filter: TokenFilter,
+        page: Page,
+    ) -> Result<Listing<PersonalAccessToken>, CatalogError>;
+    async fn personal_access_token_by_id(
+        &self,
+        id: TokenId,
+    ) -> Result<Option<PersonalAccessToken>, CatalogError>;
+    /// In one transaction: revokes `old` (`Conflict` if it already was) and creates `new`.
+    async fn rotate_personal_access_token(
+        &self,
+        old: TokenId,
+        new: NewPersonalAccessToken,
+    ) -> Result<PersonalAccessToken, CatalogError>;
+    async fn list_groups(
+        &self,
+        filter: GroupFilter,
+        options: ListOptions,
+    ) -> Result<Listing<Group>, CatalogError>;
+    /// Applies `update`; a new path renames everything under the group. `None` when missing.
+    async fn update_group(
+        &self,
+        id: GroupId,
+        update: GroupUpdate,
+    ) -> Result<Option<Group>, CatalogError>;
+    /// Deletes the group, its subgroups, their projects (with packages), members and deploy
+    /// tokens. `false` when it was not there.
+    async fn delete_group(&self, id: GroupId) -> Result<bool, CatalogError>;
+    async fn list_projects(
+        &self,
+        filter: ProjectFilter,
+        options: ListOptions,
+    ) -> Result<Listing<Project>, CatalogError>;
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>, CatalogError>;
+    /// Deletes the project with its packages, files, tags, members and tokens (blobs are
+    /// left to `gc`). `false` when it was not there.
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, CatalogError>;
+    /// Direct members of one group or project, by user id.
+    async fn list_members(
+        &self,
+        source: MemberSource,
+        search: Option<String>,
+        page: Page,
+    ) -> Result<Listing<MemberWithUser>, CatalogError>;
+    /// Unexpired members of any of `sources`, one per user with their highest level.
+    async fn list_inherited_members(
+        &self,
+        sources: Vec<MemberSource>,
+        today: &str,
+        page: Page,
+    ) -> Result<Listing<MemberWithUser>, CatalogError>;
+    async fn member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+    ) -> Result<Option<Member>, CatalogError>;
+    /// Sets the level (and the expiry, when `Some`). `None` when not a direct member.
+    async fn update_member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<Option<String>>,
+    ) -> Result<Option<Member>, CatalogError>;
+    async fn remove_member(&self, source: MemberSource, user: UserId)
+        -> Result<bool, CatalogError>;
+    /// The user's unexpired direct memberships.
+    async fn user_memberships(
+        &self,
+        user: UserId,
+        today: &str,
+    ) -> Result<Vec<Membership>, CatalogError>;
+    /// Deploy tokens of one owner (`None`: all of them), by id.
+    async fn list_deploy_tokens(
+        &self,
+        owner: Option<DeployTokenOwner>,
+        active_only: bool,
+        page: Page,
+    ) -> Result<Listing<DeployToken>, CatalogError>;
+    async fn deploy_token_by_id(&self, id: TokenId) -> Result<Option<DeployToken>, CatalogError>;
+    async fn delete_deploy_token(&self, id: TokenId) -> Result<bool, CatalogError>;
+    /// The projects whose job tokens may act on `target`.
+    async fn list_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        page: Page,
+    ) -> Result<Listing<Project>, CatalogError>;
+    async fn remove_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<bool, CatalogError>;
+
     // ---- packages
     /// In one transaction: find or create the package (unique per project, format,
     /// normalized name and version), apply `status_override`, enforce `duplicates`, append
@@ -276,6 +393,106 @@ pub trait Catalog: Send + Sync + 'static {
         format: &str,
         normalized_name: Option<&str>,
     ) -> Result<Vec<Revision>, CatalogError>;
+
+    // ---- package administration (protection rules, cleanup policies, group listings)
+    /// The protection rules of a project (of one package type when given), by id.
+    async fn protection_rules(
+        &self,
+        project: ProjectId,
+        package_type: Option<&str>,
+    ) -> Result<Vec<ProtectionRule>, CatalogError>;
+    /// `Conflict` when the project has a rule with this pattern and type.
+    async fn create_protection_rule(
+        &self,
+        new: NewProtectionRule,
+    ) -> Result<ProtectionRule, CatalogError>;
+    /// Writes every field of the rule `(rule.project_id, rule.id)`; `None` when it is gone.
+    async fn update_protection_rule(
+        &self,
+        rule: &ProtectionRule,
+    ) -> Result<Option<ProtectionRule>, CatalogError>;
+    async fn delete_protection_rule(
+        &self,
+        project: ProjectId,
+        id: i64,
+    ) -> Result<bool, CatalogError>;
+    async fn cleanup_policy(
+        &self,
+        project: ProjectId,
+    ) -> Result<Option<CleanupPolicy>, CatalogError>;
+    /// Creates or replaces the project's policy.
+    async fn set_cleanup_policy(
+        &self,
+        project: ProjectId,
+        keep_n_duplicated_package_files: Option<i64>,
+        next_run_at: Option<Millis>,
+    ) -> Result<CleanupPolicy, CatalogError>;
+    /// Active policies whose next run is at or before `at`, soonest first, at most `limit`.
+    async fn due_cleanup_policies(
+        &self,
+        at: Millis,
+        limit: i64,
+    ) -> Result<Vec<CleanupPolicy>, CatalogError>;
+    /// Moves `next_run_at` from `expected` to `next`; `false` when another process did first.
+    async fn claim_cleanup_policy(
+        &self,
+        project: ProjectId,
+        expected: Millis,
+        next: Millis,
+    ) -> Result<bool, CatalogError>;
+    /// Keeps the newest `keep` files of each file name in each package of the project and
+    /// deletes the older ones; returns the deleted files.
+    async fn delete_duplicated_package_files(
+        &self,
+        project: ProjectId,
+        keep: i64,
+    ) -> Result<Vec<PackageFile>, CatalogError>;
+    /// The group's package settings document (JSON); `None` when the group is missing.
+    async fn group_package_settings_document(
+        &self,
+        group: GroupId,
+    ) -> Result<Option<serde_json::Value>, CatalogError>;
+    async fn set_group_package_settings_document(
+        &self,
+        group: GroupId,
+        doc: &serde_json::Value,
+    ) -> Result<(), CatalogError>;
+    /// The highest unexpired level of `user` on the group or any of its ancestors.
+    async fn effective_group_access_level(
+        &self,
+        user: UserId,
+        group: GroupId,
+        today: &str,
+    ) -> Result<Option<AccessLevel>, CatalogError>;
+    /// The tags of many packages in one query, by package then name.
+    async fn package_tags_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageTag>, CatalogError>;
+    /// The kept build infos of many packages in one query, newest first per package.
+    async fn package_build_infos_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageBuildInfo>, CatalogError>;
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, CatalogError>;
+    /// Like `list_packages`, ordered by project full path then id (group listings).
+    async fn list_packages_by_project_path(
+        &self,
+        projects: &[ProjectId],
+        filter: &PackageFilter,
+        descending: bool,
+        page: Page,
+    ) -> Result<(Vec<Package>, i64), CatalogError>;
+    /// The group and all its descendant groups (the group first). Empty when it is missing.
+    async fn group_tree(&self, group: GroupId) -> Result<Vec<Group>, CatalogError>;
+    /// The unexpired memberships of `user` on any of these groups and projects.
+    async fn member_levels(
+        &self,
+        user: UserId,
+        groups: &[GroupId],
+        projects: &[ProjectId],
+        today: &str,
+    ) -> Result<Vec<(MemberSource, AccessLevel)>, CatalogError>;
 
     // ---- blob bookkeeping
     async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError>;

@@ -510,6 +510,20 @@ impl Registry {
         digests: BlobDigests,
     ) -> Result<(Package, PackageFile), ApiError> {
         let sha256 = digests.sha256.clone();
+        // Package protection rules apply to every format (crate::protection).
+        if let Err(e) = self
+            .enforce_protection(
+                principal,
+                project,
+                req.format.0,
+                &[req.name.as_str(), req.normalized_name.as_str()],
+                crate::protection::Guarded::Push,
+            )
+            .await
+        {
+            self.discard(&sha256).await;
+            return Err(e);
+        }
         let publish = PublishFile {
             package: NewPackage {
                 project_id: project.id,
@@ -535,6 +549,37 @@ impl Registry {
                 Err(e.into())
             }
         }
+    }
+
+    /// Deletes a package after checking its protection rules (`403 Package protected.`).
+    /// The caller has already authorized `Action::DeletePackage`. `NotFound` when it is gone.
+    pub async fn delete_package(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+    ) -> Result<(), ApiError> {
+        self.enforce_delete_protection(principal, project, package)
+            .await?;
+        if self.catalog.delete_package(package.id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("Package"))
+        }
+    }
+
+    /// Deletes one file of a package after checking the package's protection rules.
+    /// `false` when the file is not there.
+    pub async fn delete_package_file(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+        file: PackageFileId,
+    ) -> Result<bool, ApiError> {
+        self.enforce_delete_protection(principal, project, package)
+            .await?;
+        Ok(self.catalog.delete_package_file(package.id, file).await?)
     }
 
     /// Removes a staged blob that no package file references (a refused upload). Failures

@@ -193,6 +193,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    package_protection_rules (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        package_name_pattern -> Text,
+        package_type -> Text,
+        /// `maintainer`, `owner` or `admin`.
+        minimum_access_level_for_push -> Nullable<Text>,
+        minimum_access_level_for_delete -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    package_cleanup_policies (project_id) {
+        project_id -> BigInt,
+        /// `NULL` is `all` (off).
+        keep_n_duplicated_package_files -> Nullable<BigInt>,
+        next_run_at -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(packages -> projects (project_id));
 diesel::joinable!(package_files -> packages (package_id));
 diesel::joinable!(package_tags -> packages (package_id));
@@ -215,4 +239,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_build_infos,
     settings,
     package_revisions,
+    package_protection_rules,
+    package_cleanup_policies,
 );

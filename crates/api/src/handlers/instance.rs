@@ -16,6 +16,11 @@ const REVISION: &str = match option_env!("PACKYARD_REVISION") {
     None => "unknown",
 };
 
+/// The build's revision, for `/metadata`.
+pub fn revision() -> &'static str {
+    REVISION
+}
+
 /// `major.minor.patch` only: python-gitlab splits the version on dots and expects exactly
 /// three parts, so a pre-release suffix or build metadata must not leak in.
 pub fn version_string() -> String {

@@ -2,9 +2,22 @@
 //! `projects` (project, CI job tokens), `packages` (the Packages API,
 //! <https://docs.gitlab.com/api/packages/>).
 
+pub mod cleanup;
+pub mod deploy_tokens;
+pub mod group_packages;
+pub mod groups;
 pub mod instance;
+pub mod job_token_scope;
+pub mod members;
+pub(crate) mod package_params;
+pub mod package_settings;
 pub mod packages;
+pub(crate) mod params;
 pub mod projects;
+pub mod protection;
+pub mod settings_instance;
+pub mod tokens;
+pub mod users;
 
 /// The raw query string without `page` and `per_page`, for the `Link` header URLs that
 /// `pagination::headers` appends them to. Pairs keep their original encoding.

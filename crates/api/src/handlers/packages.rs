@@ -4,7 +4,6 @@
 //! Deleting removes rows only; the blobs they pointed at are removed later by `gc`, once no
 //! row references them (the same blob may back files of other packages).
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -15,7 +14,7 @@ use serde_json::Value;
 use packyard_core::http::{json, RestCaller};
 use packyard_core::model::{
     Package, PackageBuildInfo, PackageFileId, PackageFilter, PackageId, PackageOrder,
-    PackageStatus, Project, User, UserId,
+    PackageStatus, PackageTag, Project, User, UserId,
 };
 use packyard_core::pagination::{self, page_from};
 use packyard_core::policy::Action;
@@ -25,7 +24,7 @@ use crate::handlers::query_without_paging;
 use crate::views::{self, PackageExtras};
 
 /// GitLab's package types (spec §3); `package_type` must be one of them.
-const PACKAGE_TYPES: &[&str] = &[
+pub(crate) const PACKAGE_TYPES: &[&str] = &[
     "maven",
     "npm",
     "conan",
@@ -40,6 +39,8 @@ const PACKAGE_TYPES: &[&str] = &[
     "terraform_module",
     "rpm",
     "ml_model",
+    // Packyard's own formats that GitLab does not have.
+    "cargo",
 ];
 
 #[derive(Deserialize)]
@@ -60,19 +61,19 @@ pub struct PackageFilePath {
     file_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Default)]
 pub struct ListQuery {
-    package_type: Option<String>,
-    package_name: Option<String>,
-    package_version: Option<String>,
+    pub(crate) package_type: Option<String>,
+    pub(crate) package_name: Option<String>,
+    pub(crate) package_version: Option<String>,
     /// Accepted for compatibility; versionless packages do not exist here.
     #[allow(dead_code)]
-    include_versionless: Option<String>,
-    status: Option<String>,
-    order_by: Option<String>,
-    sort: Option<String>,
-    page: Option<String>,
-    per_page: Option<String>,
+    pub(crate) include_versionless: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) order_by: Option<String>,
+    pub(crate) sort: Option<String>,
+    pub(crate) page: Option<String>,
+    pub(crate) per_page: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +82,7 @@ pub struct PageQuery {
     per_page: Option<String>,
 }
 
-fn invalid_value(param: &str) -> ApiError {
+pub(crate) fn invalid_value(param: &str) -> ApiError {
     ApiError::error(
         StatusCode::BAD_REQUEST,
         format!("{param} does not have a valid value"),
@@ -97,7 +98,7 @@ fn parse_id(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok()
 }
 
-fn filter_from(q: &ListQuery) -> Result<(PackageFilter, PackageOrder, bool), ApiError> {
+pub(crate) fn filter_from(q: &ListQuery) -> Result<(PackageFilter, PackageOrder, bool), ApiError> {
     let non_empty = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let format = non_empty(&q.package_type);
     if format
@@ -133,7 +134,7 @@ fn filter_from(q: &ListQuery) -> Result<(PackageFilter, PackageOrder, bool), Api
 }
 
 /// The absolute URL of this request without paging, for the `Link` header.
-fn link_base(registry: &Registry, req: &HttpRequest) -> String {
+pub(crate) fn link_base(registry: &Registry, req: &HttpRequest) -> String {
     let base = registry.url(req.path());
     match query_without_paging(req.query_string()) {
         q if q.is_empty() => base,
@@ -141,7 +142,7 @@ fn link_base(registry: &Registry, req: &HttpRequest) -> String {
     }
 }
 
-fn paged(body: &Value, headers: Vec<(&'static str, String)>) -> HttpResponse {
+pub(crate) fn paged(body: &Value, headers: Vec<(&'static str, String)>) -> HttpResponse {
     let mut resp = json(StatusCode::OK, body);
     for (name, value) in headers {
         if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&value) {
@@ -152,50 +153,71 @@ fn paged(body: &Value, headers: Vec<(&'static str, String)>) -> HttpResponse {
     resp
 }
 
-/// Loads what the package view needs (tags, build infos, their users) and renders it.
-/// `users` caches users across the packages of one response.
-async fn package_json(
-    registry: &Registry,
-    project: &Project,
-    can_delete: bool,
-    pkg: &Package,
-    users: &mut HashMap<UserId, User>,
-) -> Result<Value, ApiError> {
-    let catalog = registry.catalog();
-    let tags = catalog.package_tags(pkg.id).await?;
-    let builds = catalog.package_build_infos(pkg.id).await?;
-    load_users(registry, &builds, users).await?;
-    let extras = PackageExtras {
-        project,
-        tags: &tags,
-        builds: &builds,
-        users,
-        can_delete,
-    };
-    Ok(views::package(
-        &registry.config().external_url,
-        pkg,
-        &extras,
-    ))
+/// What the views of one page of packages need beyond the rows, loaded in three queries
+/// whatever the page size: the tags and build infos of every package, and the users behind
+/// the builds.
+pub(crate) struct PageExtras {
+    tags: HashMap<PackageId, Vec<PackageTag>>,
+    builds: HashMap<PackageId, Vec<PackageBuildInfo>>,
+    users: HashMap<UserId, User>,
 }
 
-/// Adds the users behind `builds` that `users` does not hold yet.
-async fn load_users(
-    registry: &Registry,
-    builds: &[PackageBuildInfo],
-    users: &mut HashMap<UserId, User>,
-) -> Result<(), ApiError> {
-    for id in builds.iter().filter_map(|b| b.user_id) {
-        if let Entry::Vacant(slot) = users.entry(id) {
-            if let Some(user) = registry.catalog().user_by_id(id).await? {
-                slot.insert(user);
+impl PageExtras {
+    pub(crate) async fn load(registry: &Registry, rows: &[Package]) -> Result<Self, ApiError> {
+        let ids: Vec<PackageId> = rows.iter().map(|p| p.id).collect();
+        let catalog = registry.catalog();
+        let mut tags: HashMap<PackageId, Vec<PackageTag>> = HashMap::new();
+        let mut builds: HashMap<PackageId, Vec<PackageBuildInfo>> = HashMap::new();
+        let mut users = HashMap::new();
+        if ids.is_empty() {
+            return Ok(PageExtras {
+                tags,
+                builds,
+                users,
+            });
+        }
+        for t in catalog.package_tags_of(&ids).await? {
+            tags.entry(t.package_id).or_default().push(t);
+        }
+        for b in catalog.package_build_infos_of(&ids).await? {
+            builds.entry(b.package_id).or_default().push(b);
+        }
+        let mut user_ids: Vec<UserId> = builds
+            .values()
+            .flatten()
+            .filter_map(|b| b.user_id)
+            .collect();
+        user_ids.sort();
+        user_ids.dedup();
+        if !user_ids.is_empty() {
+            for u in catalog.users_by_ids(&user_ids).await? {
+                users.insert(u.id, u);
             }
         }
+        Ok(PageExtras {
+            tags,
+            builds,
+            users,
+        })
     }
-    Ok(())
+
+    pub(crate) fn of<'a>(
+        &'a self,
+        project: &'a Project,
+        pkg: &Package,
+        can_delete: bool,
+    ) -> PackageExtras<'a> {
+        PackageExtras {
+            project,
+            tags: self.tags.get(&pkg.id).map(Vec::as_slice).unwrap_or(&[]),
+            builds: self.builds.get(&pkg.id).map(Vec::as_slice).unwrap_or(&[]),
+            users: &self.users,
+            can_delete,
+        }
+    }
 }
 
-async fn can_delete(
+pub(crate) async fn can_delete(
     registry: &Registry,
     principal: &Principal,
     project: &Project,
@@ -225,11 +247,12 @@ pub async fn list(
         .list_packages(&[project.id], &filter, order, descending, page)
         .await?;
     let deletable = can_delete(&registry, &principal, &project).await?;
-    let mut users = HashMap::new();
-    let mut items = Vec::with_capacity(rows.len());
-    for pkg in &rows {
-        items.push(package_json(&registry, &project, deletable, pkg, &mut users).await?);
-    }
+    let extras = PageExtras::load(&registry, &rows).await?;
+    let external_url = &registry.config().external_url;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|pkg| views::package(external_url, pkg, &extras.of(&project, pkg, deletable)))
+        .collect();
     let headers = pagination::headers(page, total, &link_base(&registry, &req));
     Ok(paged(&Value::Array(items), headers))
 }
@@ -270,35 +293,23 @@ pub async fn show(
     )
     .await?;
     let deletable = can_delete(&registry, &principal, &project).await?;
-    let mut users = HashMap::new();
-    let mut body = package_json(&registry, &project, deletable, &pkg, &mut users).await?;
-
-    let catalog = registry.catalog();
-    let mut versions = Vec::new();
-    for other in catalog
+    // GitLab lists the other *displayable* versions of the same name and type.
+    let others: Vec<Package> = registry
+        .catalog()
         .packages_by_name(project.id, &pkg.format, &pkg.normalized_name)
         .await?
-    {
-        // GitLab lists the other *displayable* versions of the same name and type.
-        if other.id == pkg.id || other.version == pkg.version || !other.status.listed_by_default() {
-            continue;
-        }
-        let tags = catalog.package_tags(other.id).await?;
-        let builds = catalog.package_build_infos(other.id).await?;
-        load_users(&registry, &builds, &mut users).await?;
-        let extras = PackageExtras {
-            project: &project,
-            tags: &tags,
-            builds: &builds,
-            users: &users,
-            can_delete: deletable,
-        };
-        versions.push(views::package_version(
-            &registry.config().external_url,
-            &other,
-            &extras,
-        ));
-    }
+        .into_iter()
+        .filter(|o| o.id != pkg.id && o.version != pkg.version && o.status.listed_by_default())
+        .collect();
+    let mut all = others.clone();
+    all.push(pkg.clone());
+    let extras = PageExtras::load(&registry, &all).await?;
+    let external_url = &registry.config().external_url;
+    let mut body = views::package(external_url, &pkg, &extras.of(&project, &pkg, deletable));
+    let versions: Vec<Value> = others
+        .iter()
+        .map(|o| views::package_version(external_url, o, &extras.of(&project, o, deletable)))
+        .collect();
     if let Some(obj) = body.as_object_mut() {
         obj.insert("versions".into(), Value::Array(versions));
     }
@@ -325,9 +336,7 @@ pub async fn delete(
         s != PackageStatus::PendingDestruction
     })
     .await?;
-    if !registry.catalog().delete_package(pkg.id).await? {
-        return Err(package_not_found());
-    }
+    registry.delete_package(&principal, &project, &pkg).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -382,13 +391,110 @@ pub async fn delete_file(
     let file_not_found = || ApiError::message(StatusCode::NOT_FOUND, "404 Not found");
     let file_id = parse_id(&path.file_id).ok_or_else(file_not_found)?;
     if !registry
-        .catalog()
-        .delete_package_file(pkg.id, PackageFileId(file_id))
+        .delete_package_file(&principal, &project, &pkg, PackageFileId(file_id))
         .await?
     {
         return Err(file_not_found());
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct PipelinesQuery {
+    per_page: Option<String>,
+    /// Opaque keyset cursor from the `Link rel="next"` of the previous page.
+    cursor: Option<String>,
+    pagination: Option<String>,
+    order_by: Option<String>,
+    sort: Option<String>,
+}
+
+/// `GET /projects/:id/packages/:package_id/pipelines`: the CI builds that published to the
+/// package (the last five are kept), newest first, keyset-paginated like GitLab
+/// (`order_by=id`, `sort=desc` only; `Link rel="next"` carries the cursor).
+pub async fn pipelines(
+    req: HttpRequest,
+    path: web::Path<PackagePath>,
+    query: web::Query<PipelinesQuery>,
+    caller: RestCaller,
+    registry: web::Data<Registry>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = caller.0;
+    let project = registry
+        .authorize_project(&principal, &path.id, Action::ReadPackage, RouteClass::Rest)
+        .await?;
+    if query
+        .pagination
+        .as_deref()
+        .is_some_and(|p| !p.is_empty() && p != "keyset")
+    {
+        return Err(invalid_value("pagination"));
+    }
+    if query
+        .order_by
+        .as_deref()
+        .is_some_and(|o| !o.is_empty() && o != "id")
+    {
+        return Err(invalid_value("order_by"));
+    }
+    if query
+        .sort
+        .as_deref()
+        .is_some_and(|o| !o.is_empty() && o != "desc")
+    {
+        return Err(invalid_value("sort"));
+    }
+    let page = page_from(None, query.per_page.as_deref())?;
+    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| invalid_value("cursor"))?),
+    };
+    let pkg = find_package(
+        &registry,
+        &project,
+        &path.package_id,
+        PackageStatus::listed_by_default,
+    )
+    .await?;
+    let builds = registry.catalog().package_build_infos(pkg.id).await?;
+    let mut rest: Vec<&PackageBuildInfo> = builds
+        .iter()
+        .filter(|b| before.is_none_or(|c| b.id < c))
+        .collect();
+    rest.sort_by_key(|b| std::cmp::Reverse(b.id));
+    let more = rest.len() > page.per_page as usize;
+    rest.truncate(page.per_page as usize);
+    let mut user_ids: Vec<UserId> = rest.iter().filter_map(|b| b.user_id).collect();
+    user_ids.sort();
+    user_ids.dedup();
+    let users: HashMap<UserId, User> = if user_ids.is_empty() {
+        HashMap::new()
+    } else {
+        registry
+            .catalog()
+            .users_by_ids(&user_ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect()
+    };
+    let external_url = &registry.config().external_url;
+    let items: Vec<Value> = rest
+        .iter()
+        .map(|b| views::package_pipeline(external_url, &project, b, &users))
+        .collect();
+    let mut headers = vec![("x-per-page", page.per_page.to_string())];
+    if let (true, Some(last)) = (more, rest.last()) {
+        let base = registry.url(req.path());
+        headers.push((
+            "link",
+            format!(
+                "<{base}?cursor={}&order_by=id&pagination=keyset&per_page={}&sort=desc>; rel=\"next\"",
+                last.id, page.per_page
+            ),
+        ));
+    }
+    Ok(paged(&Value::Array(items), headers))
 }
 
 #[cfg(test)]
@@ -410,7 +516,7 @@ mod tests {
         assert!(err(&[("sort", "up")]).contains("sort does not have a valid value"));
         assert!(err(&[("status", "gone")]).contains("status does not have a valid value"));
         assert!(
-            err(&[("package_type", "cargo")]).contains("package_type does not have a valid value")
+            err(&[("package_type", "crates")]).contains("package_type does not have a valid value")
         );
         let (f, o, d) = filter_from(&query(&[
             ("order_by", "name"),

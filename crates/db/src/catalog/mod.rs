@@ -1373,6 +1373,205 @@ impl Catalog for DbCatalog {
             .await
     }
 
+    async fn list_users(
+        &self,
+        filter: UserFilter,
+        options: ListOptions,
+    ) -> Result<Listing<User>, CatalogError> {
+        self.run(move |conn| management::list_users(conn, &filter, &options))
+            .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, CatalogError> {
+        let email = email.to_owned();
+        self.run(move |conn| management::user_by_email(conn, &email))
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: UserUpdate,
+    ) -> Result<Option<User>, CatalogError> {
+        self.run(move |conn| management::update_user(conn, id, &update))
+            .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::delete_user(conn, id))
+            .await
+    }
+
+    async fn list_personal_access_tokens(
+        &self,
+        filter: TokenFilter,
+        page: Page,
+    ) -> Result<Listing<PersonalAccessToken>, CatalogError> {
+        self.run(move |conn| management::list_personal_access_tokens(conn, &filter, page))
+            .await
+    }
+
+    async fn personal_access_token_by_id(
+        &self,
+        id: TokenId,
+    ) -> Result<Option<PersonalAccessToken>, CatalogError> {
+        self.run(move |conn| management::personal_access_token_by_id(conn, id))
+            .await
+    }
+
+    async fn rotate_personal_access_token(
+        &self,
+        old: TokenId,
+        new: NewPersonalAccessToken,
+    ) -> Result<PersonalAccessToken, CatalogError> {
+        self.run(move |conn| management::rotate_personal_access_token(conn, old, &new))
+            .await
+    }
+
+    async fn list_groups(
+        &self,
+        filter: GroupFilter,
+        options: ListOptions,
+    ) -> Result<Listing<Group>, CatalogError> {
+        self.run(move |conn| management::list_groups(conn, &filter, &options))
+            .await
+    }
+
+    async fn update_group(
+        &self,
+        id: GroupId,
+        update: GroupUpdate,
+    ) -> Result<Option<Group>, CatalogError> {
+        self.run(move |conn| management::update_group(conn, id, &update))
+            .await
+    }
+
+    async fn delete_group(&self, id: GroupId) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::delete_group(conn, id))
+            .await
+    }
+
+    async fn list_projects(
+        &self,
+        filter: ProjectFilter,
+        options: ListOptions,
+    ) -> Result<Listing<Project>, CatalogError> {
+        self.run(move |conn| management::list_projects(conn, &filter, &options))
+            .await
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>, CatalogError> {
+        self.run(move |conn| management::update_project(conn, id, &update))
+            .await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::delete_project(conn, id))
+            .await
+    }
+
+    async fn list_members(
+        &self,
+        source: MemberSource,
+        search: Option<String>,
+        page: Page,
+    ) -> Result<Listing<MemberWithUser>, CatalogError> {
+        self.run(move |conn| management::list_members(conn, source, search.as_deref(), page))
+            .await
+    }
+
+    async fn list_inherited_members(
+        &self,
+        sources: Vec<MemberSource>,
+        today: &str,
+        page: Page,
+    ) -> Result<Listing<MemberWithUser>, CatalogError> {
+        let today = today.to_owned();
+        self.run(move |conn| management::list_inherited_members(conn, &sources, &today, page))
+            .await
+    }
+
+    async fn member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+    ) -> Result<Option<Member>, CatalogError> {
+        self.run(move |conn| management::member(conn, source, user))
+            .await
+    }
+
+    async fn update_member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+        level: AccessLevel,
+        expires_at: Option<Option<String>>,
+    ) -> Result<Option<Member>, CatalogError> {
+        self.run(move |conn| management::update_member(conn, source, user, level, expires_at))
+            .await
+    }
+
+    async fn remove_member(
+        &self,
+        source: MemberSource,
+        user: UserId,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::remove_member(conn, source, user))
+            .await
+    }
+
+    async fn user_memberships(
+        &self,
+        user: UserId,
+        today: &str,
+    ) -> Result<Vec<Membership>, CatalogError> {
+        let today = today.to_owned();
+        self.run(move |conn| management::user_memberships(conn, user, &today))
+            .await
+    }
+
+    async fn list_deploy_tokens(
+        &self,
+        owner: Option<DeployTokenOwner>,
+        active_only: bool,
+        page: Page,
+    ) -> Result<Listing<DeployToken>, CatalogError> {
+        self.run(move |conn| management::list_deploy_tokens(conn, owner, active_only, page))
+            .await
+    }
+
+    async fn deploy_token_by_id(&self, id: TokenId) -> Result<Option<DeployToken>, CatalogError> {
+        self.run(move |conn| management::deploy_token_by_id(conn, id))
+            .await
+    }
+
+    async fn delete_deploy_token(&self, id: TokenId) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::delete_deploy_token(conn, id))
+            .await
+    }
+
+    async fn list_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        page: Page,
+    ) -> Result<Listing<Project>, CatalogError> {
+        self.run(move |conn| management::list_job_token_allowlist(conn, target, page))
+            .await
+    }
+
+    async fn remove_job_token_allowlist(
+        &self,
+        target: ProjectId,
+        source: ProjectId,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| management::remove_job_token_allowlist(conn, target, source))
+            .await
+    }
+
     async fn publish_file(
         &self,
         publish: PublishFile,
@@ -1708,6 +1907,185 @@ impl Catalog for DbCatalog {
         .await
     }
 
+    // ---- package administration (package_admin.rs)
+    async fn protection_rules(
+        &self,
+        project: ProjectId,
+        package_type: Option<&str>,
+    ) -> Result<Vec<ProtectionRule>, CatalogError> {
+        let package_type = package_type.map(str::to_owned);
+        self.run(move |conn| {
+            package_admin::protection_rules(conn, project, package_type.as_deref())
+        })
+        .await
+    }
+
+    async fn create_protection_rule(
+        &self,
+        new: NewProtectionRule,
+    ) -> Result<ProtectionRule, CatalogError> {
+        self.run(move |conn| package_admin::create_protection_rule(conn, &new))
+            .await
+    }
+
+    async fn update_protection_rule(
+        &self,
+        rule: &ProtectionRule,
+    ) -> Result<Option<ProtectionRule>, CatalogError> {
+        let rule = rule.clone();
+        self.run(move |conn| package_admin::update_protection_rule(conn, &rule))
+            .await
+    }
+
+    async fn delete_protection_rule(
+        &self,
+        project: ProjectId,
+        id: i64,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| package_admin::delete_protection_rule(conn, project, id))
+            .await
+    }
+
+    async fn cleanup_policy(
+        &self,
+        project: ProjectId,
+    ) -> Result<Option<CleanupPolicy>, CatalogError> {
+        self.run(move |conn| package_admin::cleanup_policy(conn, project))
+            .await
+    }
+
+    async fn set_cleanup_policy(
+        &self,
+        project: ProjectId,
+        keep_n_duplicated_package_files: Option<i64>,
+        next_run_at: Option<Millis>,
+    ) -> Result<CleanupPolicy, CatalogError> {
+        self.run(move |conn| {
+            package_admin::set_cleanup_policy(
+                conn,
+                project,
+                keep_n_duplicated_package_files,
+                next_run_at,
+            )
+        })
+        .await
+    }
+
+    async fn due_cleanup_policies(
+        &self,
+        at: Millis,
+        limit: i64,
+    ) -> Result<Vec<CleanupPolicy>, CatalogError> {
+        self.run(move |conn| package_admin::due_cleanup_policies(conn, at, limit))
+            .await
+    }
+
+    async fn claim_cleanup_policy(
+        &self,
+        project: ProjectId,
+        expected: Millis,
+        next: Millis,
+    ) -> Result<bool, CatalogError> {
+        self.run(move |conn| package_admin::claim_cleanup_policy(conn, project, expected, next))
+            .await
+    }
+
+    async fn delete_duplicated_package_files(
+        &self,
+        project: ProjectId,
+        keep: i64,
+    ) -> Result<Vec<PackageFile>, CatalogError> {
+        self.run(move |conn| package_admin::delete_duplicated_package_files(conn, project, keep))
+            .await
+    }
+
+    async fn group_package_settings_document(
+        &self,
+        group: GroupId,
+    ) -> Result<Option<serde_json::Value>, CatalogError> {
+        self.run(move |conn| package_admin::group_package_settings_document(conn, group))
+            .await
+    }
+
+    async fn set_group_package_settings_document(
+        &self,
+        group: GroupId,
+        doc: &serde_json::Value,
+    ) -> Result<(), CatalogError> {
+        let doc = doc.clone();
+        self.run(move |conn| package_admin::set_group_package_settings_document(conn, group, &doc))
+            .await
+    }
+
+    async fn effective_group_access_level(
+        &self,
+        user: UserId,
+        group: GroupId,
+        today: &str,
+    ) -> Result<Option<AccessLevel>, CatalogError> {
+        let today = today.to_owned();
+        self.run(move |conn| package_admin::effective_group_access_level(conn, user, group, &today))
+            .await
+    }
+
+    async fn package_tags_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageTag>, CatalogError> {
+        let ids: Vec<i64> = packages.iter().map(|p| p.0).collect();
+        self.run(move |conn| package_admin::package_tags_of(conn, &ids))
+            .await
+    }
+
+    async fn package_build_infos_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageBuildInfo>, CatalogError> {
+        let ids: Vec<i64> = packages.iter().map(|p| p.0).collect();
+        self.run(move |conn| package_admin::package_build_infos_of(conn, &ids))
+            .await
+    }
+
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, CatalogError> {
+        let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
+        self.run(move |conn| package_admin::users_by_ids(conn, &ids))
+            .await
+    }
+
+    async fn list_packages_by_project_path(
+        &self,
+        projects: &[ProjectId],
+        filter: &PackageFilter,
+        descending: bool,
+        page: Page,
+    ) -> Result<(Vec<Package>, i64), CatalogError> {
+        let projects = projects.to_vec();
+        let filter = filter.clone();
+        self.run(move |conn| {
+            package_admin::list_packages_by_project_path(conn, &projects, &filter, descending, page)
+        })
+        .await
+    }
+
+    async fn group_tree(&self, group: GroupId) -> Result<Vec<Group>, CatalogError> {
+        self.run(move |conn| package_admin::group_tree(conn, group))
+            .await
+    }
+
+    async fn member_levels(
+        &self,
+        user: UserId,
+        groups: &[GroupId],
+        projects: &[ProjectId],
+        today: &str,
+    ) -> Result<Vec<(MemberSource, AccessLevel)>, CatalogError> {
+        let groups: Vec<i64> = groups.iter().map(|g| g.0).collect();
+        let projects: Vec<i64> = projects.iter().map(|p| p.0).collect();
+        let today = today.to_owned();
+        self.run(move |conn| package_admin::member_levels(conn, user, &groups, &projects, &today))
+            .await
+    }
+
     async fn is_blob_referenced(&self, sha256: &str) -> Result<bool, CatalogError> {
         let sha256 = sha256.to_string();
         self.run(move |conn| {
@@ -1748,5 +2126,11 @@ impl Catalog for DbCatalog {
     }
 }
 
+mod management;
+#[cfg(test)]
+mod management_tests;
+mod package_admin;
+#[cfg(test)]
+mod package_admin_tests;
 #[cfg(test)]
 mod tests;
