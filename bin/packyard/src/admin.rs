@@ -298,9 +298,20 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
             generic_duplicate_exception_regex,
         } => {
             let g = group(registry, &path).await?;
-            let mut s = g.package_settings.clone();
+            // Through the settings document, so other formats' settings are kept.
+            let mut s = registry
+                .namespace_package_settings(&g)
+                .await
+                .map_err(api)?;
+            let generic = s
+                .formats
+                .entry("generic".to_owned())
+                .or_insert(DuplicateSetting {
+                    allowed: true,
+                    exception_regex: String::new(),
+                });
             if let Some(a) = generic_duplicates_allowed {
-                s.generic_duplicates_allowed = a;
+                generic.allowed = a;
             }
             if let Some(re) = generic_duplicate_exception_regex {
                 if re.len() > 255 {
@@ -309,10 +320,13 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 regex::Regex::new(&re).map_err(|e| {
                     anyhow!("--generic-duplicate-exception-regex is not a valid regex: {e}")
                 })?;
-                s.generic_duplicate_exception_regex = re;
+                generic.exception_regex = re;
             }
-            catalog.set_group_package_settings(g.id, &s).await?;
-            println!("{}", serde_json::to_string(&s)?);
+            registry
+                .set_namespace_package_settings(&g, &s)
+                .await
+                .map_err(api)?;
+            println!("{}", serde_json::to_string(&s.to_json())?);
         }
         AdminCommand::SetInstanceSettings {
             package_registry_allow_anyone_to_pull_option,

@@ -606,27 +606,9 @@ impl Registry {
         id: &str,
         class: RouteClass,
     ) -> Result<(Group, Vec<Project>), ApiError> {
-        let refuse =
-            || ApiError::from_refusal(Refusal::NotVisible, class, principal.is_anonymous());
-        let group = self.find_group(id).await?.ok_or_else(refuse)?;
-        let mut readable = Vec::new();
-        for project in self.catalog.projects_in_group_tree(group.id).await? {
-            if let Decision::Allow = self
-                .decide(principal, &project, Action::ReadPackage)
-                .await?
-            {
-                readable.push(project);
-            }
-        }
-        let admin = principal.user().is_some_and(|u| u.is_admin);
-        let visible = admin
-            || !readable.is_empty()
-            || group.visibility == Visibility::Public
-            || (group.visibility == Visibility::Internal && principal.user().is_some());
-        if !visible {
-            return Err(refuse());
-        }
-        Ok((group, readable))
+        // The facts of every project are gathered in a fixed number of queries.
+        let (group, access) = self.package_access_in_group(principal, id, class).await?;
+        Ok((group, access.into_iter().map(|a| a.project).collect()))
     }
 
     /// Opens a file for download (a stream, or a presigned redirect when configured), and
