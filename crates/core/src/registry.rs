@@ -338,7 +338,14 @@ impl Registry {
         principal: &Principal,
         project: &Project,
     ) -> Result<(Actor, ProjectAccessFacts), ApiError> {
-        let settings = self.catalog.instance_settings().await?;
+        // The instance option only matters to projects set to "allow anyone to pull" (see
+        // `policy`); other projects skip the query.
+        let allow_anyone_to_pull_option = project.registry_access == RegistryAccess::Public
+            && self
+                .catalog
+                .instance_settings()
+                .await?
+                .package_registry_allow_anyone_to_pull_option;
         // The owner of a personal namespace is Owner of its projects, as in GitLab.
         let level_of = |user: UserId| async move {
             if project.namespace == Namespace::User(user) {
@@ -402,7 +409,7 @@ impl Registry {
             ProjectAccessFacts {
                 visibility: project.visibility,
                 registry_access: project.registry_access,
-                allow_anyone_to_pull_option: settings.package_registry_allow_anyone_to_pull_option,
+                allow_anyone_to_pull_option,
                 member_level,
             },
         ))
