@@ -422,6 +422,11 @@ fn search_owners_and_republishing_an_existing_version() {
     );
     assert!(!run.stdout.contains("other ="), "{}", run.stdout);
 
+    // Owners: the project's Maintainers and Owners, direct or through its group.
+    server.create_user_with_token("groupowner");
+    server.add_member(PROJECT.split('/').next().expect("group"), "groupowner", 50);
+    server.create_user_with_token("justdev");
+    server.add_member(PROJECT, "justdev", 30);
     let run = user.ok(
         &server,
         &a,
@@ -429,6 +434,8 @@ fn search_owners_and_republishing_an_existing_version() {
         Some(&token),
     );
     assert!(run.stdout.contains("maint"), "{}", run.stdout);
+    assert!(run.stdout.contains("groupowner"), "{}", run.stdout);
+    assert!(!run.stdout.contains("justdev"), "{}", run.stdout);
 
     // Same version again: refused with a message that says why.
     let err = user.fails(

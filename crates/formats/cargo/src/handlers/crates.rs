@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use packyard_core::http::{json, serve_file, PackageCaller};
-use packyard_core::model::{AccessLevel, Namespace, Package, PackageStatus, PackageUpdate};
+use packyard_core::model::{
+    AccessLevel, MemberSource, Namespace, Package, PackageStatus, PackageUpdate, Page,
+};
 use packyard_core::policy::Action;
 use packyard_core::{ApiError, Principal, Registry};
 
@@ -153,34 +155,51 @@ pub async fn owners(
     let principal = caller.0;
     let project = authorize(&registry, &principal, &path.id, Action::ReadPackage).await?;
     versions(&registry, &project, &path.name).await?;
-    let mut candidates = Vec::new();
-    if let Namespace::User(u) = project.namespace {
-        candidates.push(u);
-    }
-    candidates.extend(project.creator_id);
-    candidates.extend(principal.user().map(|u| u.id));
-    candidates.sort_by_key(|u| u.0);
-    candidates.dedup();
+    // Owners are the project's Maintainers and Owners, direct or inherited from its groups,
+    // plus the owner of a personal namespace.
     let mut users = Vec::new();
-    for id in candidates {
-        let Some(user) = registry.catalog().user_by_id(id).await? else {
-            continue;
-        };
-        let as_member = Principal::User {
-            user: user.clone(),
-            scopes: None,
-        };
-        let (_, facts) = registry.access_facts(&as_member, &project).await?;
-        if facts
-            .member_level
-            .is_some_and(|l| l >= AccessLevel::Maintainer)
-        {
+    if let Namespace::User(u) = project.namespace {
+        if let Some(user) = registry.catalog().user_by_id(u).await? {
             users.push(views::Owner {
                 id: user.id.0,
                 login: user.username,
                 name: user.name,
             });
         }
+    }
+    let sources = registry
+        .member_sources(MemberSource::Project(project.id))
+        .await?;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut page = 1;
+    loop {
+        let listing = registry
+            .catalog()
+            .list_inherited_members(
+                sources.clone(),
+                &today,
+                Page {
+                    page,
+                    per_page: 100,
+                },
+            )
+            .await?;
+        let done = listing.items.len() < 100;
+        for m in listing.items {
+            if m.member.access_level >= AccessLevel::Maintainer
+                && !users.iter().any(|o| o.id == m.user.id.0)
+            {
+                users.push(views::Owner {
+                    id: m.user.id.0,
+                    login: m.user.username,
+                    name: m.user.name,
+                });
+            }
+        }
+        if done || page >= 100 {
+            break;
+        }
+        page += 1;
     }
     Ok(json(StatusCode::OK, &views::Owners { users }))
 }

@@ -58,7 +58,10 @@ pub async fn apply(
                 )
                 .await?;
             for p in gone {
-                catalog.delete_package(p.id).await?;
+                // Through the Registry, which enforces the protection rules.
+                ctx.registry
+                    .delete_package(&ctx.principal, project, p)
+                    .await?;
             }
         }
     }
@@ -146,8 +149,10 @@ pub async fn delete_all(ctx: &Ctx, raw_name: &str) -> Result<HttpResponse, ApiEr
     if packages.is_empty() {
         return Err(not_found(format!("package '{}' not found", name.full())));
     }
-    for p in packages {
-        catalog.delete_package(p.id).await?;
+    for p in &packages {
+        ctx.registry
+            .delete_package(&ctx.principal, &project, p)
+            .await?;
     }
     Ok(ok())
 }
@@ -174,7 +179,9 @@ pub async fn delete_version(
             metadata::printable(file)
         )));
     };
-    catalog.delete_package(package.id).await?;
+    ctx.registry
+        .delete_package(&ctx.principal, &project, package)
+        .await?;
     super::tags::move_latest_if_missing(ctx, &project, &full).await?;
     Ok(ok())
 }
