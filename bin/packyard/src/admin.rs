@@ -299,10 +299,7 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
         } => {
             let g = group(registry, &path).await?;
             // Through the settings document, so other formats' settings are kept.
-            let mut s = registry
-                .namespace_package_settings(&g)
-                .await
-                .map_err(api)?;
+            let mut s = registry.namespace_package_settings(&g).await.map_err(api)?;
             let generic = s
                 .formats
                 .entry("generic".to_owned())
