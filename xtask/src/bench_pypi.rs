@@ -171,6 +171,7 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     let big = big_dir.join("big_pkg-1.0-py3-none-any.whl");
     let server = Server::start(&packyard, &data, &token, work.path())?;
+    let upload_url = format!("{}/api/v4/projects/bench%2Fpy/packages/pypi", server.url);
     let idle_rss = vm_hwm_kib(server.pid())? / 1024;
     let started = Instant::now();
     let status = shell::output(
