@@ -110,6 +110,9 @@ impl DbCatalog {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(30))
+            // A ping before each use guards against dropped PostgreSQL connections; a SQLite
+            // file connection cannot drop, so it would only cost a query per checkout.
+            .test_on_check_out(!matches!(backend, Backend::Sqlite { .. }))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(Manager {
                 backend: backend.clone(),
@@ -162,6 +165,24 @@ impl DbCatalog {
         })
         .await
         .map_err(CatalogError::backend)?
+    }
+
+    /// Like [`DbCatalog::run`], for the small indexed reads every request makes (project,
+    /// token and membership lookups, document revisions). On SQLite they run right here when
+    /// a connection is idle: a WAL read takes microseconds and never waits for writers, while
+    /// the trip through the blocking pool costs two thread switches. PostgreSQL reads cross
+    /// the network, so they always go through the blocking pool.
+    pub(crate) async fn run_read<T, F>(&self, f: F) -> Result<T, CatalogError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CatalogError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if let Backend::Sqlite { .. } = self.backend {
+            if let Some(mut conn) = self.pool.try_get() {
+                return f(&mut conn);
+            }
+        }
+        self.run(f).await
     }
 }
 

@@ -1110,7 +1110,7 @@ impl Catalog for DbCatalog {
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, CatalogError> {
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             users::table
                 .find(id.0)
                 .first::<UserRow>(conn)
@@ -1123,7 +1123,7 @@ impl Catalog for DbCatalog {
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, CatalogError> {
         let username = username.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             users::table
                 .filter(users::username.eq(&username))
                 .first::<UserRow>(conn)
@@ -1152,7 +1152,7 @@ impl Catalog for DbCatalog {
         digest: &str,
     ) -> Result<Option<PersonalAccessToken>, CatalogError> {
         let digest = digest.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             personal_access_tokens::table
                 .filter(personal_access_tokens::digest.eq(&digest))
                 .first::<PersonalAccessTokenRow>(conn)
@@ -1199,7 +1199,7 @@ impl Catalog for DbCatalog {
         digest: &str,
     ) -> Result<Option<DeployToken>, CatalogError> {
         let digest = digest.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             deploy_tokens::table
                 .filter(deploy_tokens::digest.eq(&digest))
                 .first::<DeployTokenRow>(conn)
@@ -1228,7 +1228,7 @@ impl Catalog for DbCatalog {
 
     async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError> {
         let digest = digest.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             job_tokens::table
                 .filter(job_tokens::digest.eq(&digest))
                 .first::<JobTokenRow>(conn)
@@ -1253,7 +1253,7 @@ impl Catalog for DbCatalog {
         target: ProjectId,
         source: ProjectId,
     ) -> Result<bool, CatalogError> {
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             diesel::select(diesel::dsl::exists(
                 job_token_allowlist::table.find((target.0, source.0)),
             ))
@@ -1268,12 +1268,12 @@ impl Catalog for DbCatalog {
     }
 
     async fn group_by_id(&self, id: GroupId) -> Result<Option<Group>, CatalogError> {
-        self.run(move |conn| group_by_id(conn, id)).await
+        self.run_read(move |conn| group_by_id(conn, id)).await
     }
 
     async fn group_by_full_path(&self, full_path: &str) -> Result<Option<Group>, CatalogError> {
         let full_path = full_path.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             groups::table
                 .filter(groups::full_path.eq(&full_path))
                 .first::<GroupRow>(conn)
@@ -1286,7 +1286,7 @@ impl Catalog for DbCatalog {
     }
 
     async fn group_ancestors(&self, id: GroupId) -> Result<Vec<Group>, CatalogError> {
-        self.run(move |conn| group_ancestors(conn, id)).await
+        self.run_read(move |conn| group_ancestors(conn, id)).await
     }
 
     async fn set_group_package_settings(
@@ -1310,7 +1310,7 @@ impl Catalog for DbCatalog {
     }
 
     async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>, CatalogError> {
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             projects::table
                 .find(id.0)
                 .first::<ProjectRow>(conn)
@@ -1324,7 +1324,7 @@ impl Catalog for DbCatalog {
 
     async fn project_by_full_path(&self, full_path: &str) -> Result<Option<Project>, CatalogError> {
         let full_path = full_path.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             projects::table
                 .filter(projects::full_path.eq(&full_path))
                 .first::<ProjectRow>(conn)
@@ -1369,7 +1369,7 @@ impl Catalog for DbCatalog {
         today: &str,
     ) -> Result<Option<AccessLevel>, CatalogError> {
         let today = today.to_string();
-        self.run(move |conn| effective_access_level(conn, user, project, &today))
+        self.run_read(move |conn| effective_access_level(conn, user, project, &today))
             .await
     }
 
@@ -1619,7 +1619,7 @@ impl Catalog for DbCatalog {
     ) -> Result<Vec<Package>, CatalogError> {
         let format = format.to_string();
         let normalized_name = normalized_name.to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             let rows = packages::table
                 .filter(packages::project_id.eq(project.0))
                 .filter(packages::format.eq(&format))
@@ -1678,7 +1678,7 @@ impl Catalog for DbCatalog {
             file_name.to_string(),
         );
         let statuses: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             newest_package_file(
                 conn,
                 project,
@@ -1801,7 +1801,7 @@ impl Catalog for DbCatalog {
         normalized_name: &str,
     ) -> Result<Vec<(String, PackageId)>, CatalogError> {
         let (format, name) = (format.to_string(), normalized_name.to_string());
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             package_tags::table
                 .inner_join(packages::table)
                 .filter(packages::project_id.eq(project.0))
@@ -1821,7 +1821,7 @@ impl Catalog for DbCatalog {
         packages: &[PackageId],
     ) -> Result<Vec<PackageFile>, CatalogError> {
         let ids: Vec<i64> = packages.iter().map(|p| p.0).collect();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             let mut files = Vec::new();
             for chunk in ids.chunks(10_000) {
                 let rows = package_files::table
@@ -1882,7 +1882,7 @@ impl Catalog for DbCatalog {
         let ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
         let format = format.to_string();
         let name = normalized_name.unwrap_or("").to_string();
-        self.run(move |conn| {
+        self.run_read(move |conn| {
             package_revisions::table
                 .filter(package_revisions::format.eq(&format))
                 .filter(package_revisions::normalized_name.eq(&name))
@@ -2116,7 +2116,7 @@ impl Catalog for DbCatalog {
     }
 
     async fn instance_settings(&self) -> Result<InstanceSettings, CatalogError> {
-        self.run(instance_settings).await
+        self.run_read(instance_settings).await
     }
 
     async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<(), CatalogError> {
