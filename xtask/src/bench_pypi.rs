@@ -23,15 +23,8 @@ const WRK_ARGS: &[&str] = &["-t2", "-c16", "-d10s", "--latency"];
 
 pub fn run(args: &[String]) -> Result<()> {
     let skip_peers = args.iter().any(|a| a == "--no-peers");
-    shell::run(shell::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "packyard",
-        "--no-default-features",
-        "--features",
-        "pypi",
-    ]))?;
+    // The binary users run, with every format (and the same one the other benches build).
+    shell::run(shell::cargo().args(["build", "--release", "-p", "packyard"]))?;
     let target = shell::target_dir()?;
     let packyard = target.join("release").join("packyard");
     let wrk = shell::ensure_tool("wrk", "wrk")?;
