@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::bench_support::{ratio, stop, vm_hwm_kib};
 use crate::shell;
 
 const FILE_SIZE: u64 = 1 << 30;
@@ -165,14 +166,6 @@ fn existing(path: &str) -> Option<PathBuf> {
     shell::is_executable(&p).then_some(p)
 }
 
-fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 {
-        format!("{:.2}x", a / b)
-    } else {
-        "n/a".to_string()
-    }
-}
-
 /// The 1 GiB random file, created once and kept in `target/bench/`.
 fn bench_file(dir: &Path) -> Result<PathBuf> {
     let path = dir.join("generic-1GiB.bin");
@@ -253,35 +246,10 @@ fn cpu_ticks(pids: &[u32]) -> Result<u64> {
     Ok(total)
 }
 
-fn vm_hwm_kib(pid: u32) -> Result<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no VmHWM in /proc/{pid}/status"))
-}
-
 fn parent_pid(pid: u32) -> Option<u32> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_comm = stat.rsplit_once(')')?.1;
     after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Sends SIGTERM, waits up to 10 s, then SIGKILL.
-fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Polls `url` until it answers 200; `head` sends HEAD (for the 1 GiB file).

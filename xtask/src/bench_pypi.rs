@@ -10,10 +10,11 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok};
 use crate::shell;
 
 const VERSIONS: usize = 200;
@@ -250,19 +251,6 @@ with zipfile.ZipFile(f"{out}/big_pkg-1.0-py3-none-any.whl", "w", zipfile.ZIP_STO
             f.write(chunk)
 "#;
 
-fn executable(path: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    shell::is_executable(&p).then_some(p)
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 {
-        format!("{:.2}x", a / b)
-    } else {
-        "n/a".to_string()
-    }
-}
-
 /// A venv with twine, pypiserver (+ gunicorn) and devpi, reused when complete.
 fn bench_venv(dir: &Path, skip_peers: bool) -> Result<PathBuf> {
     let mut wanted = vec!["twine"];
@@ -362,49 +350,6 @@ fn wrk_run(wrk: &Path, url: &str) -> Result<Wrk> {
     }
     println!("  {url}: {rps:.0} req/s, p99 {p99}");
     Ok(Wrk { rps, p99 })
-}
-
-fn wait_ok(curl: &Path, url: &str, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let code = Command::new(curl)
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        if code == "200" {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("{what} did not answer 200 at {url} within 60 s (last: {code:?})");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn vm_hwm_kib(pid: u32) -> Result<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no VmHWM in /proc/{pid}/status"))
-}
-
-/// Sends SIGTERM, waits up to 10 s, then SIGKILL.
-fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// A peer registry process, stopped on drop.

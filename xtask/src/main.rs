@@ -11,6 +11,7 @@ mod bench;
 mod bench_cargo;
 mod bench_npm;
 mod bench_pypi;
+mod bench_support;
 mod ci;
 mod e2e;
 mod e2e_cargo;
