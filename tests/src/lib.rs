@@ -333,6 +333,45 @@ impl Server {
         ])
     }
 
+    /// Creates a user who signs in to the web UI with `password` (an admin with `admin`).
+    pub fn create_user_with_password(&self, username: &str, password: &str, admin: bool) {
+        use std::io::Write;
+        let email = format!("{username}@example.com");
+        let mut args = vec![
+            "admin",
+            "create-user",
+            "--username",
+            username,
+            "--email",
+            &email,
+            "--name",
+            username,
+            "--password-stdin",
+        ];
+        if admin {
+            args.push("--admin");
+        }
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        apply_env(&mut cmd, &self.env);
+        let mut child = cmd.spawn().expect("packyard admin create-user");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write password");
+        let out = child.wait_with_output().expect("create-user");
+        assert!(
+            out.status.success(),
+            "create-user {username}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn add_member(&self, path: &str, username: &str, access_level: u32) {
         self.admin(&[
             "add-member",

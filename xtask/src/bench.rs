@@ -26,7 +26,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("pypi") => crate::bench_pypi::run(&args[1..]),
         Some("npm") => crate::bench_npm::run(&args[1..]),
         Some("cargo") => crate::bench_cargo::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo"),
+        Some("web") => crate::bench_web::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web"),
     }
 }
 

@@ -13,10 +13,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use crate::bench_support::{wait_ok, work_dir, Server};
 use crate::shell;
 
 const VERSIONS: usize = 500;
@@ -43,16 +44,14 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let cargo = shell::which("cargo").context("cargo is not on PATH")?;
 
-    let bench_dir = target.join("bench");
-    fs::create_dir_all(&bench_dir)?;
-    let work = tempfile::Builder::new()
-        .prefix("cargo-")
-        .tempdir_in(&bench_dir)?;
+    let work = work_dir("cargo-")?;
     let work = work.path();
 
     // ---- Packyard with the crates
     let token = format!("bench-{}", shell::random_hex(16)?);
-    let server = Server::start(&packyard, work, &token)?;
+    let data = work.join("data");
+    fs::create_dir_all(&data)?;
+    let server = Server::start(&packyard, &data, &token, work)?;
     server.admin(&["create-group", "--path", "bench", "--visibility", "public"])?;
     let project: serde_json::Value = serde_json::from_str(&server.admin(&[
         "create-project",
@@ -114,7 +113,7 @@ pub fn run(args: &[String]) -> Result<()> {
         )?;
     }
     let nginx = Nginx::start(&nginx, &root, work, port)?;
-    wait_ok(&curl, &format!("{nginx_url}/index/config.json"))?;
+    wait_ok(&curl, &format!("{nginx_url}/index/config.json"), "nginx")?;
 
     // ---- 1. the index file of `many`
     let rel = index_path("many");
@@ -260,17 +259,6 @@ fn fetch(curl: &Path, url: &str, dest: &Path) -> Result<()> {
     )
 }
 
-fn wait_ok(curl: &Path, url: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if shell::succeeds(Command::new(curl).args(["-sf", "-o", "/dev/null", url])) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("{url} did not answer within 30s")
-}
-
 fn etag(curl: &Path, url: &str) -> Result<String> {
     let out = shell::output(Command::new(curl).args(["-sS", "-o", "/dev/null", "-D", "-", url]))?;
     out.lines()
@@ -389,64 +377,6 @@ fn cargo_build(cargo: &Path, work: &Path, app: &Path, index: &str, label: &str) 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-/// `packyard serve` (release) on a fresh data dir, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    binary: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Server {
-    fn start(binary: &Path, work: &Path, token: &str) -> Result<Server> {
-        let port = shell::free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let data = work.join("data");
-        fs::create_dir_all(&data)?;
-        let env = vec![
-            ("PACKYARD_DATA_DIR".to_string(), data.display().to_string()),
-            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
-            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
-            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
-            ("RUST_LOG".to_string(), "warn".to_string()),
-        ];
-        let log = fs::File::create(work.join("packyard.log"))?;
-        let child = Command::new(binary)
-            .arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let server = Server {
-            child,
-            url,
-            binary: binary.to_path_buf(),
-            env,
-        };
-        let curl = shell::ensure_tool("curl", "curl")?;
-        wait_ok(&curl, &format!("{}/-/readiness", server.url))?;
-        Ok(server)
-    }
-
-    fn admin(&self, args: &[&str]) -> Result<String> {
-        shell::output(
-            Command::new(&self.binary)
-                .arg("admin")
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k, v))),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// nginx serving `root` statically on `port`, in the foreground, killed on drop.

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok};
+use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok, work_dir, Server};
 use crate::shell;
 
 const VERSIONS: usize = 200;
@@ -42,11 +42,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 .context("nginx still missing after apt-get install nginx")?
         }
     };
-    let bench_dir = target.join("bench");
-    fs::create_dir_all(&bench_dir)?;
-    let work = tempfile::Builder::new()
-        .prefix("npm-")
-        .tempdir_in(&bench_dir)?;
+    let work = work_dir("npm-")?;
     let script = work.path().join("publish.py");
     fs::write(&script, PUBLISH)?;
 
@@ -351,75 +347,6 @@ impl Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         stop(&mut self.0);
-    }
-}
-
-/// `packyard serve` on a data dir with an initial root token.
-struct Server {
-    child: Child,
-    url: String,
-    binary: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Server {
-    fn start(binary: &Path, data_dir: &Path, token: &str, logs: &Path) -> Result<Self> {
-        let port = shell::free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let env = vec![
-            (
-                "PACKYARD_DATA_DIR".to_string(),
-                data_dir.display().to_string(),
-            ),
-            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
-            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
-            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
-            ("PACKYARD_LOG".to_string(), "warn".to_string()),
-        ];
-        let log = fs::File::create(logs.join(format!("packyard-{port}.log")))?;
-        let child = Command::new(binary)
-            .arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting packyard")?;
-        let server = Server {
-            child,
-            url,
-            binary: binary.to_path_buf(),
-            env,
-        };
-        let curl = shell::which("curl").context("curl")?;
-        wait_ok(&curl, &format!("{}/-/readiness", server.url), "packyard")?;
-        Ok(server)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn admin(&self, args: &[&str]) -> Result<String> {
-        let mut cmd = Command::new(&self.binary);
-        cmd.arg("admin")
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        let out = cmd.stdin(Stdio::null()).output()?;
-        if !out.status.success() {
-            // The group may exist from an earlier start on the same data dir.
-            let err = String::from_utf8_lossy(&out.stderr);
-            if !err.contains("taken") && !err.contains("exists") {
-                bail!("packyard admin {} failed: {err}", args.join(" "));
-            }
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        stop(&mut self.child);
     }
 }
 

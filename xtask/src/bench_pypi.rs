@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok};
+use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok, work_dir, Server};
 use crate::shell;
 
 const VERSIONS: usize = 200;
@@ -42,11 +42,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let venv = bench_venv(&target.join("bench-pypi-venv"), skip_peers)?;
     let python = venv.join("bin").join("python");
 
-    let bench_dir = target.join("bench");
-    fs::create_dir_all(&bench_dir)?;
-    let work = tempfile::Builder::new()
-        .prefix("pypi-")
-        .tempdir_in(&bench_dir)?;
+    let work = work_dir("pypi-")?;
     let dists = work.path().join("dists");
     fs::create_dir_all(&dists)?;
     println!(
@@ -369,75 +365,6 @@ impl Peer {
 impl Drop for Peer {
     fn drop(&mut self) {
         stop(&mut self.0);
-    }
-}
-
-struct Server {
-    child: Child,
-    url: String,
-    env: Vec<(String, String)>,
-    binary: PathBuf,
-}
-
-impl Server {
-    fn start(binary: &Path, data_dir: &Path, token: &str, logs: &Path) -> Result<Self> {
-        let port = shell::free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let env = vec![
-            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
-            (
-                "PACKYARD_DATA_DIR".to_string(),
-                data_dir.display().to_string(),
-            ),
-            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
-            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
-            ("RUST_LOG".to_string(), "warn".to_string()),
-        ];
-        let log_path = logs.join(format!("packyard-{port}.log"));
-        let log = File::create(&log_path)?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        println!("$ {}", shell::display(&cmd));
-        let child = cmd.spawn().context("starting packyard")?;
-        let mut server = Server {
-            child,
-            url,
-            env,
-            binary: binary.to_path_buf(),
-        };
-        if let Err(e) = wait_ok(
-            Path::new("curl"),
-            &format!("{}/-/readiness", server.url),
-            "packyard",
-        ) {
-            stop(&mut server.child);
-            let log = fs::read_to_string(&log_path).unwrap_or_default();
-            bail!("{e}\nserver log:\n{log}");
-        }
-        Ok(server)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn admin(&self, args: &[&str]) -> Result<String> {
-        shell::output(
-            Command::new(&self.binary)
-                .arg("admin")
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k, v))),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        stop(&mut self.child);
     }
 }
 

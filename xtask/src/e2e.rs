@@ -35,6 +35,7 @@ impl Tools {
         format_env.extend(crate::e2e_pypi::prepare(target)?);
         format_env.extend(crate::e2e_npm::prepare(target)?);
         format_env.extend(crate::e2e_cargo::prepare(target)?);
+        format_env.extend(crate::e2e_web::prepare(target)?);
         Ok(Tools {
             packyard_bin,
             python,

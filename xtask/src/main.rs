@@ -12,11 +12,13 @@ mod bench_cargo;
 mod bench_npm;
 mod bench_pypi;
 mod bench_support;
+mod bench_web;
 mod ci;
 mod e2e;
 mod e2e_cargo;
 mod e2e_npm;
 mod e2e_pypi;
+mod e2e_web;
 mod features;
 mod postgres;
 mod s3;
@@ -31,7 +33,8 @@ commands:
   e2e [--skip STEP[,STEP]]                 build and run the end-to-end suite (both backends)
   check-features                           cargo check the server per format feature
   bench generic                            benchmark generic uploads/downloads against nginx
-  bench pypi|npm|cargo                     benchmark a format's index documents against its peers";
+  bench pypi|npm|cargo                     benchmark a format's index documents against its peers
+  bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.

@@ -36,6 +36,7 @@ pub struct Config {
     pub pypi: FormatSection,
     pub npm: FormatSection,
     pub cargo: FormatSection,
+    pub web: WebSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +76,42 @@ pub struct GenericSection {
     pub max_file_size: u64,
 }
 
+/// The web UI (`[web]`): sessions and sign-in throttling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSection {
+    /// How long a sign-in lasts, in seconds.
+    pub session_ttl_secs: u64,
+    /// Failed sign-ins of one username within `login_window_secs` that lock it.
+    pub login_max_failures: i64,
+    pub login_window_secs: u64,
+    /// How long a locked username is refused, in seconds.
+    pub login_lockout_secs: u64,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        let d = packyard_web::WebConfig::default();
+        WebSection {
+            session_ttl_secs: d.session_ttl_secs,
+            login_max_failures: d.login_max_failures,
+            login_window_secs: d.login_window_secs,
+            login_lockout_secs: d.login_lockout_secs,
+        }
+    }
+}
+
+impl WebSection {
+    pub fn web_config(&self) -> packyard_web::WebConfig {
+        packyard_web::WebConfig {
+            session_ttl_secs: self.session_ttl_secs.max(60),
+            login_max_failures: self.login_max_failures.max(1),
+            login_window_secs: self.login_window_secs,
+            login_lockout_secs: self.login_lockout_secs,
+        }
+    }
+}
+
 /// Limits of one package format (`[pypi]`, `[npm]`, `[cargo]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -103,6 +140,7 @@ impl Default for Config {
             pypi: FormatSection::default(),
             npm: FormatSection::default(),
             cargo: FormatSection::default(),
+            web: WebSection::default(),
         }
     }
 }
@@ -190,6 +228,10 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PACKYARD_PYPI_MAX_FILE_SIZE", "pypi.max_file_size"),
     ("PACKYARD_NPM_MAX_FILE_SIZE", "npm.max_file_size"),
     ("PACKYARD_CARGO_MAX_FILE_SIZE", "cargo.max_file_size"),
+    ("PACKYARD_WEB_SESSION_TTL_SECS", "web.session_ttl_secs"),
+    ("PACKYARD_WEB_LOGIN_MAX_FAILURES", "web.login_max_failures"),
+    ("PACKYARD_WEB_LOGIN_WINDOW_SECS", "web.login_window_secs"),
+    ("PACKYARD_WEB_LOGIN_LOCKOUT_SECS", "web.login_lockout_secs"),
 ];
 
 fn kind_of(key: &str) -> Kind {
@@ -204,7 +246,11 @@ fn kind_of(key: &str) -> Kind {
         | "generic.max_file_size"
         | "pypi.max_file_size"
         | "npm.max_file_size"
-        | "cargo.max_file_size" => Kind::Int,
+        | "cargo.max_file_size"
+        | "web.session_ttl_secs"
+        | "web.login_max_failures"
+        | "web.login_window_secs"
+        | "web.login_lockout_secs" => Kind::Int,
         "storage.s3.path_style" | "storage.s3.presigned_downloads" => Kind::Bool,
         _ => Kind::Str,
     }
@@ -361,6 +407,30 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite://./data/packyard.sqlite3");
         assert_eq!(c.external_url(), "http://127.0.0.1:8080");
         assert_eq!(c.storage.backend, "filesystem");
+    }
+
+    #[test]
+    fn web_settings_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(
+            &f,
+            "[web]\nsession_ttl_secs = 3600\nlogin_lockout_secs = 30\n",
+        )
+        .unwrap();
+        let c = load(
+            Some(&f),
+            env(&[("PACKYARD_WEB_LOGIN_MAX_FAILURES", "3")]),
+            &[],
+        )
+        .unwrap();
+        let web = c.web.web_config();
+        assert_eq!(web.session_ttl_secs, 3600);
+        assert_eq!(web.login_lockout_secs, 30);
+        assert_eq!(web.login_max_failures, 3);
+        assert_eq!(web.login_window_secs, 600, "default");
+        let bad = load(None, env(&[("PACKYARD_WEB_SESSION_TTL_SECS", "soon")]), &[]);
+        assert!(format!("{:#}", bad.unwrap_err()).contains("web.session_ttl_secs"));
     }
 
     #[test]

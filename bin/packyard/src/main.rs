@@ -1,7 +1,7 @@
 //! `packyard`: the server (`serve`), its maintenance jobs (`migrate`, `gc`, `fsck`,
 //! `cleanup`) and admin commands that print machine-readable results.
 
-use packyard::{admin, cleanup, config, server};
+use packyard::{admin, cleanup, config, logging, server};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(
+    let _log_flush = init_logging(
         &config.log_format,
         matches!(cli.command, Command::Serve { .. }),
     );
@@ -159,19 +159,29 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
     }
 }
 
-fn init_logging(format: &str, serving: bool) {
+/// Sets up `tracing`. While serving, lines are batched to stderr by a background thread
+/// (`logging::BatchedStderr`): keep the returned guard until the server stops.
+fn init_logging(format: &str, serving: bool) -> Option<logging::FlushGuard> {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
     use tracing_subscriber::EnvFilter;
     let default = if serving { "info" } else { "warn" };
     let filter =
         EnvFilter::try_from_env("PACKYARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = if serving {
+        let (writer, guard) = logging::BatchedStderr::start();
+        (BoxMakeWriter::new(writer), Some(guard))
+    } else {
+        (BoxMakeWriter::new(std::io::stderr), None)
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if format == "json" {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }

@@ -94,25 +94,38 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     crate::cleanup::spawn_schedule(registry.clone().into_inner(), &config);
     let metrics = web::Data::new(Metrics::new());
     let formats = crate::formats::enabled(&config);
+    let web_state = web::Data::new(
+        packyard_web::WebState::load(&registry, formats.clone(), config.web.web_config())
+            .await
+            .map_err(|e| anyhow::anyhow!("preparing the web UI: {e}"))?,
+    );
     let workers = config.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
     tracing::info!(listen = %config.listen, external_url = %config.external_url(), formats = ?formats.iter().map(|f| f.id().0).collect::<Vec<_>>(), "packyard is listening");
-    HttpServer::new(move || app(registry.clone(), metrics.clone(), formats.clone()))
-        .workers(workers)
-        .bind(&config.listen)
-        .with_context(|| format!("binding `listen` ({})", config.listen))?
-        .run()
-        .await
-        .context("serving")
+    HttpServer::new(move || {
+        app(
+            registry.clone(),
+            metrics.clone(),
+            web_state.clone(),
+            formats.clone(),
+        )
+    })
+    .workers(workers)
+    .bind(&config.listen)
+    .with_context(|| format!("binding `listen` ({})", config.listen))?
+    .run()
+    .await
+    .context("serving")
 }
 
 /// The application: what one worker serves.
 pub fn app(
     registry: web::Data<Registry>,
     metrics: web::Data<Metrics>,
+    web_state: web::Data<packyard_web::WebState>,
     formats: Vec<Arc<dyn PackageFormat>>,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
@@ -129,6 +142,7 @@ pub fn app(
     App::new()
         .app_data(registry)
         .app_data(metrics)
+        .app_data(web_state)
         .app_data(web::PathConfig::default().error_handler(|e, _| bad_input("path", e)))
         .app_data(web::QueryConfig::default().error_handler(|e, _| bad_input("query", e)))
         .app_data(web::JsonConfig::default().error_handler(|e, _| bad_input("body", e)))
@@ -159,6 +173,8 @@ pub fn app(
                 }))
                 .configure(packyard_api::configure),
         )
+        // Pages last: project paths (`/{path}/-/packages`) would match the routes above.
+        .configure(packyard_web::configure)
         .default_service(web::to(not_found))
 }
 
@@ -166,8 +182,13 @@ fn bad_input(what: &str, e: impl std::fmt::Display) -> actix_web::Error {
     ApiError::error(StatusCode::BAD_REQUEST, format!("{what} is invalid: {e}")).into()
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::error(StatusCode::NOT_FOUND, "404 Not Found"))
+/// Unknown paths: GitLab's JSON 404 under `/api/`, the web UI's 404 page elsewhere.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.path().starts_with("/api/") {
+        Err(ApiError::error(StatusCode::NOT_FOUND, "404 Not Found"))
+    } else {
+        Ok(packyard_web::not_found_page())
+    }
 }
 
 async fn health() -> HttpResponse {

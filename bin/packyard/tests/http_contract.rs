@@ -139,11 +139,24 @@ impl Env {
     }
 }
 
+async fn web_state(env: &Env) -> web::Data<packyard_web::WebState> {
+    web::Data::new(
+        packyard_web::WebState::load(
+            &env.registry,
+            formats::enabled(&env.config),
+            packyard_web::WebConfig::default(),
+        )
+        .await
+        .unwrap(),
+    )
+}
+
 macro_rules! app {
     ($env:expr) => {
         test::init_service(server::app(
             $env.registry.clone(),
             web::Data::new(Metrics::new()),
+            web_state(&$env).await,
             formats::enabled(&$env.config),
         ))
         .await
@@ -250,9 +263,19 @@ async fn bad_project_ids_are_404_never_500() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
         assert_eq!(body["message"], "404 Project Not Found");
     }
-    let (status, _, body) = send(&app, test::TestRequest::get().uri("/no/such/route")).await;
+    // Unknown API paths answer GitLab's JSON; other paths are the web UI's 404 page.
+    let (status, _, body) = send(&app, test::TestRequest::get().uri("/api/v4/no/such/route")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "404 Not Found");
+    let (status, headers, body) = send(&app, test::TestRequest::get().uri("/no/such/route")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(body.as_str().unwrap().contains("Page not found"), "{body}");
 }
 
 #[actix_web::test]
@@ -672,12 +695,14 @@ async fn body_shorter_than_content_length_leaves_no_row_and_no_blob() {
     let env = env().await;
     let registry = env.registry.clone();
     let cfg = env.config.clone();
+    let web_state = web_state(&env).await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let srv = actix_web::HttpServer::new(move || {
         server::app(
             registry.clone(),
             web::Data::new(Metrics::new()),
+            web_state.clone(),
             formats::enabled(&cfg),
         )
     })

@@ -6,10 +6,9 @@
 //! instrumentation on every pooled connection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix_web::{test, web, App};
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::Value;
@@ -19,6 +18,9 @@ use packyard_core::model::*;
 use packyard_core::{Registry, RegistryConfig, RouteClass};
 use packyard_db::DbCatalog;
 use packyard_storage::FsBlobStore;
+use packyard_testkit::scale::{
+    analyze, data_queries, insert_packages, record_queries, tag_every_tenth, take_queries,
+};
 
 const PACKAGES: i64 = 10_000;
 const PROJECTS: usize = 50;
@@ -28,38 +30,6 @@ const SMALL: i64 = 20;
 /// a part of an instance; the planner must find its rows, not read everyone's.
 const FOREIGN_PROJECTS: usize = 150;
 const FOREIGN: i64 = 300;
-const BASE_TIME: i64 = 1_700_000_000_000;
-
-/// Every statement any pooled connection starts, in order.
-static QUERIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn recording() -> Option<Box<dyn Instrumentation>> {
-    Some(Box::new(|event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            QUERIES.lock().unwrap().push(query.to_string());
-        }
-    }))
-}
-
-fn take_queries() -> Vec<String> {
-    std::mem::take(&mut *QUERIES.lock().unwrap())
-}
-
-/// Statements that touch data (transaction control and pragmas left out).
-fn data_queries(all: &[String]) -> Vec<String> {
-    all.iter()
-        .filter(|q| {
-            let q = q.trim_start().to_ascii_uppercase();
-            // r2d2's health check on every checkout.
-            !q.starts_with("SELECT 1 --") && q.starts_with("SELECT")
-                || q.starts_with("INSERT")
-                || q.starts_with("UPDATE")
-                || q.starts_with("DELETE")
-                || q.starts_with("WITH")
-        })
-        .cloned()
-        .collect()
-}
 
 #[derive(QueryableByName)]
 struct PlanRow {
@@ -91,7 +61,7 @@ struct World {
 }
 
 async fn world() -> World {
-    diesel::connection::set_default_instrumentation(recording).unwrap();
+    record_queries();
     let dir = tempfile::tempdir().unwrap();
     let db_path = format!("{}/db.sqlite3", dir.path().display());
     let db = DbCatalog::connect(&format!("sqlite://{db_path}"), 4).unwrap();
@@ -220,17 +190,7 @@ async fn world() -> World {
             i if i >= PROJECTS => FOREIGN,
             _ => SMALL,
         };
-        diesel::sql_query(format!(
-            "WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < {last}) \
-             INSERT INTO packages (project_id, format, name, normalized_name, version, status, \
-             metadata, created_at, updated_at) SELECT {pid}, 'generic', printf('pkg-%05d', n), \
-             printf('pkg-%05d', n), printf('1.%d.0', n % 7), 'default', '{{}}', \
-             {BASE_TIME} + n * 1000 + {i}, {BASE_TIME} FROM seq",
-            last = n - 1,
-            pid = p.id.0
-        ))
-        .execute(&mut conn)
-        .unwrap();
+        insert_packages(&mut conn, p.id.0, n, i as i64);
     }
     diesel::sql_query(format!(
         "INSERT INTO package_build_infos (package_id, user_id, pipeline_id, job_id, git_ref, sha, \
@@ -240,13 +200,8 @@ async fn world() -> World {
     ))
     .execute(&mut conn)
     .unwrap();
-    diesel::sql_query(
-        "INSERT INTO package_tags (package_id, name, created_at, updated_at) \
-         SELECT id, 'latest', created_at, created_at FROM packages WHERE id % 10 = 0",
-    )
-    .execute(&mut conn)
-    .unwrap();
-    diesel::sql_query("ANALYZE").execute(&mut conn).unwrap();
+    tag_every_tenth(&mut conn);
+    analyze(&mut conn);
     World {
         _dir: dir,
         olga_token,
@@ -317,8 +272,12 @@ async fn listing_pages_stay_correct_batched_and_indexed_at_10000_packages_and_50
     let project = format!("/api/v4/projects/{}/packages", w.big.id.0);
     let mut plans = SqliteConnection::establish(&w.db_path).unwrap();
 
-    // Warm up: the first use of a token records it (once a minute), not part of a page.
-    get(&app, &w.token, &format!("{project}?per_page=1")).await;
+    // Warm up: the first use of a token records it (once a minute), not part of a page; the
+    // next request reads the token again after that commit, and from then on the registry
+    // keeps it under the catalog's change stamp.
+    for _ in 0..2 {
+        get(&app, &w.token, &format!("{project}?per_page=1")).await;
+    }
     // Offset pages, default order (created_at): first, deep, last; small and large pages.
     let (first, total, q_first) = get(&app, &w.token, &format!("{project}?per_page=20")).await;
     assert_eq!(total.as_deref(), Some("10000"));

@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -27,6 +27,41 @@ pub struct Document {
     pub etag: String,
     /// The newest change among the revisions, for `Last-Modified`.
     pub last_modified: Option<Millis>,
+    /// The response headers, made once per document rather than once per request.
+    headers: Headers,
+}
+
+#[derive(Debug)]
+struct Headers {
+    etag: HeaderValue,
+    content_type: HeaderValue,
+    last_modified: Option<HeaderValue>,
+}
+
+impl Document {
+    pub fn new(
+        body: Bytes,
+        content_type: String,
+        etag: String,
+        last_modified: Option<Millis>,
+    ) -> Result<Document, ApiError> {
+        let value = |s: &str| HeaderValue::from_str(s).map_err(ApiError::internal);
+        let headers = Headers {
+            etag: value(&etag)?,
+            content_type: value(&content_type)?,
+            last_modified: last_modified
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| value(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()))
+                .transpose()?,
+        };
+        Ok(Document {
+            body,
+            content_type,
+            etag,
+            last_modified,
+            headers,
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -87,12 +122,12 @@ impl DocumentCache {
             return Ok(doc);
         }
         let (body, content_type) = build().await?;
-        let doc = Arc::new(Document {
+        let doc = Arc::new(Document::new(
             body,
             content_type,
-            etag: format!("\"{digest}\""),
-            last_modified: sorted.iter().map(|r| r.updated_at).max(),
-        });
+            format!("\"{digest}\""),
+            sorted.iter().map(|r| r.updated_at).max(),
+        )?);
         self.cache.insert(digest, doc.clone());
         Ok(doc)
     }
@@ -107,10 +142,6 @@ impl DocumentCache {
 /// `If-Modified-Since` is not older than its last change), else 200 with the body, `ETag`,
 /// `Last-Modified` and `Cache-Control: no-cache` (clients revalidate every time).
 pub fn serve_document(req: &HttpRequest, doc: &Document) -> HttpResponse {
-    let last_modified = doc
-        .last_modified
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     let not_modified = match req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -137,15 +168,15 @@ pub fn serve_document(req: &HttpRequest, doc: &Document) -> HttpResponse {
     } else {
         HttpResponse::Ok()
     };
-    resp.insert_header((header::ETAG, doc.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"));
-    if let Some(lm) = last_modified {
-        resp.insert_header((header::LAST_MODIFIED, lm));
+    resp.insert_header((header::ETAG, doc.headers.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    if let Some(lm) = &doc.headers.last_modified {
+        resp.insert_header((header::LAST_MODIFIED, lm.clone()));
     }
     if not_modified {
         return resp.finish();
     }
-    resp.content_type(doc.content_type.clone())
+    resp.insert_header((header::CONTENT_TYPE, doc.headers.content_type.clone()))
         .body(doc.body.clone())
 }
 
@@ -195,12 +226,13 @@ mod tests {
 
     #[actix_web::test]
     async fn revalidation_answers_304() {
-        let doc = Document {
-            body: Bytes::from_static(b"x"),
-            content_type: "text/plain".into(),
-            etag: "\"abc\"".into(),
-            last_modified: Some(1_700_000_000_000),
-        };
+        let doc = Document::new(
+            Bytes::from_static(b"x"),
+            "text/plain".into(),
+            "\"abc\"".into(),
+            Some(1_700_000_000_000),
+        )
+        .unwrap();
         let req = actix_web::test::TestRequest::default()
             .insert_header((header::IF_NONE_MATCH, "\"abc\""))
             .to_http_request();
@@ -208,7 +240,16 @@ mod tests {
         let req = actix_web::test::TestRequest::default()
             .insert_header((header::IF_NONE_MATCH, "\"zzz\""))
             .to_http_request();
-        assert_eq!(serve_document(&req, &doc).status(), 200);
+        let resp = serve_document(&req, &doc);
+        assert_eq!(resp.status(), 200);
+        let h = resp.headers();
+        assert_eq!(h.get(header::ETAG).unwrap(), "\"abc\"");
+        assert_eq!(h.get(header::CONTENT_TYPE).unwrap(), "text/plain");
+        assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-cache");
+        assert_eq!(
+            h.get(header::LAST_MODIFIED).unwrap(),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
         let req = actix_web::test::TestRequest::default()
             .insert_header((header::IF_MODIFIED_SINCE, "Tue, 14 Nov 2023 22:13:20 GMT"))
             .to_http_request();

@@ -139,6 +139,26 @@ impl ApiError {
         self.status
     }
 
+    /// The text a client may read (`message`, `error` or the plain body) for a 4xx; `None`
+    /// for a 5xx, whose details never leave the server.
+    pub fn client_text(&self) -> Option<String> {
+        if self.status.is_server_error() {
+            return None;
+        }
+        Some(match &self.body {
+            Body::Text(t) => t.clone(),
+            Body::Json(v) => match v
+                .get("message")
+                .or_else(|| v.get("error_description"))
+                .or_else(|| v.get("error"))
+            {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => v.to_string(),
+            },
+        })
+    }
+
     /// Turns a policy refusal into the answer this route class gives (spec §1.3).
     pub fn from_refusal(refusal: Refusal, class: RouteClass, anonymous: bool) -> Self {
         match (refusal, class) {

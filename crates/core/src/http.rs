@@ -67,12 +67,22 @@ impl FromRequest for PackageCaller {
     type Error = ApiError;
     type Future = LocalFut<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = registry(req).and_then(|r| Ok((r, credential(req, true)?)));
+        // Package routes serve derived documents: the request's stamp is taken here once
+        // and reused by the handler (`Registry::request_stamp`).
+        let parsed = registry(req).and_then(|r| {
+            let cred = credential(req, true)?;
+            let stamp = cred.as_ref().map(|_| r.request_stamp(req));
+            Ok((r, cred, stamp))
+        });
         Box::pin(async move {
-            let (reg, cred) = parsed?;
-            Ok(PackageCaller(
-                reg.authenticate(cred, RouteClass::Package).await?,
-            ))
+            let (reg, cred, stamp) = parsed?;
+            Ok(PackageCaller(match stamp {
+                Some(stamp) => {
+                    reg.authenticate_at(stamp, cred, RouteClass::Package)
+                        .await?
+                }
+                None => reg.authenticate(cred, RouteClass::Package).await?,
+            }))
         })
     }
 }

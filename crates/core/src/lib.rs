@@ -19,6 +19,7 @@ pub mod policy;
 pub mod ports;
 pub mod protection;
 pub mod registry;
+pub mod stamped;
 
 pub use error::{ApiError, RouteClass};
 pub use format::{FormatError, PackageFormat, Snippet, SnippetContext};

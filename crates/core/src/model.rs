@@ -889,3 +889,24 @@ impl Default for NamespacePackageSettings {
         Self::from_json(&serde_json::Value::Null)
     }
 }
+
+/// A signed-in browser session (web UI). The cookie carries a random secret; the catalog
+/// keeps only its sha256 (`id_digest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub id_digest: String,
+    pub user_id: UserId,
+    /// The session's CSRF token, echoed by every form.
+    pub csrf_token: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// Failed sign-ins of one username, for throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    pub failures: i64,
+    pub first_failed_at: Millis,
+    /// Sign-ins are refused until then.
+    pub locked_until: Option<Millis>,
+}

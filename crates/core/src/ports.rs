@@ -63,6 +63,15 @@ pub trait Catalog: Send + Sync + 'static {
     /// Readiness: the backend answers a trivial query.
     async fn ping(&self) -> Result<(), CatalogError>;
 
+    /// The catalog's change stamp: a value that differs between two calls whenever anything
+    /// was committed in between, by this process or any other. Values read after taking a
+    /// stamp may be reused for as long as the stamp is unchanged (see `crate::stamped`).
+    /// `None` when the backend cannot tell cheaply; callers then read every time. Called on
+    /// every request from the async workers, so it must answer in microseconds.
+    fn change_stamp(&self) -> Result<Option<u64>, CatalogError> {
+        Ok(None)
+    }
+
     // ---- users
     async fn create_user(&self, new: NewUser) -> Result<User, CatalogError>;
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, CatalogError>;
@@ -506,6 +515,34 @@ pub trait Catalog: Send + Sync + 'static {
     // ---- instance settings
     async fn instance_settings(&self) -> Result<InstanceSettings, CatalogError>;
     async fn set_instance_settings(&self, settings: &InstanceSettings) -> Result<(), CatalogError>;
+
+    // ---- web UI sessions and sign-in throttling
+    /// A secret shared by every process (created at first use, kept in the settings table),
+    /// e.g. the key that signs the web UI's cookies. `generate` makes a fresh value; when
+    /// two processes race, both get the one stored first.
+    async fn shared_secret(&self, name: &str, generate: String) -> Result<String, CatalogError>;
+    async fn create_web_session(&self, session: &WebSession) -> Result<(), CatalogError>;
+    /// The session with this digest, if it exists and has not expired at `now`.
+    async fn web_session(
+        &self,
+        id_digest: &str,
+        now: Millis,
+    ) -> Result<Option<WebSession>, CatalogError>;
+    async fn delete_web_session(&self, id_digest: &str) -> Result<(), CatalogError>;
+    /// Removes sessions that expired before `now`; returns how many.
+    async fn delete_expired_web_sessions(&self, now: Millis) -> Result<u64, CatalogError>;
+    async fn login_failures(&self, username: &str) -> Result<LoginFailures, CatalogError>;
+    /// Records one failed sign-in at `now`. Failures older than `window` ms start a new
+    /// count; reaching `max_failures` locks the username until `now + lockout` ms.
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        now: Millis,
+        window: Millis,
+        max_failures: i64,
+        lockout: Millis,
+    ) -> Result<LoginFailures, CatalogError>;
+    async fn clear_login_failures(&self, username: &str) -> Result<(), CatalogError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::{HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,7 @@ use crate::error::{ApiError, RouteClass};
 use crate::model::*;
 use crate::policy::{self, Action, Actor, Decision, ProjectAccessFacts, Refusal};
 use crate::ports::{BlobRead, BlobStore, Catalog, DuplicatePolicy, PublishFile, RangeRequest};
+use crate::stamped::StampedCache;
 
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
@@ -105,6 +107,12 @@ pub struct PublishRequest {
     pub max_size: Option<u64>,
 }
 
+/// The catalog's change stamp as a request took it (`Registry::stamp`,
+/// `Registry::request_stamp`): pass it to the `*_at` methods so that one request reads the
+/// stamp once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(Option<u64>);
+
 /// How a file leaves the server.
 pub enum Download {
     Stream(BlobRead),
@@ -173,6 +181,43 @@ pub struct Registry {
     blobs: Arc<dyn BlobStore>,
     config: RegistryConfig,
     documents: DocumentCache,
+    reads: Reads,
+}
+
+/// The catalog reads every request makes (credentials, project, access facts, document
+/// revisions), kept under the catalog's change stamp (`crate::stamped`): reused only while
+/// nothing has been committed anywhere since they were read.
+struct Reads {
+    pats: StampedCache<String, Option<PersonalAccessToken>>,
+    deploy_tokens: StampedCache<String, Option<DeployToken>>,
+    job_tokens: StampedCache<String, Option<JobToken>>,
+    users: StampedCache<UserId, Option<User>>,
+    projects: StampedCache<IdOrPath, Option<Project>>,
+    settings: StampedCache<(), InstanceSettings>,
+    /// `(user, project, today)`: the day is part of the key, as memberships expire by day.
+    levels: StampedCache<(UserId, ProjectId, String), Option<AccessLevel>>,
+    ancestors: StampedCache<GroupId, Vec<GroupId>>,
+    job_allowlist: StampedCache<(ProjectId, ProjectId), bool>,
+    /// `(format, sorted projects, name)`.
+    revisions: StampedCache<(String, Vec<ProjectId>, Option<String>), Vec<Revision>>,
+}
+
+impl Default for Reads {
+    fn default() -> Self {
+        const N: usize = 4096;
+        Reads {
+            pats: StampedCache::new(N),
+            deploy_tokens: StampedCache::new(N),
+            job_tokens: StampedCache::new(N),
+            users: StampedCache::new(N),
+            projects: StampedCache::new(N),
+            settings: StampedCache::new(4),
+            levels: StampedCache::new(N),
+            ancestors: StampedCache::new(N),
+            job_allowlist: StampedCache::new(N),
+            revisions: StampedCache::new(N),
+        }
+    }
 }
 
 impl Registry {
@@ -186,7 +231,71 @@ impl Registry {
             blobs,
             config,
             documents: DocumentCache::default(),
+            reads: Reads::default(),
         }
+    }
+
+    /// The catalog's change stamp now (`crate::stamped`): reads made with it reuse what was
+    /// read under the same stamp. Take it after the request arrived, never before.
+    pub fn stamp(&self) -> Stamp {
+        match self.catalog.change_stamp() {
+            Ok(stamp) => Stamp(stamp),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the catalog change stamp; reading rows instead");
+                Stamp(None)
+            }
+        }
+    }
+
+    /// The stamp of this request: taken at its first use and kept in the request, so that a
+    /// request reads the stamp once however many lookups it makes. Use it only for what a
+    /// request reads before it writes anything: after its own commit, a request must take a
+    /// fresh [`Registry::stamp`] to see that commit.
+    pub fn request_stamp(&self, req: &HttpRequest) -> Stamp {
+        if let Some(stamp) = req.extensions().get::<Stamp>() {
+            return *stamp;
+        }
+        let stamp = self.stamp();
+        req.extensions_mut().insert(stamp);
+        stamp
+    }
+
+    /// The revisions of one name (`Some`) or of the list of names (`None`) of `format` in
+    /// these projects, as `Catalog::package_revisions` reads them (kept under the change
+    /// stamp). Key derived documents by them ([`DocumentCache::get_or_build`]).
+    pub async fn package_revisions(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: Option<&str>,
+    ) -> Result<Vec<Revision>, ApiError> {
+        self.package_revisions_at(self.stamp(), projects, format, normalized_name)
+            .await
+    }
+
+    /// [`Registry::package_revisions`] under a stamp already taken for this request.
+    pub async fn package_revisions_at(
+        &self,
+        Stamp(stamp): Stamp,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: Option<&str>,
+    ) -> Result<Vec<Revision>, ApiError> {
+        let mut sorted = projects.to_vec();
+        sorted.sort_unstable();
+        let key = (
+            format.to_owned(),
+            sorted,
+            normalized_name.map(str::to_owned),
+        );
+        Ok(self
+            .reads
+            .revisions
+            .get_or_load(stamp, key, || {
+                self.catalog
+                    .package_revisions(projects, format, normalized_name)
+            })
+            .await?)
     }
     /// The cache of derived documents (index pages, packuments, index files).
     pub fn documents(&self) -> &DocumentCache {
@@ -212,6 +321,19 @@ impl Registry {
     /// access would be allowed (spec §1.3).
     pub async fn authenticate(
         &self,
+        cred: Option<Credential>,
+        class: RouteClass,
+    ) -> Result<Principal, ApiError> {
+        if cred.is_none() {
+            return Ok(Principal::Anonymous);
+        }
+        self.authenticate_at(self.stamp(), cred, class).await
+    }
+
+    /// [`Registry::authenticate`] under a stamp already taken for this request.
+    pub async fn authenticate_at(
+        &self,
+        Stamp(stamp): Stamp,
         cred: Option<Credential>,
         class: RouteClass,
     ) -> Result<Principal, ApiError> {
@@ -252,12 +374,20 @@ impl Registry {
         };
         let digest = credentials::digest(&secret);
         let now = now_millis();
+        let user_by_id = |id: UserId| {
+            self.reads
+                .users
+                .get_or_load(stamp, id, move || self.catalog.user_by_id(id))
+        };
         for kind in kinds {
             match kind {
                 Kind::Pat => {
                     if let Some(t) = self
-                        .catalog
-                        .personal_access_token_by_digest(&digest)
+                        .reads
+                        .pats
+                        .get_or_load(stamp, digest.clone(), || {
+                            self.catalog.personal_access_token_by_digest(&digest)
+                        })
                         .await?
                     {
                         if t.revoked {
@@ -272,11 +402,7 @@ impl Registry {
                         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
                             self.catalog.touch_personal_access_token(t.id, now).await?;
                         }
-                        let user = self
-                            .catalog
-                            .user_by_id(t.user_id)
-                            .await?
-                            .ok_or_else(unknown)?;
+                        let user = user_by_id(t.user_id).await?.ok_or_else(unknown)?;
                         return Ok(Principal::User {
                             user,
                             scopes: Some(t.scopes),
@@ -284,7 +410,14 @@ impl Registry {
                     }
                 }
                 Kind::Deploy => {
-                    if let Some(t) = self.catalog.deploy_token_by_digest(&digest).await? {
+                    if let Some(t) = self
+                        .reads
+                        .deploy_tokens
+                        .get_or_load(stamp, digest.clone(), || {
+                            self.catalog.deploy_token_by_digest(&digest)
+                        })
+                        .await?
+                    {
                         if t.revoked {
                             return Err(revoked(class));
                         }
@@ -295,15 +428,18 @@ impl Registry {
                     }
                 }
                 Kind::Job => {
-                    if let Some(t) = self.catalog.job_token_by_digest(&digest).await? {
+                    if let Some(t) = self
+                        .reads
+                        .job_tokens
+                        .get_or_load(stamp, digest.clone(), || {
+                            self.catalog.job_token_by_digest(&digest)
+                        })
+                        .await?
+                    {
                         if t.expires_at < now {
                             return Err(expired(class));
                         }
-                        let user = self
-                            .catalog
-                            .user_by_id(t.user_id)
-                            .await?
-                            .ok_or_else(unknown)?;
+                        let user = user_by_id(t.user_id).await?.ok_or_else(unknown)?;
                         return Ok(Principal::Job { token: t, user });
                     }
                 }
@@ -316,11 +452,27 @@ impl Registry {
 
     /// Finds a project by numeric id or (URL-encoded) full path.
     pub async fn find_project(&self, id: &str) -> Result<Option<Project>, ApiError> {
-        Ok(match IdOrPath::parse(id) {
-            Some(IdOrPath::Id(n)) => self.catalog.project_by_id(ProjectId(n)).await?,
-            Some(IdOrPath::Path(p)) => self.catalog.project_by_full_path(&p).await?,
-            None => None,
-        })
+        self.find_project_at(self.stamp().0, id).await
+    }
+
+    async fn find_project_at(
+        &self,
+        stamp: Option<u64>,
+        id: &str,
+    ) -> Result<Option<Project>, ApiError> {
+        let Some(key) = IdOrPath::parse(id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .reads
+            .projects
+            .get_or_load(stamp, key.clone(), || async {
+                match &key {
+                    IdOrPath::Id(n) => self.catalog.project_by_id(ProjectId(*n)).await,
+                    IdOrPath::Path(p) => self.catalog.project_by_full_path(p).await,
+                }
+            })
+            .await?)
     }
 
     /// Finds a group by numeric id or (URL-encoded) full path.
@@ -338,21 +490,37 @@ impl Registry {
         principal: &Principal,
         project: &Project,
     ) -> Result<(Actor, ProjectAccessFacts), ApiError> {
+        self.access_facts_at(self.stamp().0, principal, project)
+            .await
+    }
+
+    async fn access_facts_at(
+        &self,
+        stamp: Option<u64>,
+        principal: &Principal,
+        project: &Project,
+    ) -> Result<(Actor, ProjectAccessFacts), ApiError> {
         // The instance option only matters to projects set to "allow anyone to pull" (see
         // `policy`); other projects skip the query.
         let allow_anyone_to_pull_option = project.registry_access == RegistryAccess::Public
             && self
-                .catalog
-                .instance_settings()
+                .reads
+                .settings
+                .get_or_load(stamp, (), || self.catalog.instance_settings())
                 .await?
                 .package_registry_allow_anyone_to_pull_option;
         // The owner of a personal namespace is Owner of its projects, as in GitLab.
         let level_of = |user: UserId| async move {
             if project.namespace == Namespace::User(user) {
-                return Ok(Some(AccessLevel::Owner));
+                return Ok::<_, crate::ports::CatalogError>(Some(AccessLevel::Owner));
             }
-            self.catalog
-                .effective_access_level(user, project.id, &today())
+            let today = today();
+            self.reads
+                .levels
+                .get_or_load(stamp, (user, project.id, today.clone()), || {
+                    self.catalog
+                        .effective_access_level(user, project.id, &today)
+                })
                 .await
         };
         let (actor, member_level) = match principal {
@@ -370,11 +538,20 @@ impl Registry {
                     DeployTokenOwner::Project(p) => p == project.id,
                     DeployTokenOwner::Group(g) => match project.namespace {
                         Namespace::Group(pg) => self
-                            .catalog
-                            .group_ancestors(pg)
+                            .reads
+                            .ancestors
+                            .get_or_load(stamp, pg, || async {
+                                Ok::<_, crate::ports::CatalogError>(
+                                    self.catalog
+                                        .group_ancestors(pg)
+                                        .await?
+                                        .iter()
+                                        .map(|a| a.id)
+                                        .collect(),
+                                )
+                            })
                             .await?
-                            .iter()
-                            .any(|a| a.id == g),
+                            .contains(&g),
                         Namespace::User(_) => false,
                     },
                 };
@@ -391,8 +568,11 @@ impl Registry {
             Principal::Job { token, user } => {
                 let allowed = token.project_id == project.id
                     || self
-                        .catalog
-                        .job_token_allowed(project.id, token.project_id)
+                        .reads
+                        .job_allowlist
+                        .get_or_load(stamp, (project.id, token.project_id), || {
+                            self.catalog.job_token_allowed(project.id, token.project_id)
+                        })
                         .await?;
                 (
                     Actor::JobToken {
@@ -421,8 +601,46 @@ impl Registry {
         project: &Project,
         action: Action,
     ) -> Result<Decision, ApiError> {
-        let (actor, facts) = self.access_facts(principal, project).await?;
+        self.decide_at(self.stamp().0, principal, project, action)
+            .await
+    }
+
+    async fn decide_at(
+        &self,
+        stamp: Option<u64>,
+        principal: &Principal,
+        project: &Project,
+        action: Action,
+    ) -> Result<Decision, ApiError> {
+        let (actor, facts) = self.access_facts_at(stamp, principal, project).await?;
         Ok(policy::decide(&actor, action, &facts))
+    }
+
+    /// Finds the project `id` and decides `action` on it, for callers that answer refusals
+    /// in their own shape. `Deny(NotVisible)` when the project does not exist.
+    pub async fn find_and_decide(
+        &self,
+        principal: &Principal,
+        id: &str,
+        action: Action,
+    ) -> Result<(Option<Project>, Decision), ApiError> {
+        self.find_and_decide_at(self.stamp(), principal, id, action)
+            .await
+    }
+
+    /// [`Registry::find_and_decide`] under a stamp already taken for this request.
+    pub async fn find_and_decide_at(
+        &self,
+        Stamp(stamp): Stamp,
+        principal: &Principal,
+        id: &str,
+        action: Action,
+    ) -> Result<(Option<Project>, Decision), ApiError> {
+        let Some(project) = self.find_project_at(stamp, id).await? else {
+            return Ok((None, Decision::Deny(Refusal::NotVisible)));
+        };
+        let decision = self.decide_at(stamp, principal, &project, action).await?;
+        Ok((Some(project), decision))
     }
 
     /// Resolves `id` and checks `action`, answering refusals as `class` requires.
@@ -433,16 +651,33 @@ impl Registry {
         action: Action,
         class: RouteClass,
     ) -> Result<Project, ApiError> {
-        let anonymous = principal.is_anonymous();
-        let Some(project) = self.find_project(id).await? else {
-            return Err(ApiError::from_refusal(
+        self.authorize_project_at(self.stamp(), principal, id, action, class)
+            .await
+    }
+
+    /// [`Registry::authorize_project`] under a stamp already taken for this request.
+    pub async fn authorize_project_at(
+        &self,
+        stamp: Stamp,
+        principal: &Principal,
+        id: &str,
+        action: Action,
+        class: RouteClass,
+    ) -> Result<Project, ApiError> {
+        match self
+            .find_and_decide_at(stamp, principal, id, action)
+            .await?
+        {
+            (Some(project), Decision::Allow) => Ok(project),
+            (_, Decision::Allow) => Err(ApiError::from_refusal(
                 Refusal::NotVisible,
                 class,
-                anonymous,
-            ));
-        };
-        self.check(principal, &project, action, class).await?;
-        Ok(project)
+                principal.is_anonymous(),
+            )),
+            (_, Decision::Deny(r)) => {
+                Err(ApiError::from_refusal(r, class, principal.is_anonymous()))
+            }
+        }
     }
 
     /// Checks `action` on a project already loaded.
@@ -899,6 +1134,7 @@ impl Registry {
 }
 
 /// A GitLab `:id`: a numeric id or a URL-encoded full path (spec §0).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum IdOrPath {
     Id(i64),
     Path(String),

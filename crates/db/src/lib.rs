@@ -20,8 +20,10 @@ mod catalog;
 pub mod connection;
 mod rows;
 pub mod schema;
+mod stamp;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::r2d2::{self, Pool};
@@ -60,6 +62,9 @@ pub enum DbError {
         #[source]
         source: r2d2::PoolError,
     },
+    /// The SQLite connections that read the change stamp could not be opened.
+    #[error("cannot open the sqlite change-stamp connections: {0}")]
+    ChangeStamp(#[source] diesel::ConnectionError),
     /// A connection could not be taken from the pool.
     #[error("no database connection available: {0}")]
     Pool(#[source] r2d2::PoolError),
@@ -76,6 +81,8 @@ pub enum DbError {
 pub struct DbCatalog {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite only: the change stamp's dedicated connections (`stamp`).
+    stamp: Option<Arc<stamp::ChangeStamp>>,
 }
 
 impl std::fmt::Debug for DbCatalog {
@@ -121,8 +128,25 @@ impl DbCatalog {
                 backend: backend.name(),
                 source,
             })?;
+        // Opened after the pool, which has created the file.
+        let stamp = match &backend {
+            Backend::Sqlite { path } => Some(Arc::new(
+                stamp::ChangeStamp::open(path).map_err(DbError::ChangeStamp)?,
+            )),
+            Backend::Postgres { .. } => None,
+        };
         tracing::info!(backend = backend.name(), pool_size, "catalog connected");
-        Ok(DbCatalog { pool, backend })
+        Ok(DbCatalog {
+            pool,
+            backend,
+            stamp,
+        })
+    }
+
+    /// The change stamp (`Catalog::change_stamp`), outside the trait for callers that hold
+    /// a `DbCatalog`.
+    pub fn change_stamp(&self) -> Result<Option<u64>, CatalogError> {
+        self.stamp.as_ref().map(|s| s.read()).transpose()
     }
 
     /// The backend in use.

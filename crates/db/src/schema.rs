@@ -217,6 +217,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id_digest) {
+        /// sha256 of the cookie's secret.
+        id_digest -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_failures (username) {
+        /// Lower-cased.
+        username -> Text,
+        failures -> BigInt,
+        first_failed_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(packages -> projects (project_id));
 diesel::joinable!(package_files -> packages (package_id));
 diesel::joinable!(package_tags -> packages (package_id));
@@ -241,4 +262,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_revisions,
     package_protection_rules,
     package_cleanup_policies,
+    web_sessions,
+    login_failures,
 );

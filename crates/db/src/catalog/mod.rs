@@ -1095,6 +1095,10 @@ fn set_instance_settings(
 
 #[async_trait]
 impl Catalog for DbCatalog {
+    fn change_stamp(&self) -> Result<Option<u64>, CatalogError> {
+        DbCatalog::change_stamp(self)
+    }
+
     async fn ping(&self) -> Result<(), CatalogError> {
         self.run(|conn| {
             diesel::sql_query("SELECT 1")
@@ -2124,6 +2128,67 @@ impl Catalog for DbCatalog {
         self.run(move |conn| set_instance_settings(conn, &settings))
             .await
     }
+
+    // ---- web UI (web.rs)
+    async fn shared_secret(&self, name: &str, generate: String) -> Result<String, CatalogError> {
+        let name = name.to_owned();
+        self.run(move |conn| web::shared_secret(conn, &name, &generate))
+            .await
+    }
+
+    async fn create_web_session(&self, session: &WebSession) -> Result<(), CatalogError> {
+        let session = session.clone();
+        self.run(move |conn| web::create_web_session(conn, &session))
+            .await
+    }
+
+    async fn web_session(
+        &self,
+        id_digest: &str,
+        now: Millis,
+    ) -> Result<Option<WebSession>, CatalogError> {
+        let id_digest = id_digest.to_owned();
+        self.run_read(move |conn| web::web_session(conn, &id_digest, now))
+            .await
+    }
+
+    async fn delete_web_session(&self, id_digest: &str) -> Result<(), CatalogError> {
+        let id_digest = id_digest.to_owned();
+        self.run(move |conn| web::delete_web_session(conn, &id_digest))
+            .await
+    }
+
+    async fn delete_expired_web_sessions(&self, now: Millis) -> Result<u64, CatalogError> {
+        self.run(move |conn| web::delete_expired_web_sessions(conn, now))
+            .await
+    }
+
+    async fn login_failures(&self, username: &str) -> Result<LoginFailures, CatalogError> {
+        let username = username.to_owned();
+        self.run_read(move |conn| web::login_failures(conn, &username))
+            .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        now: Millis,
+        window: Millis,
+        max_failures: i64,
+        lockout: Millis,
+    ) -> Result<LoginFailures, CatalogError> {
+        let username = username.to_owned();
+        self.run(move |conn| {
+            web::record_login_failure(conn, &username, now, window, max_failures, lockout)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, username: &str) -> Result<(), CatalogError> {
+        let username = username.to_owned();
+        self.run(move |conn| web::clear_login_failures(conn, &username))
+            .await
+    }
 }
 
 mod management;
@@ -2133,4 +2198,9 @@ mod package_admin;
 #[cfg(test)]
 mod package_admin_tests;
 #[cfg(test)]
+mod stamp_tests;
+#[cfg(test)]
 mod tests;
+mod web;
+#[cfg(test)]
+mod web_tests;

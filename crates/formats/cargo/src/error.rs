@@ -9,6 +9,7 @@ use serde_json::json;
 use packyard_core::error::PACKAGE_REALM;
 use packyard_core::model::Project;
 use packyard_core::policy::{Action, Decision, Refusal};
+use packyard_core::registry::Stamp;
 use packyard_core::{ApiError, Principal, Registry};
 
 use crate::metadata::PublishError;
@@ -43,11 +44,20 @@ pub async fn authorize(
     id: &str,
     action: Action,
 ) -> Result<Project, ApiError> {
-    let project = registry.find_project(id).await?;
-    let decision = match &project {
-        Some(p) => registry.decide(principal, p, action).await?,
-        None => Decision::Deny(Refusal::NotVisible),
-    };
+    authorize_at(registry, registry.stamp(), principal, id, action).await
+}
+
+/// [`authorize`] under the request's stamp (`Registry::request_stamp`).
+pub async fn authorize_at(
+    registry: &Registry,
+    stamp: Stamp,
+    principal: &Principal,
+    id: &str,
+    action: Action,
+) -> Result<Project, ApiError> {
+    let (project, decision) = registry
+        .find_and_decide_at(stamp, principal, id, action)
+        .await?;
     match (decision, project) {
         (Decision::Allow, Some(p)) => Ok(p),
         (Decision::Deny(r), p) => Err(refusal(r, principal, action, p.as_ref())),

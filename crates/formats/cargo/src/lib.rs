@@ -80,32 +80,149 @@ impl PackageFormat for Cargo {
     fn configure_project(&self, cfg: &mut web::ServiceConfig) {
         routes::configure(cfg, self.config.clone());
     }
+    /// Cargo's alternative-registry forms
+    /// (<https://doc.rust-lang.org/cargo/reference/registries.html>) with this instance's URL:
+    /// the sparse index of the project, named after the project's path. Install and publish
+    /// set the index, the token and the `cargo:token` provider (cargo 1.74+ refuses an
+    /// authenticated registry without one) through cargo's `CARGO_*` variables, so each works
+    /// as pasted in a Cargo project; the set-up keeps them for every later build.
     fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet> {
         let index = format!(
             "sparse+{}/api/v4/projects/{}/packages/cargo/",
-            ctx.external_url, ctx.project_id
+            ctx.external_url.trim_end_matches('/'),
+            ctx.project_id
+        );
+        let name = registry_name(ctx.project_path);
+        let var = name.to_ascii_uppercase();
+        let env = format!(
+            "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=\"cargo:token\" \\\n\
+             CARGO_REGISTRIES_{var}_INDEX=\"{index}\" \\\n\
+             CARGO_REGISTRIES_{var}_TOKEN=\"<your_access_token>\" \\\n"
         );
         vec![
             Snippet {
-                title: "Registry setup (.cargo/config.toml)".into(),
+                title: "Registry setup".into(),
                 language: "toml",
                 code: format!(
-                    "[registries.packyard]\nindex = \"{index}\"\n\n[registry]\nglobal-credential-providers = [\"cargo:token\"]"
+                    "# .cargo/config.toml (in your project, or ~/.cargo/config.toml)\n\
+                     [registries.{name}]\n\
+                     index = \"{index}\"\n\
+                     \n\
+                     [registry]\n\
+                     global-credential-providers = [\"cargo:token\"]\n\
+                     \n\
+                     # Then store a token once: cargo login --registry {name}"
                 ),
             },
             Snippet {
-                title: "Install (Cargo.toml)".into(),
-                language: "toml",
+                title: "Install".into(),
+                language: "shell",
                 code: format!(
-                    "[dependencies]\n{} = {{ version = \"{}\", registry = \"packyard\" }}",
+                    "{env}cargo add --registry {name} {}@{}",
                     ctx.package_name, ctx.package_version
                 ),
             },
             Snippet {
                 title: "Publish".into(),
                 language: "shell",
-                code: "CARGO_REGISTRIES_PACKYARD_TOKEN=<your_access_token> cargo publish --registry packyard".into(),
+                code: format!("{env}cargo publish --registry {name}"),
             },
         ]
+    }
+}
+
+/// A Cargo registry name for a project (`acme/my-tools` → `acme_my_tools`): cargo accepts
+/// ASCII letters, digits, `-` and `_`, starting with a letter. `_` only, because cargo
+/// reads `CARGO_REGISTRIES_ACME_MY_TOOLS_*` back as `acme_my_tools`.
+fn registry_name(project_path: &str) -> String {
+    let mut name = String::with_capacity(project_path.len());
+    for c in project_path.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let name = name.trim_matches('_');
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.to_owned()
+    } else {
+        format!("packyard_{name}").trim_end_matches('_').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn snippets(external_url: &str, project_path: &str) -> Vec<Snippet> {
+        let files = vec!["my-crate-1.0.0.crate".to_owned()];
+        Cargo::new(CargoConfig::default()).snippets(&SnippetContext {
+            external_url,
+            project_id: 7,
+            project_path,
+            package_name: "my-crate",
+            package_version: "1.0.0",
+            file_names: &files,
+        })
+    }
+
+    fn code<'a>(all: &'a [Snippet], title: &str) -> &'a str {
+        &all.iter().find(|s| s.title == title).unwrap().code
+    }
+
+    #[test]
+    fn every_page_gets_setup_install_and_publish() {
+        let titles: Vec<String> = snippets("https://p.example", "acme/tools")
+            .into_iter()
+            .map(|s| s.title)
+            .collect();
+        assert_eq!(titles, ["Registry setup", "Install", "Publish"]);
+    }
+
+    #[test]
+    fn setup_is_a_sparse_registry_named_after_the_project_and_keeps_http() {
+        assert_eq!(
+            code(
+                &snippets("http://127.0.0.1:8080", "acme/tools"),
+                "Registry setup"
+            ),
+            "# .cargo/config.toml (in your project, or ~/.cargo/config.toml)\n\
+             [registries.acme_tools]\n\
+             index = \"sparse+http://127.0.0.1:8080/api/v4/projects/7/packages/cargo/\"\n\
+             \n\
+             [registry]\n\
+             global-credential-providers = [\"cargo:token\"]\n\
+             \n\
+             # Then store a token once: cargo login --registry acme_tools"
+        );
+    }
+
+    #[test]
+    fn install_is_cargo_add_with_the_registry_in_cargos_variables() {
+        assert_eq!(
+            code(&snippets("https://p.example/", "Acme/Sub.Group/my_tools"), "Install"),
+            "CARGO_REGISTRY_GLOBAL_CREDENTIAL_PROVIDERS=\"cargo:token\" \\\n\
+             CARGO_REGISTRIES_ACME_SUB_GROUP_MY_TOOLS_INDEX=\"sparse+https://p.example/api/v4/projects/7/packages/cargo/\" \\\n\
+             CARGO_REGISTRIES_ACME_SUB_GROUP_MY_TOOLS_TOKEN=\"<your_access_token>\" \\\n\
+             cargo add --registry acme_sub_group_my_tools my-crate@1.0.0"
+        );
+    }
+
+    #[test]
+    fn publish_uses_the_same_registry() {
+        let s = snippets("https://p.example", "acme/tools");
+        assert!(code(&s, "Publish").ends_with("\ncargo publish --registry acme_tools"));
+        assert!(code(&s, "Publish")
+            .contains("CARGO_REGISTRIES_ACME_TOOLS_TOKEN=\"<your_access_token>\""));
+    }
+
+    #[test]
+    fn registry_names_start_with_a_letter() {
+        assert_eq!(registry_name("acme/my-tools"), "acme_my_tools");
+        assert_eq!(registry_name("1st/x"), "packyard_1st_x");
+        assert_eq!(registry_name("--"), "packyard");
     }
 }

@@ -1,4 +1,5 @@
-//! The endpoint table, mounted under `/api/v4/projects/{id}/packages`.
+//! The endpoint table, mounted under `/api/v4/projects/{id}/packages` in its own `/generic`
+//! scope, so that requests of other formats cost the router one prefix comparison here.
 
 use actix_web::web;
 
@@ -7,10 +8,12 @@ use crate::GenericConfig;
 
 pub fn configure(cfg: &mut web::ServiceConfig, config: GenericConfig) {
     cfg.service(
-        web::resource("/generic/{package_name}/{package_version}/{file_name:.+}")
-            .app_data(web::Data::new(config))
-            .route(web::put().to(files::upload))
-            .route(web::get().to(files::download))
-            .route(web::head().to(files::download)),
+        web::scope("/generic").service(
+            web::resource("/{package_name}/{package_version}/{file_name:.+}")
+                .app_data(web::Data::new(config))
+                .route(web::put().to(files::upload))
+                .route(web::get().to(files::download))
+                .route(web::head().to(files::download)),
+        ),
     );
 }

@@ -92,39 +92,109 @@ impl PackageFormat for Npm {
     fn configure_instance(&self, cfg: &mut web::ServiceConfig) {
         routes::configure(cfg, routes::Level::Instance, self.config.clone());
     }
+    /// GitLab's documented forms (<https://docs.gitlab.com/user/packages/npm_registry/>) with
+    /// this instance's URL: the project endpoint for the package's scope (or as the
+    /// registry, for an unscoped name) and an `_authToken` for its path. Install and publish
+    /// pass the same two settings as command-line config, so each works as pasted; the
+    /// `.npmrc` of the set-up keeps them for every later command.
     fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet> {
-        let host = ctx
-            .external_url
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(ctx.external_url);
+        let external = ctx.external_url.trim_end_matches('/');
         let registry = format!(
-            "{}/api/v4/projects/{}/packages/npm/",
-            ctx.external_url, ctx.project_id
+            "{external}/api/v4/projects/{}/packages/npm/",
+            ctx.project_id
         );
-        let scope_line = match ctx.package_name.split_once('/') {
-            Some((scope, _)) if scope.starts_with('@') => format!("{scope}:registry={registry}"),
-            _ => format!("registry={registry}"),
+        // npm keys credentials by the registry URL without its scheme ("nerf dart").
+        let nerf = registry
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(registry.as_str());
+        let registry_key = match ctx.package_name.split_once('/') {
+            Some((scope, _)) if scope.starts_with('@') => format!("{scope}:registry"),
+            _ => "registry".to_owned(),
         };
+        let auth = format!("//{nerf}:_authToken=<your_access_token>");
+        let flags = format!("--{registry_key}={registry} \"--{auth}\"");
         vec![
             Snippet {
-                title: "Registry setup (.npmrc)".into(),
+                title: "Registry setup".into(),
                 language: "ini",
-                code: format!(
-                    "{scope_line}\n//{host}/api/v4/projects/{}/packages/npm/:_authToken=<your_token>",
-                    ctx.project_id
-                ),
+                code: format!("# .npmrc (next to package.json)\n{registry_key}={registry}\n{auth}"),
             },
             Snippet {
                 title: "Install".into(),
                 language: "shell",
-                code: format!("npm install {}@{}", ctx.package_name, ctx.package_version),
+                code: format!(
+                    "npm install {}@{} {flags}",
+                    ctx.package_name, ctx.package_version
+                ),
             },
             Snippet {
                 title: "Publish".into(),
                 language: "shell",
-                code: "npm publish".into(),
+                code: format!("npm publish {flags}"),
             },
         ]
+    }
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn snippets(external_url: &str, name: &str) -> Vec<Snippet> {
+        let files = vec!["pkg-1.0.0.tgz".to_owned()];
+        Npm::new(NpmConfig::default()).snippets(&SnippetContext {
+            external_url,
+            project_id: 7,
+            project_path: "acme/tools",
+            package_name: name,
+            package_version: "1.0.0",
+            file_names: &files,
+        })
+    }
+
+    fn code<'a>(all: &'a [Snippet], title: &str) -> &'a str {
+        &all.iter().find(|s| s.title == title).unwrap().code
+    }
+
+    #[test]
+    fn every_page_gets_setup_install_and_publish() {
+        let titles: Vec<String> = snippets("https://p.example", "@acme/pkg")
+            .into_iter()
+            .map(|s| s.title)
+            .collect();
+        assert_eq!(titles, ["Registry setup", "Install", "Publish"]);
+    }
+
+    #[test]
+    fn a_scoped_package_sets_up_its_scope_and_the_token_for_the_project_path() {
+        let s = snippets("http://127.0.0.1:8080", "@acme/pkg");
+        assert_eq!(
+            code(&s, "Registry setup"),
+            "# .npmrc (next to package.json)\n\
+             @acme:registry=http://127.0.0.1:8080/api/v4/projects/7/packages/npm/\n\
+             //127.0.0.1:8080/api/v4/projects/7/packages/npm/:_authToken=<your_access_token>"
+        );
+        assert_eq!(
+            code(&s, "Install"),
+            "npm install @acme/pkg@1.0.0 --@acme:registry=http://127.0.0.1:8080/api/v4/projects/7/packages/npm/ \
+             \"--//127.0.0.1:8080/api/v4/projects/7/packages/npm/:_authToken=<your_access_token>\""
+        );
+        assert_eq!(
+            code(&s, "Publish"),
+            "npm publish --@acme:registry=http://127.0.0.1:8080/api/v4/projects/7/packages/npm/ \
+             \"--//127.0.0.1:8080/api/v4/projects/7/packages/npm/:_authToken=<your_access_token>\""
+        );
+    }
+
+    #[test]
+    fn an_unscoped_package_uses_the_project_as_registry() {
+        let s = snippets("https://p.example/sub/", "left-pad");
+        assert_eq!(
+            code(&s, "Install"),
+            "npm install left-pad@1.0.0 --registry=https://p.example/sub/api/v4/projects/7/packages/npm/ \
+             \"--//p.example/sub/api/v4/projects/7/packages/npm/:_authToken=<your_access_token>\""
+        );
     }
 }

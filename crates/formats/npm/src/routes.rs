@@ -30,11 +30,15 @@ pub enum Level {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, level: Level, config: NpmConfig) {
+    // In its own `/npm` scope, so that requests of other formats cost the router one
+    // prefix comparison here.
     cfg.service(
-        web::resource("/npm/{tail:.*}")
-            .app_data(web::Data::new(config))
-            .app_data(web::Data::new(level))
-            .route(web::route().to(handlers::dispatch)),
+        web::scope("/npm").service(
+            web::resource("/{tail:.*}")
+                .app_data(web::Data::new(config))
+                .app_data(web::Data::new(level))
+                .route(web::route().to(handlers::dispatch)),
+        ),
     );
 }
 

@@ -1,5 +1,6 @@
 //! The endpoint tables: project routes under `/api/v4/projects/{id}/packages`, group routes
-//! under `/api/v4/groups/{id}/-/packages` (GitLab's paths).
+//! under `/api/v4/groups/{id}/-/packages` (GitLab's paths), each in its own `/pypi` scope so
+//! that requests of other formats cost the router one prefix comparison here.
 
 use actix_web::web;
 
@@ -8,41 +9,47 @@ use crate::PypiConfig;
 
 pub fn configure_project(cfg: &mut web::ServiceConfig, config: PypiConfig) {
     cfg.service(
-        web::resource(["/pypi", "/pypi/"])
-            .app_data(web::Data::new(config))
-            .route(web::post().to(upload::upload)),
-    )
-    .service(
-        web::resource(["/pypi/simple", "/pypi/simple/"])
-            .route(web::get().to(simple::project_index))
-            .route(web::head().to(simple::project_index)),
-    )
-    .service(
-        web::resource(["/pypi/simple/{name}", "/pypi/simple/{name}/"])
-            .route(web::get().to(simple::project_page))
-            .route(web::head().to(simple::project_page)),
-    )
-    .service(
-        web::resource("/pypi/files/{sha256}/{file_name}")
-            .route(web::get().to(files::download))
-            .route(web::head().to(files::download)),
-    )
-    .service(
-        web::resource("/pypi/yank/{name}/{version}")
-            .route(web::put().to(yank::yank))
-            .route(web::delete().to(yank::unyank)),
+        web::scope("/pypi")
+            .service(
+                web::resource(["", "/"])
+                    .app_data(web::Data::new(config))
+                    .route(web::post().to(upload::upload)),
+            )
+            .service(
+                web::resource(["/simple", "/simple/"])
+                    .route(web::get().to(simple::project_index))
+                    .route(web::head().to(simple::project_index)),
+            )
+            .service(
+                web::resource(["/simple/{name}", "/simple/{name}/"])
+                    .route(web::get().to(simple::project_page))
+                    .route(web::head().to(simple::project_page)),
+            )
+            .service(
+                web::resource("/files/{sha256}/{file_name}")
+                    .route(web::get().to(files::download))
+                    .route(web::head().to(files::download)),
+            )
+            .service(
+                web::resource("/yank/{name}/{version}")
+                    .route(web::put().to(yank::yank))
+                    .route(web::delete().to(yank::unyank)),
+            ),
     );
 }
 
 pub fn configure_group(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(["/pypi/simple", "/pypi/simple/"])
-            .route(web::get().to(simple::group_index))
-            .route(web::head().to(simple::group_index)),
-    )
-    .service(
-        web::resource(["/pypi/simple/{name}", "/pypi/simple/{name}/"])
-            .route(web::get().to(simple::group_page))
-            .route(web::head().to(simple::group_page)),
+        web::scope("/pypi")
+            .service(
+                web::resource(["/simple", "/simple/"])
+                    .route(web::get().to(simple::group_index))
+                    .route(web::head().to(simple::group_index)),
+            )
+            .service(
+                web::resource(["/simple/{name}", "/simple/{name}/"])
+                    .route(web::get().to(simple::group_page))
+                    .route(web::head().to(simple::group_page)),
+            ),
     );
 }

@@ -15,7 +15,7 @@ use packyard_core::http::{json, PackageCaller};
 use packyard_core::policy::Action;
 use packyard_core::{ApiError, Principal, Registry};
 
-use crate::error::{authorize, not_found};
+use crate::error::{authorize, authorize_at, not_found};
 use crate::metadata;
 use crate::views::IndexConfig;
 use crate::FORMAT;
@@ -63,7 +63,9 @@ pub async fn file(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
+    // One stamp for the whole request (`Registry::request_stamp`).
+    let stamp = registry.request_stamp(&req);
+    let project = authorize_at(&registry, stamp, &caller.0, &path.id, Action::ReadPackage).await?;
     let requested = match &path.b {
         Some(b) => format!("{}/{}/{}", path.a, b, path.name),
         None => format!("{}/{}", path.a, path.name),
@@ -77,8 +79,7 @@ pub async fn file(
     }
     let normalized = metadata::normalize_name(&lower);
     let revisions = registry
-        .catalog()
-        .package_revisions(&[project.id], FORMAT.0, Some(&normalized))
+        .package_revisions_at(stamp, &[project.id], FORMAT.0, Some(&normalized))
         .await?;
     if revisions.is_empty() {
         return Err(missing());

@@ -132,7 +132,13 @@ impl Ctx {
     /// The project of a project-level write, checked for `action`.
     pub async fn project_for(&self, action: Action) -> Result<Project, ApiError> {
         self.registry
-            .authorize_project(&self.principal, self.id()?, action, RouteClass::Package)
+            .authorize_project_at(
+                self.registry.request_stamp(&self.req),
+                &self.principal,
+                self.id()?,
+                action,
+                RouteClass::Package,
+            )
             .await
     }
 

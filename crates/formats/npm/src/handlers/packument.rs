@@ -33,8 +33,12 @@ pub async fn packument(ctx: &Ctx, raw_name: &str) -> Result<HttpResponse, ApiErr
     }
     let revisions = ctx
         .registry
-        .catalog()
-        .package_revisions(&ids, FORMAT.0, Some(&full_name))
+        .package_revisions_at(
+            ctx.registry.request_stamp(&ctx.req),
+            &ids,
+            FORMAT.0,
+            Some(&full_name),
+        )
         .await?;
     if revisions.is_empty() {
         return Err(missing());

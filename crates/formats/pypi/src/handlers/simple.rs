@@ -40,7 +40,8 @@ pub async fn project_index(
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let project = registry
-        .authorize_project(
+        .authorize_project_at(
+            registry.request_stamp(&req),
             &caller.0,
             &path.id,
             Action::ReadPackage,
@@ -70,7 +71,8 @@ pub async fn project_page(
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let project = registry
-        .authorize_project(
+        .authorize_project_at(
+            registry.request_stamp(&req),
             &caller.0,
             &path.id,
             Action::ReadPackage,
@@ -120,7 +122,9 @@ async fn index(
 ) -> Result<HttpResponse, ApiError> {
     let repr = representation(req);
     let catalog = registry.catalog();
-    let revisions = catalog.package_revisions(projects, FORMAT.0, None).await?;
+    let revisions = registry
+        .package_revisions_at(registry.request_stamp(req), projects, FORMAT.0, None)
+        .await?;
     let key = format!("pypi/index/{}/{}", repr.key(), ids_key(projects));
     let doc = registry
         .documents()
@@ -168,8 +172,13 @@ async fn page(
     }
     let repr = representation(req);
     let catalog = registry.catalog();
-    let revisions = catalog
-        .package_revisions(projects, FORMAT.0, Some(&normalized))
+    let revisions = registry
+        .package_revisions_at(
+            registry.request_stamp(req),
+            projects,
+            FORMAT.0,
+            Some(&normalized),
+        )
         .await?;
     let key = format!(
         "pypi/project/{}/{}/{normalized}",

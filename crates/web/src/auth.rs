@@ -1,0 +1,232 @@
+//! Sign in with username and password, sign out.
+//!
+//! Failed sign-ins are counted per username in the catalog (so every process sees them):
+//! `login_max_failures` failures within `login_window_secs` lock the username for
+//! `login_lockout_secs`, and the page says so with a 429.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+use packyard_core::credentials;
+use packyard_core::registry::now_millis;
+use packyard_core::Registry;
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::layout::{self, Crumb};
+use crate::session::{self, Visitor, CSRF_COOKIE, SESSION_COOKIE};
+use crate::WebState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/users/sign_in", web::get().to(sign_in_form))
+        .route("/users/sign_in", web::post().to(sign_in))
+        .route("/users/sign_out", web::post().to(sign_out));
+}
+
+async fn home() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/explore"))
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    redirect_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+    redirect_to: Option<String>,
+}
+
+fn form_page(
+    visitor: &Visitor,
+    token: &str,
+    username: &str,
+    redirect_to: &str,
+    error: Option<&str>,
+) -> maud::Markup {
+    let body = html! {
+        div.sign-in {
+            h1 { "Sign in" }
+            @if let Some(error) = error {
+                div.error role="alert" { (error) }
+            }
+            form method="post" action="/users/sign_in" {
+                input type="hidden" name="authenticity_token" value=(token);
+                input type="hidden" name="redirect_to" value=(redirect_to);
+                div.field {
+                    label for="username" { "Username" }
+                    input #username type="text" name="username" value=(username)
+                        autocomplete="username" autocapitalize="none" spellcheck="false"
+                        required autofocus;
+                }
+                div.field {
+                    label for="password" { "Password" }
+                    input #password type="password" name="password"
+                        autocomplete="current-password" required;
+                }
+                button type="submit" { "Sign in" }
+            }
+            p.muted {
+                "Tools sign in with personal access tokens, deploy tokens or CI job tokens instead."
+            }
+        }
+    };
+    layout::page(
+        visitor,
+        "Sign in",
+        &[Crumb::new("Sign in", "/users/sign_in")],
+        body,
+    )
+}
+
+/// The sign-in form, with a fresh double-submit CSRF token in a signed cookie.
+async fn sign_in_form(
+    visitor: Visitor,
+    query: web::Query<SignInQuery>,
+    state: web::Data<WebState>,
+) -> HttpResponse {
+    let redirect_to = session::safe_redirect(query.redirect_to.as_deref());
+    if visitor.user.is_some() {
+        return layout::redirect(&state, &redirect_to, None);
+    }
+    let token = session::random_token();
+    let mut resp = layout::html_page(
+        &visitor,
+        form_page(&visitor, &token, "", &redirect_to, None),
+    );
+    let _ = resp.add_cookie(&session::make_cookie(&state, CSRF_COOKIE, token, None));
+    resp
+}
+
+async fn sign_in(
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<SignInForm>,
+    registry: web::Data<Registry>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    session::check_origin(&req)?;
+    let form = form.into_inner();
+    let redirect_to = session::safe_redirect(form.redirect_to.as_deref());
+    let expected = session::signed_cookie(&req, &state, CSRF_COOKIE);
+    if !expected.is_some_and(|t| credentials::digests_match(&t, &form.authenticity_token)) {
+        return Err(WebError::Forbidden(
+            "The sign-in form expired. Reload the page and try again.".into(),
+        ));
+    }
+    let username = form.username.trim().to_owned();
+    let now = now_millis();
+    let catalog = registry.catalog();
+    let failures = catalog.login_failures(&username).await?;
+    if let Some(until) = failures.locked_until.filter(|u| *u > now) {
+        let minutes = ((until - now) as f64 / 60_000.0).ceil().max(1.0);
+        return Err(WebError::TooManyRequests(format!(
+            "Too many failed sign-in attempts for this username. Try again in {minutes} minute{}.",
+            if minutes > 1.0 { "s" } else { "" }
+        )));
+    }
+    let user = if username.is_empty() {
+        None
+    } else {
+        catalog.user_by_username(&username).await?
+    };
+    let phc = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password = form.password;
+    // argon2 is slow on purpose: off the async workers. A missing user still costs one
+    // verification, so timing does not tell which usernames exist.
+    let verified = web::block(move || match phc {
+        Some(phc) => credentials::verify_password(&password, &phc),
+        None => {
+            let _ = credentials::verify_password(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            let cfg = &state.config;
+            if !username.is_empty() {
+                catalog
+                    .record_login_failure(
+                        &username,
+                        now,
+                        secs_to_millis(cfg.login_window_secs),
+                        cfg.login_max_failures,
+                        secs_to_millis(cfg.login_lockout_secs),
+                    )
+                    .await?;
+            }
+            let token = session::random_token();
+            let mut resp = layout::respond(
+                StatusCode::UNAUTHORIZED,
+                form_page(
+                    &visitor,
+                    &token,
+                    &username,
+                    &redirect_to,
+                    Some("Invalid username or password."),
+                ),
+            );
+            let _ = resp.add_cookie(&session::make_cookie(&state, CSRF_COOKIE, token, None));
+            return Ok(resp);
+        }
+    };
+    catalog.clear_login_failures(&username).await?;
+    let cookie = session::start(&registry, &state, &user).await?;
+    let mut resp = layout::redirect(&state, &redirect_to, None);
+    let _ = resp.add_cookie(&cookie);
+    let _ = resp.add_cookie(&session::removal(CSRF_COOKIE));
+    tracing::info!(user = %user.username, "signed in");
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    authenticity_token: String,
+}
+
+async fn sign_out(
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<TokenForm>,
+    registry: web::Data<Registry>,
+    state: web::Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    if visitor.user.is_none() {
+        // Already signed out (or the session expired): nothing to protect.
+        let mut resp = layout::redirect(&state, "/explore", None);
+        let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
+        return Ok(resp);
+    }
+    visitor.check_csrf(&req, &form.authenticity_token)?;
+    if let Some(digest) = visitor.session_digest() {
+        registry.catalog().delete_web_session(digest).await?;
+    }
+    let mut resp = layout::redirect(&state, "/explore", Some("Signed out."));
+    let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
+    Ok(resp)
+}
+
+fn secs_to_millis(secs: u64) -> i64 {
+    i64::try_from(secs)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000)
+}
+
+/// A valid argon2 hash of a random password, computed once, for unknown usernames.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| credentials::hash_password(&session::random_token()).unwrap_or_default())
+}
