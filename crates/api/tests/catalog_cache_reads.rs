@@ -5,9 +5,9 @@
 //! test binary, as the instrumentation is global).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use packyard_testkit::scale::{data_queries, record_queries, take_queries};
 
 use packyard_core::credentials::Credential;
 use packyard_core::model::*;
@@ -16,35 +16,15 @@ use packyard_core::{Registry, RegistryConfig, RouteClass};
 use packyard_db::DbCatalog;
 use packyard_storage::FsBlobStore;
 
-static QUERIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn recording() -> Option<Box<dyn Instrumentation>> {
-    Some(Box::new(|event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            QUERIES.lock().unwrap().push(query.to_string());
-        }
-    }))
-}
-
 /// The statements that read or write rows since the last call (the stamp's pragma, the
 /// pool's checks and transaction control left out).
 fn row_queries() -> Vec<String> {
-    std::mem::take(&mut *QUERIES.lock().unwrap())
-        .into_iter()
-        .filter(|q| {
-            let q = q.trim_start().to_ascii_uppercase();
-            (q.starts_with("SELECT") && !q.starts_with("SELECT 1"))
-                || q.starts_with("INSERT")
-                || q.starts_with("UPDATE")
-                || q.starts_with("DELETE")
-                || q.starts_with("WITH")
-        })
-        .collect()
+    data_queries(&take_queries())
 }
 
 #[actix_web::test]
 async fn a_repeated_request_reads_no_rows_until_something_is_committed() {
-    diesel::connection::set_default_instrumentation(recording).unwrap();
+    record_queries();
     let dir = tempfile::tempdir().unwrap();
     let db =
         DbCatalog::connect(&format!("sqlite://{}/db.sqlite3", dir.path().display()), 4).unwrap();

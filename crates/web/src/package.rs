@@ -26,10 +26,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use packyard_core::model::{
-    Namespace, Package, PackageFile, PackageFileId, PackageId, PackageStatus, Page, Project, User,
-    UserId,
+    Package, PackageFile, PackageFileId, PackageId, PackageStatus, Page, Project, User, UserId,
 };
-use packyard_core::policy::{Action, Decision};
+use packyard_core::policy::Action;
 use packyard_core::{Principal, Registry, SnippetContext};
 use serde::Deserialize;
 
@@ -126,16 +125,8 @@ async fn find(
     project_path: &str,
     raw_id: &str,
 ) -> Result<Found, WebError> {
-    let wanted = project_path.trim_matches('/');
     let principal = visitor.principal();
-    let project = match registry
-        .find_and_decide(&principal, wanted, Action::ReadPackage)
-        .await?
-    {
-        // `find_and_decide` also takes numeric ids; a page URL names the path only.
-        (Some(p), Decision::Allow) if p.full_path.eq_ignore_ascii_case(wanted) => p,
-        _ => return Err(WebError::NotFound),
-    };
+    let project = crate::packages::readable_project(registry, &principal, project_path).await?;
     let id = raw_id.parse::<i64>().map_err(|_| WebError::NotFound)?;
     let package = registry
         .catalog()
@@ -189,19 +180,7 @@ fn status_badge(s: PackageStatus) -> Markup {
 
 /// Explore, the project's groups, the project's registry, then `last`.
 fn crumbs(project: &Project, last: Vec<Crumb>) -> Vec<Crumb> {
-    let registry_url = format!("/{}/-/packages", project.full_path);
-    let mut crumbs = vec![Crumb::new("Explore", "/explore")];
-    if let Namespace::Group(_) = project.namespace {
-        let segments: Vec<&str> = project.full_path.split('/').collect();
-        for n in 1..segments.len() {
-            crumbs.push(Crumb::new(
-                segments[n - 1],
-                format!("/groups/{}/-/packages", segments[..n].join("/")),
-            ));
-        }
-    }
-    crumbs.push(Crumb::new(project.name.clone(), registry_url.clone()));
-    crumbs.push(Crumb::new("Packages", registry_url));
+    let mut crumbs = crate::packages::project_crumbs(project);
     crumbs.extend(last);
     crumbs
 }

@@ -29,10 +29,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use packyard_core::model::{
     AccessLevel, Namespace, Package, PackageFilter, PackageId, PackageOrder, PackageStatus,
-    PackageTag, Page, ProjectId,
+    PackageTag, Page, Project, ProjectId,
 };
 use packyard_core::policy::{Action, Decision};
-use packyard_core::{PackageFormat, Registry, RouteClass};
+use packyard_core::{PackageFormat, Principal, Registry, RouteClass};
 
 use crate::error::WebError;
 use crate::layout::{self, Crumb};
@@ -291,6 +291,37 @@ fn group_crumbs(full_path: &str, skip_last: usize) -> Vec<Crumb> {
         .collect()
 }
 
+/// The project at `project_path` when the visitor may read its packages. Everything else
+/// (unknown, hidden, registry off, a role that may not read packages, a numeric id instead
+/// of the path) is the same 404 page, so that a private project's existence does not show.
+pub(crate) async fn readable_project(
+    registry: &Registry,
+    principal: &Principal,
+    project_path: &str,
+) -> Result<Project, WebError> {
+    let wanted = project_path.trim_matches('/');
+    match registry
+        .find_and_decide(principal, wanted, Action::ReadPackage)
+        .await?
+    {
+        // `find_and_decide` also takes numeric ids; a page URL names the path only.
+        (Some(p), Decision::Allow) if p.full_path.eq_ignore_ascii_case(wanted) => Ok(p),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// Explore, the project's groups, the project, and its Packages.
+pub(crate) fn project_crumbs(project: &Project) -> Vec<Crumb> {
+    let base = format!("/{}/-/packages", project.full_path);
+    let mut crumbs = vec![Crumb::new("Explore", "/explore")];
+    if let Namespace::Group(_) = project.namespace {
+        crumbs.extend(group_crumbs(&project.full_path, 1));
+    }
+    crumbs.push(Crumb::new(project.name.clone(), base.clone()));
+    crumbs.push(Crumb::new("Packages", base));
+    crumbs
+}
+
 /// `GET /:project_path/-/packages`.
 async fn project_packages(
     req: HttpRequest,
@@ -299,19 +330,8 @@ async fn project_packages(
     registry: web::Data<Registry>,
     state: web::Data<WebState>,
 ) -> Result<HttpResponse, WebError> {
-    let wanted = path.into_inner();
-    let wanted = wanted.trim_matches('/');
     let principal = visitor.principal();
-    let project = match registry
-        .find_and_decide(&principal, wanted, Action::ReadPackage)
-        .await?
-    {
-        // `find_and_decide` also takes numeric ids; a page URL names the path only.
-        (Some(p), Decision::Allow) if p.full_path.eq_ignore_ascii_case(wanted) => p,
-        // Hidden, registry disabled, or a role that may not read packages: all the same
-        // page, so that a private project's existence does not show.
-        _ => return Err(WebError::NotFound),
-    };
+    let project = readable_project(&registry, &principal, &path).await?;
     let listing = Listing::parse(req.query_string(), &state.formats, false);
     let catalog = registry.catalog();
     let (rows, total) = catalog
@@ -333,13 +353,10 @@ async fn project_packages(
     let base = format!("/{}/-/packages", project.full_path);
     let settings =
         can_admin.then(|| format!("/{}/-/settings/packages_and_registries", project.full_path));
-    let mut crumbs = vec![Crumb::new("Explore", "/explore")];
-    match project.namespace {
-        Namespace::Group(_) => crumbs.extend(group_crumbs(&project.full_path, 1)),
-        Namespace::User(_) => {}
+    let mut crumbs = project_crumbs(&project);
+    if let Some(last) = crumbs.last_mut() {
+        last.href = listing.url(&base);
     }
-    crumbs.push(Crumb::new(project.name.clone(), base.clone()));
-    crumbs.push(Crumb::new("Packages", listing.url(&base)));
     let project_path = project.full_path.clone();
     let body = listing_page(
         &state,

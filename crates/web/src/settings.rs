@@ -269,17 +269,9 @@ async fn render_project(
         .package_registry_allow_anyone_to_pull_option;
     let policy = registry.cleanup_policy(project).await?;
     let body = project_body(visitor, project, anyone_option, &policy, errors);
-    let crumbs = [
-        Crumb::new(
-            project.full_path.clone(),
-            format!("/{}/-/packages", project.full_path),
-        ),
-        Crumb::new(
-            "Package registry",
-            format!("/{}/-/packages", project.full_path),
-        ),
-        Crumb::new("Settings", project_settings_url(project)),
-    ];
+    // The same trail as the registry page, then Settings.
+    let mut crumbs = crate::packages::project_crumbs(project);
+    crumbs.push(Crumb::new("Settings", project_settings_url(project)));
     Ok(layout::page(
         visitor,
         &format!("Packages and registries settings · {}", project.full_path),
