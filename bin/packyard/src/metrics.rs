@@ -1,7 +1,8 @@
 //! Prometheus metrics at `/-/metrics`: requests by route and status, latency, bytes in and out.
 //!
-//! Labels use the route *pattern* (`/api/v4/projects/{id}/packages`), never the raw path, so
-//! the number of series stays bounded.
+//! Every label comes from a bounded set, so that no request can add series at will: the route
+//! *pattern* (`/api/v4/projects/{id}/packages`, or `unmatched`), never the raw path; the
+//! method when it is a standard one, else `other`; the status code.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -98,7 +99,7 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     let declared_in: u64 = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -138,8 +139,45 @@ pub async fn record(
     Ok(res)
 }
 
+/// The method as a metric label: the standard methods by name, anything else (`XMETH123`,
+/// which a client may invent per request) as `other`.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(m, _)| m == method)
+        .map_or("other", |(_, name)| name)
+}
+
 pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(metrics.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::Method;
+
+    #[test]
+    fn standard_methods_keep_their_name_and_others_are_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        for invented in ["XMETH123", "get", "PROPFIND"] {
+            let m = Method::from_bytes(invented.as_bytes()).expect("a token");
+            assert_eq!(method_label(&m), "other", "{invented}");
+        }
+    }
 }

@@ -775,3 +775,352 @@ async fn health_readiness_and_metrics_answer() {
     assert!(text.contains("packyard_http_requests_total{method=\"PUT\",route=\"/api/v4/projects/{id}/packages/generic/{package_name}/{package_version}/{file_name:.+}\",status=\"201\"} 1"), "{text}");
     assert!(text.contains("packyard_http_request_bytes_total"), "{text}");
 }
+
+fn basic_auth(user: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+    )
+}
+
+async fn mint(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    pat: &str,
+) -> String {
+    let req = test::TestRequest::post()
+        .uri("/api/v4/projects/acme%2Ftools/ci/job_token")
+        .insert_header(("PRIVATE-TOKEN", pat.to_owned()))
+        .set_json(serde_json::json!({"pipeline_id": 1, "job_id": 2, "ref": "main", "sha": "abc"}));
+    let (status, _, body) = send(app, req).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_job_token_ends_when_the_token_that_minted_it_is_revoked_or_expired() {
+    let env = env().await;
+    let app = app!(env);
+    let dev = env
+        .user("dev", Some(AccessLevel::Developer), &["api"])
+        .await;
+    let job = mint(&app, &dev).await;
+    let read = |tok: &str| {
+        test::TestRequest::get()
+            .uri(&format!("{BASE}/ci/1.0.0/a.bin"))
+            .insert_header(("JOB-TOKEN", tok.to_owned()))
+    };
+    let publish = |tok: &str, file: &str| {
+        test::TestRequest::put()
+            .uri(&format!("{BASE}/ci/1.0.0/{file}"))
+            .insert_header(("Authorization", basic_auth("gitlab-ci-token", tok)))
+            .set_payload(&b"bytes"[..])
+    };
+    assert_eq!(
+        send(&app, publish(&job, "a.bin")).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(send(&app, read(&job)).await.0, StatusCode::OK);
+
+    // Revoking the PAT (here through its own DELETE /personal_access_tokens/self) ends it.
+    let revoke = test::TestRequest::delete()
+        .uri("/api/v4/personal_access_tokens/self")
+        .insert_header(("PRIVATE-TOKEN", dev.clone()));
+    assert_eq!(send(&app, revoke).await.0, StatusCode::NO_CONTENT);
+    let (status, _, body) = send(&app, read(&job)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Token was revoked"));
+    assert_eq!(
+        send(&app, publish(&job, "b.bin")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A job token minted with a PAT that has since expired is refused as expired.
+    let user = env
+        .registry
+        .catalog()
+        .user_by_username("dev")
+        .await
+        .unwrap()
+        .unwrap();
+    let scopes = vec!["api".to_string()];
+    let (_, old) = env
+        .registry
+        .create_personal_access_token(user.id, "old", &scopes, Some("2020-01-01".into()))
+        .await
+        .unwrap();
+    let project = env
+        .registry
+        .catalog()
+        .project_by_full_path("acme/tools")
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = packyard_core::Principal::User {
+        user,
+        scopes: Some(scopes),
+    };
+    let build = BuildInfo {
+        pipeline_id: 3,
+        job_id: 4,
+        git_ref: "main".into(),
+        sha: "def".into(),
+    };
+    let (job, _) = env
+        .registry
+        .mint_job_token(&principal, &project, build, Some(&old))
+        .await
+        .unwrap();
+    let (status, _, body) = send(&app, read(&job)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Token is expired"));
+    assert_eq!(
+        send(&app, publish(&job, "c.bin")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[actix_web::test]
+async fn a_job_deletes_its_own_token_and_it_is_refused_right_after() {
+    let env = env().await;
+    let app = app!(env);
+    let dev = env
+        .user("dev", Some(AccessLevel::Developer), &["api"])
+        .await;
+    let job = mint(&app, &dev).await;
+    let other = mint(&app, &dev).await;
+    let delete = |tok: &str, project: &str| {
+        test::TestRequest::delete()
+            .uri(&format!("/api/v4/projects/{project}/ci/job_token"))
+            .insert_header(("JOB-TOKEN", tok.to_owned()))
+    };
+    let list = |tok: &str| {
+        test::TestRequest::get()
+            .uri("/api/v4/projects/acme%2Ftools/packages")
+            .insert_header(("JOB-TOKEN", tok.to_owned()))
+    };
+    assert_eq!(send(&app, list(&job)).await.0, StatusCode::OK);
+    // Only under its own project, and only a job token revokes itself.
+    assert_eq!(
+        send(&app, delete(&job, "acme%2Fopen")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, delete(&job, "acme%2Fnope")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let as_user = test::TestRequest::delete()
+        .uri("/api/v4/projects/acme%2Ftools/ci/job_token")
+        .insert_header(("PRIVATE-TOKEN", dev.clone()));
+    assert_eq!(send(&app, as_user).await.0, StatusCode::UNAUTHORIZED);
+
+    let (status, _, body) = send(&app, delete(&job, "acme%2Ftools")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(send(&app, list(&job)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&app, delete(&job, "acme%2Ftools")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The other job's token is untouched.
+    assert_eq!(send(&app, list(&other)).await.0, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn a_present_but_unusable_credential_is_401_even_on_a_public_package() {
+    let env = env().await;
+    let app = app!(env);
+    let uri = "/api/v4/projects/acme%2Fopen/packages/generic/pub/1.0.0/f.txt";
+    let up = test::TestRequest::put()
+        .uri(uri)
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .set_payload(&b"public"[..]);
+    assert_eq!(send(&app, up).await.0, StatusCode::CREATED);
+    let anonymous = send(&app, test::TestRequest::get().uri(uri)).await;
+    assert_eq!(anonymous.0, StatusCode::OK);
+    let non_ascii = actix_web::http::header::HeaderValue::from_bytes(b"glpat-\xe9t\xe9").unwrap();
+    let cases: Vec<(&str, actix_web::http::header::HeaderValue)> = vec![
+        ("Authorization", "Basic Og==".parse().unwrap()),
+        ("PRIVATE-TOKEN", non_ascii.clone()),
+        ("JOB-TOKEN", non_ascii.clone()),
+        ("DEPLOY-TOKEN", non_ascii.clone()),
+        ("Authorization", non_ascii),
+        ("PRIVATE-TOKEN", "".parse().unwrap()),
+    ];
+    for (name, value) in cases {
+        let req = test::TestRequest::get()
+            .uri(uri)
+            .insert_header((name, value.clone()));
+        let (status, headers, _) = send(&app, req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {value:?}");
+        assert!(headers.contains_key("www-authenticate"), "{name}");
+    }
+    for query in ["private_token=", "job_token=%E9"] {
+        let req = test::TestRequest::get().uri(&format!("{uri}?{query}"));
+        assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED, "{query}");
+    }
+    // The REST API answers the same way.
+    let req = test::TestRequest::get()
+        .uri("/api/v4/projects/acme%2Fopen/packages")
+        .insert_header(("Authorization", "Basic Og=="));
+    assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn the_same_token_in_two_places_is_one_credential() {
+    let env = env().await;
+    let app = app!(env);
+    let up = put(&format!("{BASE}/two/1.0.0/f.txt"), ROOT, b"x");
+    assert_eq!(send(&app, up).await.0, StatusCode::CREATED);
+    let uri = format!("{BASE}/two/1.0.0/f.txt");
+    for auth in [basic_auth("root", ROOT), format!("Bearer {ROOT}")] {
+        let req = test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("PRIVATE-TOKEN", ROOT))
+            .insert_header(("Authorization", auth.clone()));
+        assert_eq!(send(&app, req).await.0, StatusCode::OK, "{auth}");
+    }
+    let req = test::TestRequest::get()
+        .uri(&format!(
+            "/api/v4/projects/acme%2Ftools/packages?private_token={ROOT}"
+        ))
+        .insert_header(("PRIVATE-TOKEN", ROOT));
+    assert_eq!(send(&app, req).await.0, StatusCode::OK);
+    let dev = env
+        .user("dev", Some(AccessLevel::Developer), &["api"])
+        .await;
+    for auth in [basic_auth("root", &dev), format!("Bearer {dev}")] {
+        let req = test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("PRIVATE-TOKEN", ROOT))
+            .insert_header(("Authorization", auth.clone()));
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth}");
+        assert!(
+            body.to_string().contains("several different credentials"),
+            "{body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn deploy_and_job_tokens_are_not_users_on_management_routes() {
+    let env = env().await;
+    let app = app!(env);
+    let group = env
+        .registry
+        .catalog()
+        .group_by_full_path("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let (deploy, _) = env
+        .registry
+        .create_deploy_token(
+            DeployTokenOwner::Group(group.id),
+            "rw",
+            None,
+            &[
+                "read_package_registry".into(),
+                "write_package_registry".into(),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    let maintainer = env
+        .user("maria", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    let job = mint(&app, &maintainer).await;
+    let up = put(&format!("{BASE}/dt/1.0.0/f.txt"), ROOT, b"x");
+    assert_eq!(send(&app, up).await.0, StatusCode::CREATED);
+    for (header, secret) in [("DEPLOY-TOKEN", &deploy), ("JOB-TOKEN", &job)] {
+        let with = |req: test::TestRequest| req.insert_header((header, secret.clone()));
+        // Management routes: not a user.
+        for uri in [
+            "/api/v4/projects/acme%2Ftools",
+            "/api/v4/projects",
+            "/api/v4/groups/acme",
+            "/api/v4/projects/acme%2Ftools/members",
+            "/api/v4/projects/acme%2Ftools/packages/protection/rules",
+            "/api/v4/projects/acme%2Ftools/packages/cleanup_policy",
+        ] {
+            let (status, _, body) = send(&app, with(test::TestRequest::get().uri(uri))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{header} {uri}: {body}");
+        }
+        let create_rule = with(
+            test::TestRequest::post()
+                .uri("/api/v4/projects/acme%2Ftools/packages/protection/rules"),
+        )
+        .set_json(serde_json::json!({
+            "package_name_pattern": "x*", "package_type": "generic",
+            "minimum_access_level_for_push": "maintainer"
+        }));
+        assert_eq!(send(&app, create_rule).await.0, StatusCode::UNAUTHORIZED);
+        // Package routes and the Packages API: still fine.
+        let (status, _, _) = send(
+            &app,
+            with(test::TestRequest::get().uri(&format!("{BASE}/dt/1.0.0/f.txt"))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{header} download");
+        let (status, _, body) = send(
+            &app,
+            with(test::TestRequest::get().uri("/api/v4/projects/acme%2Ftools/packages")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{header} packages list: {body}");
+    }
+}
+
+#[actix_web::test]
+async fn pagination_links_never_repeat_the_private_token() {
+    let env = env().await;
+    let app = app!(env);
+    for n in 0..3 {
+        let up = put(&format!("{BASE}/p{n}/1.0.0/f.txt"), ROOT, b"x");
+        assert_eq!(send(&app, up).await.0, StatusCode::CREATED);
+    }
+    for uri in [
+        format!("/api/v4/projects/acme%2Ftools/packages?per_page=1&private_token={ROOT}"),
+        format!("/api/v4/groups/acme/packages?per_page=1&private_token={ROOT}&sort=asc"),
+        format!("/api/v4/projects?per_page=1&private_token={ROOT}"),
+    ] {
+        let (status, headers, body) = send(&app, test::TestRequest::get().uri(&uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let link = headers.get("link").unwrap().to_str().unwrap();
+        assert!(link.contains("rel=\"next\""), "{link}");
+        assert!(
+            !link.contains("private_token") && !link.contains(ROOT),
+            "{link}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn metrics_label_invented_methods_as_other() {
+    let env = env().await;
+    let app = app!(env);
+    for m in ["XMETH123", "XMETH456"] {
+        let req = test::TestRequest::default()
+            .method(actix_web::http::Method::from_bytes(m.as_bytes()).unwrap())
+            .uri("/api/v4/version");
+        send(&app, req).await;
+    }
+    let (_, _, body) = send(&app, test::TestRequest::get().uri("/-/metrics")).await;
+    let text = body.as_str().unwrap();
+    assert!(!text.contains("XMETH"), "{text}");
+    assert!(
+        text.contains("method=\"other\",route=\"/api/v4/version\""),
+        "{text}"
+    );
+}

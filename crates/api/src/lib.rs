@@ -2,7 +2,7 @@
 //!
 //! Implements the parts of GitLab's API that clients (python-gitlab, CI scripts) call around
 //! the package registry: `GET /version`, `GET /user`, `GET|HEAD /projects/:id`,
-//! `POST /projects/:id/ci/job_token`, and the Packages API
+//! `POST|DELETE /projects/:id/ci/job_token`, and the Packages API
 //! (<https://docs.gitlab.com/api/packages/>): list, show and delete packages and their files.
 //! The compatibility contract is `specs/gitlab-api.md` §0, §1.3, §2.1, §2.4, §2.7 and §3.
 //!

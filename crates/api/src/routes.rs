@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/projects/{id}/ci/job_token")
             .app_data(path_config())
             .route(web::post().to(projects::mint_job_token))
+            .route(web::delete().to(projects::revoke_job_token))
             .default_service(web::to(method_not_allowed)),
     );
     configure_group_packages(cfg);

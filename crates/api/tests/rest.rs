@@ -377,7 +377,7 @@ async fn user_requires_a_token() {
     };
     let (job, _) = w
         .registry
-        .mint_job_token(&w.as_user(&w.developer), &w.project, build)
+        .mint_job_token(&w.as_user(&w.developer), &w.project, build, None)
         .await
         .unwrap();
     let r = send(
@@ -575,7 +575,7 @@ async fn package_json_has_gitlab_fields_and_delete_path_only_for_maintainers() {
     };
     let (_, token) = w
         .registry
-        .mint_job_token(&w.as_user(&w.developer), &w.project, build)
+        .mint_job_token(&w.as_user(&w.developer), &w.project, build, None)
         .await
         .unwrap();
     let job = Principal::Job {

@@ -56,6 +56,10 @@ impl Credential {
 pub enum CredentialError {
     #[error("malformed Authorization header")]
     MalformedAuthorization,
+    /// A credential was sent but cannot be a token (empty, not printable ASCII): a bad
+    /// credential, never anonymous. The field names where it came from.
+    #[error("the {0} is not a valid token")]
+    Unusable(&'static str),
     #[error("several different credentials were sent")]
     Ambiguous,
 }
@@ -63,40 +67,102 @@ pub enum CredentialError {
 /// Username that marks a job token in Basic auth.
 pub const JOB_TOKEN_USER: &str = "gitlab-ci-token";
 
+/// Query parameters that carry a secret, as GitLab reads them or clients try them. They are
+/// never echoed into a response (pagination links, redirects): see [`query_without`].
+pub const CREDENTIAL_PARAMS: &[&str] = &[
+    "private_token",
+    "job_token",
+    "access_token",
+    "deploy_token",
+    "oauth_token",
+    "token",
+    "password",
+];
+
 /// Reads the credential of a request from its headers and query. `None` = anonymous.
 /// `basic_allowed` is true on package routes, where Basic carries tokens.
+///
+/// `header(name)` gives every value of that header, as raw bytes. A credential that is
+/// present but cannot be a token (`Basic Og==`, an empty or non-ASCII `PRIVATE-TOKEN`) is an
+/// error, not anonymous. The same secret sent in several places (a `PRIVATE-TOKEN` header
+/// beside the Basic auth curl takes from `.netrc`) is one credential; different secrets
+/// are [`CredentialError::Ambiguous`].
 pub fn extract(
-    header: impl Fn(&str) -> Option<String>,
+    header: impl Fn(&str) -> Vec<Vec<u8>>,
     query: &str,
     basic_allowed: bool,
 ) -> Result<Option<Credential>, CredentialError> {
+    // In order of preference when one secret comes in several places: the headers that name
+    // the token kind first.
     let mut found: Vec<Credential> = Vec::new();
-    if let Some(v) = header("private-token") {
-        found.push(Credential::PrivateToken(v.trim().to_owned()));
-    }
-    if let Some(v) = header("job-token") {
-        found.push(Credential::JobToken(v.trim().to_owned()));
-    }
-    if let Some(v) = header("deploy-token") {
-        found.push(Credential::DeployToken(v.trim().to_owned()));
-    }
-    if let Some(v) = header("authorization") {
-        found.push(parse_authorization(&v, basic_allowed)?);
+    type Make = fn(String) -> Credential;
+    let typed: [(&str, &'static str, Make); 3] = [
+        (
+            "private-token",
+            "PRIVATE-TOKEN header",
+            Credential::PrivateToken,
+        ),
+        ("job-token", "JOB-TOKEN header", Credential::JobToken),
+        (
+            "deploy-token",
+            "DEPLOY-TOKEN header",
+            Credential::DeployToken,
+        ),
+    ];
+    for (name, what, make) in typed {
+        for raw in header(name) {
+            found.push(make(token_from_bytes(&raw, what)?));
+        }
     }
     for (k, v) in form_pairs(query) {
         match k.as_str() {
-            "private_token" => found.push(Credential::PrivateToken(v)),
-            "job_token" => found.push(Credential::JobToken(v)),
+            "private_token" => found.push(Credential::PrivateToken(usable(
+                v,
+                "private_token parameter",
+            )?)),
+            "job_token" => found.push(Credential::JobToken(usable(v, "job_token parameter")?)),
             _ => {}
         }
     }
-    found.retain(|c| !c.secret().is_empty());
-    found.dedup();
-    match found.len() {
-        0 => Ok(None),
-        1 => Ok(found.pop()),
-        _ => Err(CredentialError::Ambiguous),
+    for raw in header("authorization") {
+        let text =
+            std::str::from_utf8(&raw).map_err(|_| CredentialError::MalformedAuthorization)?;
+        found.push(parse_authorization(text, basic_allowed)?);
     }
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    if found
+        .iter()
+        .skip(1)
+        .any(|c| !secrets_equal(c.secret(), first.secret()))
+    {
+        return Err(CredentialError::Ambiguous);
+    }
+    Ok(found.into_iter().next())
+}
+
+/// Constant-time equality of two presented secrets (their lengths may show).
+fn secrets_equal(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// Whether `s` can be a token: non-empty printable ASCII, no spaces.
+fn is_token_text(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn usable(s: String, what: &'static str) -> Result<String, CredentialError> {
+    if is_token_text(&s) {
+        Ok(s)
+    } else {
+        Err(CredentialError::Unusable(what))
+    }
+}
+
+fn token_from_bytes(raw: &[u8], what: &'static str) -> Result<String, CredentialError> {
+    let text = std::str::from_utf8(raw).map_err(|_| CredentialError::Unusable(what))?;
+    usable(text.trim().to_owned(), what)
 }
 
 fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, CredentialError> {
@@ -104,7 +170,7 @@ fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, C
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
-        if rest.is_empty() {
+        if !is_token_text(rest) {
             return Err(CredentialError::MalformedAuthorization);
         }
         return Ok(Credential::Bearer(rest.to_owned()));
@@ -122,6 +188,10 @@ fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, C
             // The REST API takes no Basic auth (spec §1.1); treat it as a bad credential.
             return Err(CredentialError::MalformedAuthorization);
         }
+        // `Basic Og==` (":"), or a password that cannot be a token: a bad credential.
+        if !is_token_text(pass) {
+            return Err(CredentialError::MalformedAuthorization);
+        }
         return Ok(Credential::Basic {
             username: user.to_owned(),
             password: pass.to_owned(),
@@ -129,7 +199,7 @@ fn parse_authorization(value: &str, basic_allowed: bool) -> Result<Credential, C
     }
     // Cargo sends its token verbatim, without a scheme: on package routes a lone word is
     // the token. Anything else is malformed.
-    if basic_allowed && rest.is_empty() && !scheme.is_empty() {
+    if basic_allowed && rest.is_empty() && is_token_text(scheme) {
         return Ok(Credential::Bearer(scheme.to_owned()));
     }
     Err(CredentialError::MalformedAuthorization)
@@ -141,14 +211,33 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (dec(k), dec(v))
+            (form_decode(k), form_decode(v))
         })
         .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// `query` (a raw query string) without the parameters named in `drop` and without any
+/// parameter that carries a credential ([`CREDENTIAL_PARAMS`], matched on the decoded,
+/// lower-cased name): the query to write into a URL sent back to the client.
+pub fn query_without(query: &str, drop: &[&str]) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            if pair.is_empty() {
+                return false;
+            }
+            let key = form_decode(pair.split('=').next().unwrap_or_default());
+            let lower = key.to_ascii_lowercase();
+            !drop.contains(&key.as_str()) && !CREDENTIAL_PARAMS.contains(&lower.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Prefixes that say which kind a secret is (cosmetic, as GitLab's).
@@ -201,13 +290,130 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn hdrs<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    fn hdrs<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Vec<Vec<u8>> + 'a {
+        move |name| raw_hdrs(pairs.iter().map(|(k, v)| (*k, v.as_bytes())))(name)
+    }
+
+    fn raw_hdrs<'a>(
+        pairs: impl Iterator<Item = (&'a str, &'a [u8])>,
+    ) -> impl Fn(&str) -> Vec<Vec<u8>> {
+        let pairs: Vec<(String, Vec<u8>)> =
+            pairs.map(|(k, v)| (k.to_owned(), v.to_vec())).collect();
         move |name| {
             pairs
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.to_string())
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .collect()
         }
+    }
+
+    fn basic(userpass: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(userpass)
+        )
+    }
+
+    #[test]
+    fn a_present_but_unusable_credential_is_an_error_not_anonymous() {
+        // `Basic Og==` is ":": no token at all.
+        assert_eq!(
+            extract(hdrs(&[("Authorization", "Basic Og==")]), "", true),
+            Err(CredentialError::MalformedAuthorization)
+        );
+        assert_eq!(
+            extract(hdrs(&[("Authorization", &basic("user:"))]), "", true),
+            Err(CredentialError::MalformedAuthorization)
+        );
+        for name in [
+            "PRIVATE-TOKEN",
+            "JOB-TOKEN",
+            "DEPLOY-TOKEN",
+            "Authorization",
+        ] {
+            let value: &[u8] = b"glpat-\xc3\xa9t\xe9";
+            let got = extract(raw_hdrs([(name, value)].into_iter()), "", true);
+            assert!(got.is_err(), "non-ASCII {name}: {got:?}");
+            let got = extract(hdrs(&[(name, "")]), "", true);
+            assert!(got.is_err(), "empty {name}: {got:?}");
+        }
+        assert_eq!(
+            extract(hdrs(&[("PRIVATE-TOKEN", "glpat-\u{e9}")]), "", false),
+            Err(CredentialError::Unusable("PRIVATE-TOKEN header"))
+        );
+        assert_eq!(
+            extract(hdrs(&[("Authorization", "Bearer a b")]), "", false),
+            Err(CredentialError::MalformedAuthorization)
+        );
+        for q in [
+            "private_token=",
+            "job_token=",
+            "private_token=%C3%A9",
+            "job_token=%FF",
+        ] {
+            assert!(extract(hdrs(&[]), q, false).is_err(), "{q}");
+        }
+    }
+
+    #[test]
+    fn the_same_secret_in_several_places_is_one_credential() {
+        let tok = "glpat-samesecret";
+        for other in [
+            ("Authorization", basic(&format!("me:{tok}"))),
+            ("Authorization", format!("Bearer {tok}")),
+            ("PRIVATE-TOKEN", tok.to_owned()),
+        ] {
+            let got = extract(
+                hdrs(&[("PRIVATE-TOKEN", tok), (other.0, &other.1)]),
+                "",
+                true,
+            );
+            assert_eq!(got, Ok(Some(Credential::PrivateToken(tok.into()))));
+        }
+        assert_eq!(
+            extract(
+                hdrs(&[("PRIVATE-TOKEN", tok)]),
+                &format!("private_token={tok}"),
+                false
+            ),
+            Ok(Some(Credential::PrivateToken(tok.into())))
+        );
+        // Different secrets stay ambiguous, wherever they come from.
+        assert_eq!(
+            extract(
+                hdrs(&[
+                    ("PRIVATE-TOKEN", tok),
+                    ("Authorization", &basic("me:glpat-other"))
+                ]),
+                "",
+                true
+            ),
+            Err(CredentialError::Ambiguous)
+        );
+        assert_eq!(
+            extract(
+                hdrs(&[("PRIVATE-TOKEN", tok), ("PRIVATE-TOKEN", "glpat-other")]),
+                "",
+                false
+            ),
+            Err(CredentialError::Ambiguous)
+        );
+    }
+
+    #[test]
+    fn credential_params_are_left_out_of_echoed_queries() {
+        assert_eq!(
+            query_without(
+                "a=1&private_token=x&page=2&JOB_TOKEN=y&private%5Ftoken=z&access_token=w&b=2",
+                &["page"]
+            ),
+            "a=1&b=2"
+        );
+        assert_eq!(
+            query_without("deploy_token=q&&per_page=3", &[]),
+            "per_page=3"
+        );
     }
 
     #[test]

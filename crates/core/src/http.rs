@@ -22,17 +22,27 @@ fn registry(req: &HttpRequest) -> Result<web::Data<Registry>, ApiError> {
         .ok_or_else(|| ApiError::internal(std::io::Error::other("Registry missing from app data")))
 }
 
+/// The credential a request presents (see [`credentials::extract`]): every value of each
+/// credential header, as raw bytes, so that a header that is not valid text is a bad
+/// credential rather than no credential.
+pub fn request_credential(
+    req: &HttpRequest,
+    basic_allowed: bool,
+) -> Result<Option<credentials::Credential>, credentials::CredentialError> {
+    let header = |name: &str| {
+        req.headers()
+            .get_all(name)
+            .map(|v| v.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    credentials::extract(header, req.query_string(), basic_allowed)
+}
+
 fn credential(
     req: &HttpRequest,
     basic_allowed: bool,
 ) -> Result<Option<credentials::Credential>, ApiError> {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    credentials::extract(header, req.query_string(), basic_allowed).map_err(|e| {
+    request_credential(req, basic_allowed).map_err(|e| {
         let err = ApiError::message(StatusCode::UNAUTHORIZED, format!("401 Unauthorized - {e}"));
         if basic_allowed {
             err.www_authenticate(format!("Basic realm=\"{}\"", crate::error::PACKAGE_REALM))
@@ -42,8 +52,15 @@ fn credential(
     })
 }
 
-/// The caller of a management REST route (no Basic auth; 404 for the unseen).
+/// The caller of a management REST route: a user (personal access token) or anonymous.
+/// Deploy tokens and CI job tokens work on package routes only: here they are not a user,
+/// and the request is refused with 401 before any handler runs, as on GitLab (spec §1.1).
 pub struct RestCaller(pub Principal);
+
+/// The caller of a REST route open to every token kind, with REST refusals (404 for the
+/// unseen): the Packages API (`/projects/:id/packages`, `/groups/:id/packages`), `GET /user`
+/// and a job token's own `DELETE /projects/:id/ci/job_token`.
+pub struct TokenCaller(pub Principal);
 
 /// The caller of a package-manager route (Basic carries tokens; 401 asks anonymous callers
 /// for credentials).
@@ -58,7 +75,22 @@ impl FromRequest for RestCaller {
         let parsed = registry(req).and_then(|r| Ok((r, credential(req, false)?)));
         Box::pin(async move {
             let (reg, cred) = parsed?;
-            Ok(RestCaller(reg.authenticate(cred, RouteClass::Rest).await?))
+            match reg.authenticate(cred, RouteClass::Rest).await? {
+                Principal::Deploy(_) | Principal::Job { .. } => Err(ApiError::unauthorized()),
+                p => Ok(RestCaller(p)),
+            }
+        })
+    }
+}
+
+impl FromRequest for TokenCaller {
+    type Error = ApiError;
+    type Future = LocalFut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = registry(req).and_then(|r| Ok((r, credential(req, false)?)));
+        Box::pin(async move {
+            let (reg, cred) = parsed?;
+            Ok(TokenCaller(reg.authenticate(cred, RouteClass::Rest).await?))
         })
     }
 }

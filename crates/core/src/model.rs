@@ -313,6 +313,30 @@ pub struct JobToken {
     pub build: BuildInfo,
     pub expires_at: Millis,
     pub created_at: Millis,
+    pub origin: JobTokenOrigin,
+}
+
+/// The credential a job token was minted with. A job token lives no longer than it: when
+/// that personal access token is revoked (or rotated), expires or is deleted, its job tokens
+/// are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobTokenOrigin {
+    /// `POST /projects/:id/ci/job_token` with this personal access token. `None`: the row
+    /// names no token (minted before origins were recorded, or the token row is gone), so
+    /// the job token is refused.
+    PersonalAccessToken(Option<TokenId>),
+    /// A signed-in web session of its user, with no personal access token.
+    Session,
+}
+
+impl JobTokenOrigin {
+    /// The `job_tokens.origin` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobTokenOrigin::PersonalAccessToken(_) => "personal_access_token",
+            JobTokenOrigin::Session => "session",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +346,17 @@ pub struct NewJobToken {
     pub build: BuildInfo,
     pub expires_at: Millis,
     pub digest: String,
+    pub origin: JobTokenOrigin,
+}
+
+/// A job token as authentication reads it, in one query: the row, its user, and the
+/// personal access token that minted it as that token is now (`None` when it was minted
+/// without one, or that token no longer exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobTokenLogin {
+    pub token: JobToken,
+    pub user: User,
+    pub minted_by: Option<PersonalAccessToken>,
 }
 
 /// GitLab's package statuses (spec §3).

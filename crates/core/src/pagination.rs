@@ -26,9 +26,23 @@ pub fn page_from(page: Option<&str>, per_page: Option<&str>) -> Result<Page, Api
     })
 }
 
-/// The headers for one page of `total` rows; `url` is the absolute request URL without
-/// `page`/`per_page`, to which they are appended for `Link`.
+/// The headers for one page of `total` rows; `url` is the absolute request URL, to which
+/// `page`/`per_page` are appended for `Link` (any already in its query are dropped, and so
+/// are credential parameters such as `private_token`: a response never echoes a secret).
 pub fn headers(page: Page, total: i64, url: &str) -> Vec<(&'static str, String)> {
+    let clean;
+    let url = match url.split_once('?') {
+        Some((base, query)) => {
+            let rest = crate::credentials::query_without(query, &["page", "per_page"]);
+            clean = if rest.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}?{rest}")
+            };
+            clean.as_str()
+        }
+        None => url,
+    };
     let total_pages = ((total + page.per_page - 1) / page.per_page).max(1);
     let next = (page.page < total_pages).then(|| page.page + 1);
     let prev = (page.page > 1).then(|| (page.page - 1).min(total_pages));
@@ -114,6 +128,24 @@ mod tests {
         assert!(get("link")
             .contains("<http://h/api/v4/projects/1/packages?page=3&per_page=10>; rel=\"next\""));
         assert!(get("link").contains("rel=\"last\""));
+    }
+
+    #[test]
+    fn links_never_carry_credentials() {
+        let h = headers(
+            Page {
+                page: 1,
+                per_page: 10,
+            },
+            35,
+            "http://h/x?private_token=glpat-secret&sort=asc&job_token=glcbt-s&page=1",
+        );
+        let link = &h.iter().find(|(k, _)| *k == "link").unwrap().1;
+        assert!(
+            !link.contains("secret") && !link.contains("glcbt"),
+            "{link}"
+        );
+        assert!(link.contains("<http://h/x?sort=asc&page=2&per_page=10>; rel=\"next\""));
     }
 
     #[test]

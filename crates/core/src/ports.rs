@@ -104,7 +104,14 @@ pub trait Catalog: Send + Sync + 'static {
 
     // ---- CI job tokens
     async fn create_job_token(&self, new: NewJobToken) -> Result<JobToken, CatalogError>;
-    async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError>;
+    /// The job token with this digest, its user and the token that minted it, in one query
+    /// (a join): what authentication needs, at the cost of one lookup.
+    async fn job_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<JobTokenLogin>, CatalogError>;
+    /// Ends a job token (`DELETE /projects/:id/ci/job_token`); false when it was gone.
+    async fn delete_job_token(&self, id: TokenId) -> Result<bool, CatalogError>;
     /// Lets job tokens of `source` act on `target`.
     async fn add_job_token_allowlist(
         &self,

@@ -190,7 +190,7 @@ pub struct Registry {
 struct Reads {
     pats: StampedCache<String, Option<PersonalAccessToken>>,
     deploy_tokens: StampedCache<String, Option<DeployToken>>,
-    job_tokens: StampedCache<String, Option<JobToken>>,
+    job_tokens: StampedCache<String, Option<JobTokenLogin>>,
     users: StampedCache<UserId, Option<User>>,
     projects: StampedCache<IdOrPath, Option<Project>>,
     settings: StampedCache<(), InstanceSettings>,
@@ -428,7 +428,9 @@ impl Registry {
                     }
                 }
                 Kind::Job => {
-                    if let Some(t) = self
+                    // One query gives the token, its user and the token that minted it;
+                    // expiry depends on the clock, so it is checked here at every use.
+                    if let Some(login) = self
                         .reads
                         .job_tokens
                         .get_or_load(stamp, digest.clone(), || {
@@ -436,11 +438,33 @@ impl Registry {
                         })
                         .await?
                     {
-                        if t.expires_at < now {
+                        let JobTokenLogin {
+                            token,
+                            user,
+                            minted_by,
+                        } = login;
+                        if token.expires_at < now {
                             return Err(expired(class));
                         }
-                        let user = user_by_id(t.user_id).await?.ok_or_else(unknown)?;
-                        return Ok(Principal::Job { token: t, user });
+                        if let JobTokenOrigin::PersonalAccessToken(id) = token.origin {
+                            // The job token lives no longer than the token that minted it.
+                            match minted_by {
+                                Some(pat) if Some(pat.id) == id => {
+                                    if pat.revoked {
+                                        return Err(revoked(class));
+                                    }
+                                    if pat
+                                        .expires_at
+                                        .as_deref()
+                                        .is_some_and(|d| d < today().as_str())
+                                    {
+                                        return Err(expired(class));
+                                    }
+                                }
+                                _ => return Err(revoked(class)),
+                            }
+                        }
+                        return Ok(Principal::Job { token, user });
                     }
                 }
             }
@@ -885,12 +909,15 @@ impl Registry {
         Ok(Download::Stream(self.blobs.get(&file.sha256, range).await?))
     }
 
-    /// Mints a CI job token for `principal` (a Developer+ user with a PAT) on `project`.
+    /// Mints a CI job token for `principal` (a Developer+ user) on `project`. `minted_with`
+    /// is the personal access token the request authenticated with (`None` for a web
+    /// session): the job token is tied to it and ends when it is revoked or expires.
     pub async fn mint_job_token(
         &self,
         principal: &Principal,
         project: &Project,
         build: BuildInfo,
+        minted_with: Option<&PersonalAccessToken>,
     ) -> Result<(String, JobToken), ApiError> {
         let Principal::User { user, scopes } = principal else {
             return Err(ApiError::forbidden());
@@ -898,6 +925,14 @@ impl Registry {
         if !scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == "api")) {
             return Err(ApiError::insufficient_scope());
         }
+        let origin = match (scopes, minted_with) {
+            (None, None) => JobTokenOrigin::Session,
+            (Some(_), Some(t)) if t.user_id == user.id && !t.revoked => {
+                JobTokenOrigin::PersonalAccessToken(Some(t.id))
+            }
+            // A token principal must name its token, and a session has none.
+            _ => return Err(ApiError::unauthorized()),
+        };
         self.check(principal, project, Action::PublishPackage, RouteClass::Rest)
             .await?;
         let secret = credentials::new_secret(credentials::JOB_TOKEN_PREFIX);
@@ -910,6 +945,7 @@ impl Registry {
                 build,
                 expires_at: now_millis().saturating_add(ttl),
                 digest: credentials::digest(&secret),
+                origin,
             })
             .await?;
         Ok((secret, token))

@@ -347,6 +347,8 @@ pub(crate) struct JobTokenRow {
     expires_at: i64,
     _digest: String,
     created_at: i64,
+    personal_access_token_id: Option<i64>,
+    origin: String,
 }
 
 impl From<JobTokenRow> for JobToken {
@@ -363,6 +365,12 @@ impl From<JobTokenRow> for JobToken {
             },
             expires_at: r.expires_at,
             created_at: r.created_at,
+            // Anything but "session" is tied to the token it names (none: refused).
+            origin: if r.origin == JobTokenOrigin::Session.as_str() {
+                JobTokenOrigin::Session
+            } else {
+                JobTokenOrigin::PersonalAccessToken(r.personal_access_token_id.map(TokenId))
+            },
         }
     }
 }
@@ -379,6 +387,8 @@ pub(crate) struct NewJobTokenRow<'a> {
     pub expires_at: i64,
     pub digest: &'a str,
     pub created_at: i64,
+    pub personal_access_token_id: Option<i64>,
+    pub origin: &'a str,
 }
 
 #[derive(Queryable)]

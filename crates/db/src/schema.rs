@@ -107,6 +107,10 @@ diesel::table! {
         expires_at -> BigInt,
         digest -> Text,
         created_at -> BigInt,
+        /// The personal access token that minted it (`origin = 'personal_access_token'`).
+        personal_access_token_id -> Nullable<BigInt>,
+        /// `personal_access_token` or `session`.
+        origin -> Text,
     }
 }
 

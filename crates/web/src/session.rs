@@ -88,9 +88,10 @@ impl Visitor {
     }
 }
 
-/// The path and query of a request, as a safe local `redirect_to`.
+/// The path and query of a request, as a safe local `redirect_to` (without credential
+/// parameters such as `private_token`, which are never echoed).
 pub fn return_path(req: &HttpRequest) -> String {
-    match req.query_string() {
+    match packyard_core::credentials::query_without(req.query_string(), &[]).as_str() {
         "" => req.path().to_owned(),
         q => format!("{}?{q}", req.path()),
     }

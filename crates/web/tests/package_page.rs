@@ -157,6 +157,7 @@ async fn world() -> World {
             },
             expires_at: now_millis() + 60_000,
             created_at: now_millis(),
+            origin: JobTokenOrigin::Session,
         },
         user: maintainer.clone(),
     };

@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use packyard_core::http::RestCaller;
+use packyard_core::http::TokenCaller;
 use packyard_core::model::{Namespace, ProjectId};
 use packyard_core::pagination::{self, page_from};
 use packyard_core::protection::ProjectAccess;
@@ -43,7 +43,7 @@ pub async fn list(
     req: HttpRequest,
     path: web::Path<GroupPath>,
     query: web::Query<GroupListQuery>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use packyard_core::http::{json, RestCaller};
+use packyard_core::http::{json, TokenCaller};
 use packyard_core::{ApiError, Principal, Registry};
 
 use crate::views;
@@ -43,7 +43,7 @@ pub async fn version() -> HttpResponse {
 /// `GET /user`: the caller behind a personal access token or a CI job token. Deploy tokens
 /// carry no user, so they are 401 here, as on GitLab.
 pub async fn current_user(
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let user = match &caller.0 {

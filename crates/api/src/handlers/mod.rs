@@ -19,17 +19,11 @@ pub mod settings_instance;
 pub mod tokens;
 pub mod users;
 
-/// The raw query string without `page` and `per_page`, for the `Link` header URLs that
-/// `pagination::headers` appends them to. Pairs keep their original encoding.
+/// The raw query string without `page`, `per_page` and any credential (`private_token`...),
+/// for the `Link` header URLs that `pagination::headers` appends them to. Pairs keep their
+/// original encoding.
 pub(crate) fn query_without_paging(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or_default();
-            !pair.is_empty() && key != "page" && key != "per_page"
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    packyard_core::credentials::query_without(query, &["page", "per_page"])
 }
 
 #[cfg(test)]
@@ -43,5 +37,10 @@ mod tests {
             "package_name=a%20b&sort=desc"
         );
         assert_eq!(query_without_paging(""), "");
+        assert_eq!(
+            query_without_paging("private_token=glpat-x&job_token=y&sort=desc"),
+            "sort=desc",
+            "credentials are never echoed"
+        );
     }
 }

@@ -11,7 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use packyard_core::http::{json, RestCaller};
+use packyard_core::http::{json, TokenCaller};
 use packyard_core::model::{
     Package, PackageBuildInfo, PackageFileId, PackageFilter, PackageId, PackageOrder,
     PackageStatus, PackageTag, Project, User, UserId,
@@ -233,7 +233,7 @@ pub async fn list(
     req: HttpRequest,
     path: web::Path<ProjectPath>,
     query: web::Query<ListQuery>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
@@ -278,7 +278,7 @@ async fn find_package(
 /// `GET /projects/:id/packages/:package_id`: the package and its other `versions`.
 pub async fn show(
     path: web::Path<PackagePath>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
@@ -320,7 +320,7 @@ pub async fn show(
 /// package is looked up, as GitLab does.
 pub async fn delete(
     path: web::Path<PackagePath>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
@@ -345,7 +345,7 @@ pub async fn files(
     req: HttpRequest,
     path: web::Path<PackagePath>,
     query: web::Query<PageQuery>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
@@ -369,7 +369,7 @@ pub async fn files(
 /// `DELETE /projects/:id/packages/:package_id/package_files/:package_file_id` → 204.
 pub async fn delete_file(
     path: web::Path<PackageFilePath>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
@@ -416,7 +416,7 @@ pub async fn pipelines(
     req: HttpRequest,
     path: web::Path<PackagePath>,
     query: web::Query<PipelinesQuery>,
-    caller: RestCaller,
+    caller: TokenCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;

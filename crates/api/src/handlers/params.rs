@@ -295,16 +295,9 @@ impl Params {
     }
 }
 
-/// The raw query without the paging parameters, for `Link` URLs.
+/// The raw query without `drop` and without any credential parameter, for `Link` URLs.
 fn query_without(query: &str, drop: &[&str]) -> String {
-    query
-        .split('&')
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or_default();
-            !pair.is_empty() && !drop.contains(&key)
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    packyard_core::credentials::query_without(query, drop)
 }
 
 /// A JSON array page with GitLab's pagination headers: `x-*` and `Link` for offset pages,

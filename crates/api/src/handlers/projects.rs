@@ -1,6 +1,7 @@
 //! `GET|HEAD /projects/:id` (spec §2.4, <https://docs.gitlab.com/api/projects/#retrieve-a-single-project>)
 //! and `POST /projects/:id/ci/job_token`, which mints a CI job token for scripts that publish
-//! packages the way a GitLab CI job would (<https://docs.gitlab.com/ci/jobs/ci_job_token/>).
+//! packages the way a GitLab CI job would (<https://docs.gitlab.com/ci/jobs/ci_job_token/>),
+//! with `DELETE` on the same path for the job to end its own token.
 
 use std::collections::HashMap;
 
@@ -10,13 +11,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use packyard_core::admin::{Need, ProjectParams};
-use packyard_core::http::{json, RestCaller};
+use packyard_core::http::{json, request_credential, RestCaller, TokenCaller};
 use packyard_core::model::{
     AccessLevel, BuildInfo, Group, GroupId, ListOrder, Listing, Namespace, Paging, Project,
     ProjectFilter, ProjectUpdate, RegistryAccess, User, UserId, Visibility,
 };
 use packyard_core::policy::Action;
-use packyard_core::{ApiError, Registry, RouteClass};
+use packyard_core::{ApiError, Principal, Registry, RouteClass};
 
 use super::params::{invalid, page_response, Params};
 use crate::views::{self, ProjectExtras};
@@ -192,11 +193,59 @@ pub async fn mint_job_token(
     let project = registry
         .authorize_project(&principal, &path.id, Action::ReadProject, RouteClass::Rest)
         .await?;
-    let (secret, token) = registry.mint_job_token(&principal, &project, build).await?;
+    // The job token is tied to the personal access token this request came with: it ends
+    // when that one is revoked or expires.
+    let minted_with = match &principal {
+        Principal::User {
+            scopes: Some(_), ..
+        } => {
+            let credential =
+                request_credential(&req, false).map_err(|_| ApiError::unauthorized())?;
+            Some(
+                registry
+                    .presented_personal_access_token(credential)
+                    .await?
+                    .ok_or_else(ApiError::unauthorized)?,
+            )
+        }
+        _ => None,
+    };
+    let (secret, token) = registry
+        .mint_job_token(&principal, &project, build, minted_with.as_ref())
+        .await?;
     Ok(json(
         StatusCode::CREATED,
         &views::job_token(&secret, &token),
     ))
+}
+
+/// `DELETE /projects/:id/ci/job_token`: a CI job ends its own job token when it finishes
+/// (GitLab ends `CI_JOB_TOKEN` with the job). Authenticated by that job token (`JOB-TOKEN`,
+/// `?job_token=`, `Authorization: Bearer`); `:id` is the token's own project. 204, and the
+/// token is refused from then on.
+pub async fn revoke_job_token(
+    path: web::Path<ProjectPath>,
+    caller: TokenCaller,
+    registry: web::Data<Registry>,
+) -> Result<HttpResponse, ApiError> {
+    let Principal::Job { token, .. } = &caller.0 else {
+        return Err(ApiError::message(
+            StatusCode::UNAUTHORIZED,
+            "401 Unauthorized - only a CI job token can revoke itself",
+        ));
+    };
+    let project = registry
+        .find_project(&path.id)
+        .await?
+        .ok_or_else(ApiError::project_not_found)?;
+    if project.id != token.project_id {
+        return Err(ApiError::message(
+            StatusCode::FORBIDDEN,
+            "403 Forbidden - a job token revokes itself under its own project only",
+        ));
+    }
+    registry.catalog().delete_job_token(token.id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn today() -> String {

@@ -12,8 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use packyard_core::admin::Need;
-use packyard_core::credentials;
-use packyard_core::http::{json, RestCaller};
+use packyard_core::http::{json, request_credential, RestCaller};
 use packyard_core::model::{PersonalAccessToken, TokenFilter, TokenId, User};
 use packyard_core::{ApiError, Principal, Registry};
 
@@ -141,14 +140,7 @@ async fn presented(
     ) {
         return Err(ApiError::unauthorized());
     }
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let credential = credentials::extract(header, req.query_string(), false)
-        .map_err(|_| ApiError::unauthorized())?;
+    let credential = request_credential(req, false).map_err(|_| ApiError::unauthorized())?;
     registry
         .presented_personal_access_token(credential)
         .await?

@@ -301,6 +301,7 @@ mod bodies {
             },
             expires_at: i64::MAX,
             digest: "j1".into(),
+            origin: JobTokenOrigin::Session,
         })
         .await
         .unwrap();

@@ -205,6 +205,11 @@ fn create_job_token(conn: &mut DbConnection, new: &NewJobToken) -> Result<JobTok
         expires_at: new.expires_at,
         digest: &new.digest,
         created_at: now(),
+        personal_access_token_id: match new.origin {
+            JobTokenOrigin::PersonalAccessToken(id) => id.map(|t| t.0),
+            JobTokenOrigin::Session => None,
+        },
+        origin: new.origin.as_str(),
     };
     diesel::insert_into(job_tokens::table)
         .values(&row)
@@ -212,6 +217,40 @@ fn create_job_token(conn: &mut DbConnection, new: &NewJobToken) -> Result<JobTok
         .get_result::<JobTokenRow>(conn)
         .map(JobToken::from)
         .map_err(conflict_as("token digest already exists"))
+}
+
+/// The job token with `digest`, its user and the personal access token that minted it, in
+/// one query: an inner join on the user (a token whose user is gone is no token) and a left
+/// join on the minting token, whose state the caller checks at every use (revoked, expired:
+/// expiry depends on the day, so it is not decided here, where the answer may be cached).
+fn job_token_by_digest(
+    conn: &mut DbConnection,
+    digest: &str,
+) -> Result<Option<JobTokenLogin>, CatalogError> {
+    let row = job_tokens::table
+        .inner_join(users::table.on(users::id.eq(job_tokens::user_id)))
+        .left_join(
+            personal_access_tokens::table.on(personal_access_tokens::id
+                .nullable()
+                .eq(job_tokens::personal_access_token_id)),
+        )
+        .filter(job_tokens::digest.eq(digest))
+        .select((
+            job_tokens::all_columns,
+            users::all_columns,
+            personal_access_tokens::all_columns.nullable(),
+        ))
+        .first::<(JobTokenRow, UserRow, Option<PersonalAccessTokenRow>)>(conn)
+        .optional()
+        .map_err(db)?;
+    let Some((token, user, pat)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(JobTokenLogin {
+        token: JobToken::from(token),
+        user: User::from(user),
+        minted_by: pat.map(PersonalAccessToken::try_from).transpose()?,
+    }))
 }
 
 fn add_job_token_allowlist(
@@ -1230,14 +1269,20 @@ impl Catalog for DbCatalog {
         self.run(move |conn| create_job_token(conn, &new)).await
     }
 
-    async fn job_token_by_digest(&self, digest: &str) -> Result<Option<JobToken>, CatalogError> {
+    async fn job_token_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<JobTokenLogin>, CatalogError> {
         let digest = digest.to_string();
-        self.run_read(move |conn| {
-            job_tokens::table
-                .filter(job_tokens::digest.eq(&digest))
-                .first::<JobTokenRow>(conn)
-                .optional()
-                .map(|t| t.map(JobToken::from))
+        self.run_read(move |conn| job_token_by_digest(conn, &digest))
+            .await
+    }
+
+    async fn delete_job_token(&self, id: TokenId) -> Result<bool, CatalogError> {
+        self.run(move |conn| {
+            diesel::delete(job_tokens::table.find(id.0))
+                .execute(conn)
+                .map(|n| n > 0)
                 .map_err(db)
         })
         .await

@@ -119,6 +119,7 @@ catalog_test!(users_are_found_by_id_and_username_and_usernames_are_unique);
 catalog_test!(personal_access_tokens_are_found_by_digest_touched_and_revoked);
 catalog_test!(deploy_tokens_without_username_are_named_after_their_id);
 catalog_test!(job_tokens_and_the_allowlist);
+catalog_test!(a_job_token_is_read_in_one_join_with_its_user_and_the_token_that_minted_it);
 catalog_test!(groups_nest_and_ancestors_run_from_the_group_to_the_root);
 catalog_test!(projects_live_in_groups_or_user_namespaces_and_paths_are_unique);
 catalog_test!(members_are_unique_per_source_and_need_an_existing_source);
@@ -436,12 +437,17 @@ mod bodies {
                 build: build(1),
                 expires_at: 1_900_000_000_000,
                 digest: "jt".into(),
+                origin: JobTokenOrigin::Session,
             })
             .await
             .unwrap();
         assert_eq!(token.build, build(1));
         assert_eq!(token.project_id, source);
-        assert_eq!(cat.job_token_by_digest("jt").await.unwrap(), Some(token));
+        assert_eq!(token.origin, JobTokenOrigin::Session);
+        let login = cat.job_token_by_digest("jt").await.unwrap().unwrap();
+        assert_eq!(login.token, token);
+        assert_eq!(login.user, alice);
+        assert_eq!(login.minted_by, None);
         assert_eq!(cat.job_token_by_digest("other").await.unwrap(), None);
 
         assert!(!cat.job_token_allowed(target, source).await.unwrap());
@@ -453,6 +459,101 @@ mod bodies {
             !cat.job_token_allowed(source, target).await.unwrap(),
             "the allowlist is directed"
         );
+    }
+
+    pub async fn a_job_token_is_read_in_one_join_with_its_user_and_the_token_that_minted_it(
+        cat: DbCatalog,
+    ) {
+        let alice = cat.create_user(new_user("alice")).await.unwrap();
+        let project = cat
+            .create_project(new_project("app", Namespace::User(alice.id)))
+            .await
+            .unwrap()
+            .id;
+        let pat = |digest: &str| NewPersonalAccessToken {
+            user_id: alice.id,
+            name: "ci".into(),
+            scopes: vec!["api".into()],
+            expires_at: Some("2030-01-01".into()),
+            digest: digest.into(),
+        };
+        let minted_with = cat.create_personal_access_token(pat("pat")).await.unwrap();
+        let job = |digest: &str, origin| NewJobToken {
+            project_id: project,
+            user_id: alice.id,
+            build: build(1),
+            expires_at: 1_900_000_000_000,
+            digest: digest.into(),
+            origin,
+        };
+        let token = cat
+            .create_job_token(job(
+                "jt",
+                JobTokenOrigin::PersonalAccessToken(Some(minted_with.id)),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            token.origin,
+            JobTokenOrigin::PersonalAccessToken(Some(minted_with.id))
+        );
+        let login = cat.job_token_by_digest("jt").await.unwrap().unwrap();
+        assert_eq!(login.token, token);
+        assert_eq!(login.user, alice);
+        assert_eq!(login.minted_by.as_ref(), Some(&minted_with));
+        assert_eq!(
+            login.minted_by.unwrap().expires_at.as_deref(),
+            Some("2030-01-01")
+        );
+
+        // The join follows the minting token's state: revoked shows as revoked.
+        cat.revoke_personal_access_token(minted_with.id)
+            .await
+            .unwrap();
+        let login = cat.job_token_by_digest("jt").await.unwrap().unwrap();
+        assert!(login.minted_by.unwrap().revoked);
+
+        // A row that names no token (minted before origins were kept) reads without one.
+        diesel::update(crate::schema::job_tokens::table)
+            .filter(crate::schema::job_tokens::digest.eq("jt"))
+            .set(crate::schema::job_tokens::personal_access_token_id.eq(None::<i64>))
+            .execute(&mut cat.pool.get().unwrap())
+            .unwrap();
+        let login = cat.job_token_by_digest("jt").await.unwrap().unwrap();
+        assert_eq!(
+            login.token.origin,
+            JobTokenOrigin::PersonalAccessToken(None)
+        );
+        assert_eq!(login.minted_by, None);
+
+        // A job token can be ended on its own.
+        assert!(cat.delete_job_token(token.id).await.unwrap());
+        assert!(!cat.delete_job_token(token.id).await.unwrap());
+        assert_eq!(cat.job_token_by_digest("jt").await.unwrap(), None);
+
+        // Deleting the minting token deletes its job tokens (the foreign key cascades).
+        let other = cat.create_personal_access_token(pat("pat2")).await.unwrap();
+        cat.create_job_token(job(
+            "jt2",
+            JobTokenOrigin::PersonalAccessToken(Some(other.id)),
+        ))
+        .await
+        .unwrap();
+        assert!(cat.job_token_by_digest("jt2").await.unwrap().is_some());
+        diesel::delete(crate::schema::personal_access_tokens::table.find(other.id.0))
+            .execute(&mut cat.pool.get().unwrap())
+            .unwrap();
+        assert_eq!(cat.job_token_by_digest("jt2").await.unwrap(), None);
+        // And a user's deletion still goes through, taking its tokens along.
+        let third = cat.create_personal_access_token(pat("pat3")).await.unwrap();
+        cat.create_job_token(job(
+            "jt3",
+            JobTokenOrigin::PersonalAccessToken(Some(third.id)),
+        ))
+        .await
+        .unwrap();
+        assert!(cat.delete_user(alice.id).await.unwrap());
+        assert_eq!(cat.job_token_by_digest("jt3").await.unwrap(), None);
     }
 
     pub async fn groups_nest_and_ancestors_run_from_the_group_to_the_root(cat: DbCatalog) {
