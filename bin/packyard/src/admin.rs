@@ -157,7 +157,10 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                     bail!("the password must have at least 8 characters");
                 }
                 Some(
-                    packyard_core::credentials::hash_password(pw)
+                    registry
+                        .passwords()
+                        .hash(pw.to_owned())
+                        .await
                         .map_err(|e| anyhow!("hashing the password: {e}"))?,
                 )
             } else {

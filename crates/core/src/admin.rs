@@ -101,15 +101,14 @@ fn validate_email(email: &str) -> Result<(), ApiError> {
     }
 }
 
-fn hash_password(password: &str) -> Result<String, ApiError> {
+fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_LENGTH {
         return Err(field_error(
             "password",
             "is too short (minimum is 8 characters)",
         ));
     }
-    credentials::hash_password(password)
-        .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))
+    Ok(())
 }
 
 impl Registry {
@@ -328,7 +327,9 @@ impl Registry {
         if p.name.trim().is_empty() {
             return Err(ApiError::error(StatusCode::BAD_REQUEST, "name is missing"));
         }
-        let password_hash = p.password.as_deref().map(hash_password).transpose()?;
+        if let Some(password) = &p.password {
+            check_password(password)?;
+        }
         if self
             .catalog()
             .user_by_username(&p.username)
@@ -340,6 +341,11 @@ impl Registry {
         if self.catalog().user_by_email(&p.email).await?.is_some() {
             return Err(ApiError::conflict("Email has already been taken"));
         }
+        // Hashed last, once the cheap checks passed, through the one bound on argon2.
+        let password_hash = match p.password {
+            Some(password) => Some(self.passwords().hash(password).await?),
+            None => None,
+        };
         Ok(self
             .catalog()
             .create_user(NewUser {
@@ -381,7 +387,13 @@ impl Registry {
         if update.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(field_error("name", "can't be blank"));
         }
-        update.password_hash = password.as_deref().map(hash_password).transpose()?;
+        update.password_hash = match password {
+            Some(password) => {
+                check_password(&password)?;
+                Some(self.passwords().hash(password).await?)
+            }
+            None => None,
+        };
         self.catalog()
             .update_user(id, update)
             .await?
@@ -715,7 +727,7 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused_with_the_field_named() {
-        let e = hash_password("short").unwrap_err();
+        let e = check_password("short").unwrap_err();
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert!(e.to_string().contains("password"), "{e}");
     }

@@ -27,6 +27,8 @@ pub struct ApiError {
     status: StatusCode,
     body: Body,
     www_authenticate: Option<String>,
+    /// `Retry-After` seconds (a 429 or 503 that clears by itself).
+    retry_after: Option<u64>,
     /// Logged for 5xx, never sent.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -48,6 +50,7 @@ impl ApiError {
             status,
             body: Body::Json(json!({ "message": text.to_string() })),
             www_authenticate: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -57,6 +60,7 @@ impl ApiError {
             status,
             body: Body::Json(json!({ "error": text.to_string() })),
             www_authenticate: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -66,6 +70,7 @@ impl ApiError {
             status,
             body: Body::Json(body),
             www_authenticate: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -75,6 +80,7 @@ impl ApiError {
             status,
             body: Body::Text(text.to_string()),
             www_authenticate: None,
+            retry_after: None,
             source: None,
         }
     }
@@ -128,12 +134,21 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             body: Body::Json(json!({ "message": "500 Internal Server Error" })),
             www_authenticate: None,
+            retry_after: None,
             source: Some(source.into()),
         }
     }
     pub fn www_authenticate(mut self, value: String) -> Self {
         self.www_authenticate = Some(value);
         self
+    }
+    /// Adds `Retry-After: <secs>`.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after
     }
     pub fn status(&self) -> StatusCode {
         self.status
@@ -212,6 +227,9 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status);
         if let Some(w) = &self.www_authenticate {
             resp.insert_header((header::WWW_AUTHENTICATE, w.clone()));
+        }
+        if let Some(secs) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         match &self.body {
             Body::Json(v) => resp.content_type("application/json").body(v.to_string()),

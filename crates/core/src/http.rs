@@ -202,7 +202,7 @@ pub async fn serve_file(
     let range = parse_range(req);
     match registry.download(package, file, range).await? {
         Download::Redirect(url) => Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, url))
+            .insert_header((header::LOCATION, crate::redirect::location(&url)))
             .finish()),
         Download::Stream(read) => {
             let mut resp = match read.range {

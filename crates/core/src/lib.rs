@@ -15,9 +15,11 @@ pub mod gitlab_json;
 pub mod http;
 pub mod model;
 pub mod pagination;
+pub mod passwords;
 pub mod policy;
 pub mod ports;
 pub mod protection;
+pub mod redirect;
 pub mod registry;
 pub mod stamped;
 

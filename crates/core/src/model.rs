@@ -945,3 +945,20 @@ pub struct LoginFailures {
     /// Sign-ins are refused until then.
     pub locked_until: Option<Millis>,
 }
+
+/// How many sign-in attempts one username gets ([`crate::ports::Catalog::reserve_login_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Attempts allowed within `window` ms of the first one.
+    pub max_attempts: i64,
+    pub window: Millis,
+    /// How long, in ms, a username is refused once it went past `max_attempts`.
+    pub lockout: Millis,
+}
+
+impl LoginFailures {
+    /// Whether the attempt that returned this count may check its password.
+    pub fn allows(&self, limits: LoginLimits) -> bool {
+        self.failures <= limits.max_attempts
+    }
+}

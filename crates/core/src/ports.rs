@@ -539,17 +539,25 @@ pub trait Catalog: Send + Sync + 'static {
     /// Removes sessions that expired before `now`; returns how many.
     async fn delete_expired_web_sessions(&self, now: Millis) -> Result<u64, CatalogError>;
     async fn login_failures(&self, username: &str) -> Result<LoginFailures, CatalogError>;
-    /// Records one failed sign-in at `now`. Failures older than `window` ms start a new
-    /// count; reaching `max_failures` locks the username until `now + lockout` ms.
-    async fn record_login_failure(
+    /// Counts one sign-in attempt of `username` (case-insensitive) at `now`, in one atomic
+    /// statement, before its password is checked, and returns the count with it: the attempt
+    /// may go on only when [`LoginFailures::allows`] it, so N concurrent attempts (threads
+    /// or processes) never check more than `max_attempts` passwords. A count older than the
+    /// window, or whose lockout is over, starts again; the first attempt past the limit
+    /// locks the username for `lockout` ms. A successful sign-in clears the count
+    /// ([`Catalog::clear_login_failures`]).
+    async fn reserve_login_attempt(
         &self,
         username: &str,
         now: Millis,
-        window: Millis,
-        max_failures: i64,
-        lockout: Millis,
+        limits: LoginLimits,
     ) -> Result<LoginFailures, CatalogError>;
+    /// Gives back a reserved attempt whose password was never checked.
+    async fn release_login_attempt(&self, username: &str) -> Result<(), CatalogError>;
     async fn clear_login_failures(&self, username: &str) -> Result<(), CatalogError>;
+    /// Ends every web session of `user`; returns how many. (Changing a password and
+    /// deleting a user do this themselves, in their own transaction.)
+    async fn delete_user_web_sessions(&self, user: UserId) -> Result<u64, CatalogError>;
 }
 
 #[derive(Debug, thiserror::Error)]

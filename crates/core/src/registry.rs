@@ -17,6 +17,7 @@ use crate::credentials::{self, Credential, JOB_TOKEN_USER};
 use crate::documents::DocumentCache;
 use crate::error::{ApiError, RouteClass};
 use crate::model::*;
+use crate::passwords::PasswordHasher;
 use crate::policy::{self, Action, Actor, Decision, ProjectAccessFacts, Refusal};
 use crate::ports::{BlobRead, BlobStore, Catalog, DuplicatePolicy, PublishFile, RangeRequest};
 use crate::stamped::StampedCache;
@@ -182,6 +183,8 @@ pub struct Registry {
     config: RegistryConfig,
     documents: DocumentCache,
     reads: Reads,
+    /// The one bound on argon2 work (sign-in, password changes, user creation).
+    passwords: PasswordHasher,
 }
 
 /// The catalog reads every request makes (credentials, project, access facts, document
@@ -232,7 +235,19 @@ impl Registry {
             config,
             documents: DocumentCache::default(),
             reads: Reads::default(),
+            passwords: PasswordHasher::default(),
         }
+    }
+
+    /// Replaces the password hasher (another bound on concurrent hashing, or a test's).
+    pub fn with_password_hasher(mut self, passwords: PasswordHasher) -> Self {
+        self.passwords = passwords;
+        self
+    }
+
+    /// Hashes and verifies account passwords, at most a few at a time.
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.passwords
     }
 
     /// The catalog's change stamp now (`crate::stamped`): reads made with it reuse what was

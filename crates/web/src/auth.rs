@@ -1,13 +1,17 @@
 //! Sign in with username and password, sign out.
 //!
-//! Failed sign-ins are counted per username in the catalog (so every process sees them):
-//! `login_max_failures` failures within `login_window_secs` lock the username for
-//! `login_lockout_secs`, and the page says so with a 429.
+//! Sign-in attempts are counted per username in the catalog (so every process sees them),
+//! atomically and before the password is checked: `login_max_failures` attempts within
+//! `login_window_secs` are checked, the next ones are refused for `login_lockout_secs` with
+//! a 429, and a successful sign-in clears the count. Password checks go through the
+//! Registry's [`PasswordHasher`](packyard_core::passwords::PasswordHasher), which runs a few
+//! at a time and answers 429 when it stays busy.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 use packyard_core::credentials;
+use packyard_core::model::LoginLimits;
 use packyard_core::registry::now_millis;
 use packyard_core::Registry;
 use serde::Deserialize;
@@ -26,7 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn home() -> HttpResponse {
     HttpResponse::Found()
-        .insert_header((actix_web::http::header::LOCATION, "/explore"))
+        .insert_header((actix_web::http::header::LOCATION, session::DEFAULT_PAGE))
         .finish()
 }
 
@@ -124,63 +128,54 @@ async fn sign_in(
         ));
     }
     let username = form.username.trim().to_owned();
+    if username.is_empty() {
+        // No account has an empty name: nothing to count, nothing to hash.
+        return Ok(refused(&state, &visitor, &username, &redirect_to));
+    }
     let now = now_millis();
     let catalog = registry.catalog();
-    let failures = catalog.login_failures(&username).await?;
-    if let Some(until) = failures.locked_until.filter(|u| *u > now) {
-        let minutes = ((until - now) as f64 / 60_000.0).ceil().max(1.0);
-        return Err(WebError::TooManyRequests(format!(
-            "Too many failed sign-in attempts for this username. Try again in {minutes} minute{}.",
-            if minutes > 1.0 { "s" } else { "" }
-        )));
-    }
-    let user = if username.is_empty() {
-        None
-    } else {
-        catalog.user_by_username(&username).await?
+    let cfg = &state.config;
+    let limits = LoginLimits {
+        max_attempts: cfg.login_max_failures,
+        window: secs_to_millis(cfg.login_window_secs),
+        lockout: secs_to_millis(cfg.login_lockout_secs),
     };
+    // The attempt is counted before argon2 runs, in one atomic statement: N parallel
+    // guesses (on any number of processes) check at most `login_max_failures` passwords.
+    let attempts = catalog
+        .reserve_login_attempt(&username, now, limits)
+        .await?;
+    if !attempts.allows(limits) {
+        let until = attempts
+            .locked_until
+            .unwrap_or(now.saturating_add(limits.lockout));
+        let secs = (until.saturating_sub(now).max(0) as u64)
+            .div_ceil(1000)
+            .max(1);
+        let minutes = secs.div_ceil(60);
+        return Err(WebError::TooManyRequests {
+            text: format!(
+                "Too many failed sign-in attempts for this username. Try again in {minutes} minute{}.",
+                if minutes > 1 { "s" } else { "" }
+            ),
+            retry_after_secs: Some(secs),
+        });
+    }
+    let user = catalog.user_by_username(&username).await?;
     let phc = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password = form.password;
-    // argon2 is slow on purpose: off the async workers. A missing user still costs one
-    // verification, so timing does not tell which usernames exist.
-    let verified = web::block(move || match phc {
-        Some(phc) => credentials::verify_password(&password, &phc),
-        None => {
-            let _ = credentials::verify_password(&password, dummy_hash());
-            false
+    // A missing user still costs one verification, so timing does not tell which usernames
+    // exist. The hasher bounds how many run at once; when it stays busy the attempt is
+    // given back (its password was never checked) and the answer is 429.
+    let verified = match registry.passwords().verify(form.password, phc).await {
+        Ok(v) => v,
+        Err(e) => {
+            catalog.release_login_attempt(&username).await?;
+            return Err(e.into());
         }
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    };
     let user = match user {
         Some(user) if verified => user,
-        _ => {
-            let cfg = &state.config;
-            if !username.is_empty() {
-                catalog
-                    .record_login_failure(
-                        &username,
-                        now,
-                        secs_to_millis(cfg.login_window_secs),
-                        cfg.login_max_failures,
-                        secs_to_millis(cfg.login_lockout_secs),
-                    )
-                    .await?;
-            }
-            let token = session::random_token();
-            let mut resp = layout::respond(
-                StatusCode::UNAUTHORIZED,
-                form_page(
-                    &visitor,
-                    &token,
-                    &username,
-                    &redirect_to,
-                    Some("Invalid username or password."),
-                ),
-            );
-            let _ = resp.add_cookie(&session::make_cookie(&state, CSRF_COOKIE, token, None));
-            return Ok(resp);
-        }
+        _ => return Ok(refused(&state, &visitor, &username, &redirect_to)),
     };
     catalog.clear_login_failures(&username).await?;
     let cookie = session::start(&registry, &state, &user).await?;
@@ -206,7 +201,7 @@ async fn sign_out(
 ) -> Result<HttpResponse, WebError> {
     if visitor.user.is_none() {
         // Already signed out (or the session expired): nothing to protect.
-        let mut resp = layout::redirect(&state, "/explore", None);
+        let mut resp = layout::redirect(&state, session::DEFAULT_PAGE, None);
         let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
         return Ok(resp);
     }
@@ -214,7 +209,7 @@ async fn sign_out(
     if let Some(digest) = visitor.session_digest() {
         registry.catalog().delete_web_session(digest).await?;
     }
-    let mut resp = layout::redirect(&state, "/explore", Some("Signed out."));
+    let mut resp = layout::redirect(&state, session::DEFAULT_PAGE, Some("Signed out."));
     let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
     Ok(resp)
 }
@@ -225,8 +220,19 @@ fn secs_to_millis(secs: u64) -> i64 {
         .saturating_mul(1000)
 }
 
-/// A valid argon2 hash of a random password, computed once, for unknown usernames.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| credentials::hash_password(&session::random_token()).unwrap_or_default())
+/// The 401 form again: "Invalid username or password.", the username kept.
+fn refused(state: &WebState, visitor: &Visitor, username: &str, redirect_to: &str) -> HttpResponse {
+    let token = session::random_token();
+    let mut resp = layout::respond(
+        StatusCode::UNAUTHORIZED,
+        form_page(
+            visitor,
+            &token,
+            username,
+            redirect_to,
+            Some("Invalid username or password."),
+        ),
+    );
+    let _ = resp.add_cookie(&session::make_cookie(state, CSRF_COOKIE, token, None));
+    resp
 }

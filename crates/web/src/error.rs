@@ -19,8 +19,12 @@ pub enum WebError {
     Forbidden(String),
     /// A request the page cannot take; the text says what was wrong.
     BadRequest(String),
-    /// Too many failed sign-ins.
-    TooManyRequests(String),
+    /// Too many failed sign-ins, or the server is busy checking passwords.
+    TooManyRequests {
+        text: String,
+        /// `Retry-After`, in seconds.
+        retry_after_secs: Option<u64>,
+    },
     /// Sign in first, then come back to `redirect_to`.
     SignIn {
         redirect_to: String,
@@ -35,7 +39,7 @@ impl std::fmt::Display for WebError {
             WebError::NotFound => write!(f, "not found"),
             WebError::Forbidden(t) => write!(f, "forbidden: {t}"),
             WebError::BadRequest(t) => write!(f, "bad request: {t}"),
-            WebError::TooManyRequests(t) => write!(f, "too many requests: {t}"),
+            WebError::TooManyRequests { text, .. } => write!(f, "too many requests: {text}"),
             WebError::SignIn { redirect_to } => write!(f, "sign in to see {redirect_to}"),
             WebError::Internal(t) => write!(f, "internal error: {t}"),
         }
@@ -54,7 +58,10 @@ impl From<ApiError> for WebError {
             StatusCode::NOT_FOUND => WebError::NotFound,
             StatusCode::UNAUTHORIZED => WebError::NotFound,
             StatusCode::FORBIDDEN => WebError::Forbidden(text),
-            StatusCode::TOO_MANY_REQUESTS => WebError::TooManyRequests(text),
+            StatusCode::TOO_MANY_REQUESTS => WebError::TooManyRequests {
+                text,
+                retry_after_secs: e.retry_after_secs(),
+            },
             _ => WebError::BadRequest(text),
         }
     }
@@ -72,7 +79,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::SignIn { .. } => StatusCode::SEE_OTHER,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -84,10 +91,10 @@ impl ResponseError for WebError {
             WebError::SignIn { redirect_to } => HttpResponse::SeeOther()
                 .insert_header((
                     header::LOCATION,
-                    format!(
+                    packyard_core::redirect::location(&format!(
                         "/users/sign_in?redirect_to={}",
                         layout::encode_query(redirect_to)
-                    ),
+                    )),
                 ))
                 .finish(),
             WebError::Forbidden(text) => problem(
@@ -98,8 +105,17 @@ impl ResponseError for WebError {
             WebError::BadRequest(text) => {
                 problem(StatusCode::BAD_REQUEST, "That did not work", text)
             }
-            WebError::TooManyRequests(text) => {
-                problem(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", text)
+            WebError::TooManyRequests {
+                text,
+                retry_after_secs,
+            } => {
+                let mut resp = problem(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", text);
+                if let Some(secs) = retry_after_secs {
+                    if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                        resp.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
+                }
+                resp
             }
             WebError::Internal(text) => {
                 tracing::error!(error = %text, "web page failed");

@@ -179,7 +179,10 @@ pub fn html_page(visitor: &Visitor, markup: Markup) -> HttpResponse {
 /// A 303 to `location` (after a form), optionally with a notice for the next page.
 pub fn redirect(state: &crate::WebState, location: &str, notice: Option<&str>) -> HttpResponse {
     let mut b = HttpResponse::SeeOther();
-    b.insert_header((header::LOCATION, location.to_owned()));
+    b.insert_header((
+        header::LOCATION,
+        packyard_core::redirect::location(location),
+    ));
     if let Some(text) = notice {
         session::set_flash(&mut b, state, text);
     }

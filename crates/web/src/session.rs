@@ -97,12 +97,17 @@ pub fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-/// A `redirect_to` that stays on this site (a path, never `//host` or a URL).
+/// Where a visitor lands when no (acceptable) `redirect_to` says otherwise.
+pub const DEFAULT_PAGE: &str = "/explore";
+
+/// A `redirect_to` that stays on this site ([`packyard_core::redirect::local_path`]: a path,
+/// never `//host`, `/\\host`, a URL, whitespace or a control character), else the default
+/// page.
 pub fn safe_redirect(target: Option<&str>) -> String {
-    match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.contains('\\') => t.to_owned(),
-        _ => "/explore".to_owned(),
-    }
+    target
+        .and_then(packyard_core::redirect::local_path)
+        .unwrap_or(DEFAULT_PAGE)
+        .to_owned()
 }
 
 /// Refuses a POST whose `Origin` (or, without it, `Referer`) is another site.
@@ -370,6 +375,9 @@ mod tests {
             "https://evil.test/",
             "//evil.test",
             "/\\evil.test",
+            "/\t/evil.test/x",
+            "/x\r\nLocation: //evil.test",
+            " /x",
             "evil",
             "",
         ] {

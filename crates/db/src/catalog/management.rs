@@ -235,6 +235,8 @@ pub(super) fn update_user(
                 .set(users::password_hash.eq(Some(hash)))
                 .execute(conn)
                 .map_err(db)?;
+            // A new password signs every browser out: a stolen session ends with it.
+            super::web::delete_user_web_sessions(conn, id)?;
         }
         if let Some(username) = update.username.as_ref().filter(|u| **u != old.username) {
             diesel::update(target)
@@ -290,6 +292,8 @@ pub(super) fn delete_user(conn: &mut DbConnection, id: UserId) -> Result<bool, C
         diesel::delete(job_tokens::table.filter(job_tokens::user_id.eq(id.0)))
             .execute(conn)
             .map_err(db)?;
+        // Not left to `ON DELETE CASCADE`, which SQLite honours only with `foreign_keys` on.
+        super::web::delete_user_web_sessions(conn, id)?;
         // CI activity of other projects stays, without the person.
         diesel::update(package_build_infos::table.filter(package_build_infos::user_id.eq(id.0)))
             .set(package_build_infos::user_id.eq(None::<i64>))

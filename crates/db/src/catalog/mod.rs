@@ -2214,19 +2214,26 @@ impl Catalog for DbCatalog {
             .await
     }
 
-    async fn record_login_failure(
+    async fn reserve_login_attempt(
         &self,
         username: &str,
         now: Millis,
-        window: Millis,
-        max_failures: i64,
-        lockout: Millis,
+        limits: LoginLimits,
     ) -> Result<LoginFailures, CatalogError> {
         let username = username.to_owned();
-        self.run(move |conn| {
-            web::record_login_failure(conn, &username, now, window, max_failures, lockout)
-        })
-        .await
+        self.run(move |conn| web::reserve_login_attempt(conn, &username, now, limits))
+            .await
+    }
+
+    async fn release_login_attempt(&self, username: &str) -> Result<(), CatalogError> {
+        let username = username.to_owned();
+        self.run(move |conn| web::release_login_attempt(conn, &username))
+            .await
+    }
+
+    async fn delete_user_web_sessions(&self, user: UserId) -> Result<u64, CatalogError> {
+        self.run(move |conn| web::delete_user_web_sessions(conn, user))
+            .await
     }
 
     async fn clear_login_failures(&self, username: &str) -> Result<(), CatalogError> {

@@ -166,7 +166,7 @@ async fn page(
         return Ok(HttpResponse::MovedPermanently()
             .insert_header((
                 header::LOCATION,
-                registry.url(&format!("{base}/{normalized}/")),
+                packyard_core::redirect::location(&registry.url(&format!("{base}/{normalized}/"))),
             ))
             .finish());
     }
