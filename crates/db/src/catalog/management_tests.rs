@@ -32,6 +32,7 @@ management_test!(renaming_moves_exactly_its_own_subtree);
 management_test!(listings_reach_nothing_of_another_tenant_with_a_lookalike_path);
 management_test!(lookups_by_path_and_username_ignore_case);
 management_test!(a_username_and_a_top_level_group_share_one_namespace);
+management_test!(migrating_a_catalog_with_case_clashes_names_them_and_changes_nothing);
 
 fn offset(page: i64, per_page: i64) -> ListOptions {
     ListOptions {
@@ -849,21 +850,19 @@ mod bodies {
         })
         .await
         .unwrap();
-        let attacker = cat
-            .run(|conn| {
-                use diesel::RunQueryDsl;
-                diesel::sql_query(
-                    "INSERT INTO groups (name, path, full_path, visibility, description, \
+        cat.run(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "INSERT INTO groups (name, path, full_path, visibility, description, \
                      package_settings, created_at) \
                      VALUES ('secret', 'secret', 'secret', 'private', '', '{}', 0)",
-                )
-                .execute(conn)
-                .map_err(CatalogError::backend)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
-        let _ = attacker;
+            )
+            .execute(conn)
+            .map_err(CatalogError::backend)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
         let mine = cat
             .list_groups(
                 GroupFilter {
@@ -1188,6 +1187,95 @@ mod bodies {
                 },
             )
             .await
+        ));
+    }
+
+    pub async fn migrating_a_catalog_with_case_clashes_names_them_and_changes_nothing(
+        cat: DbCatalog,
+    ) {
+        // A catalog from before the case-insensitive indexes, with clashes in it.
+        cat.run(|conn| {
+            use diesel::migration::MigrationSource;
+            use diesel::RunQueryDsl;
+            use diesel_migrations::MigrationHarness;
+            let source = match conn {
+                crate::DbConnection::Sqlite(_) => crate::SQLITE_MIGRATIONS,
+                crate::DbConnection::Pg(_) => crate::POSTGRES_MIGRATIONS,
+            };
+            let migrations =
+                MigrationSource::<crate::connection::MultiBackend>::migrations(&source)
+                    .map_err(CatalogError::Backend)?;
+            let ours = migrations
+                .iter()
+                .find(|m| m.name().to_string().ends_with("paths_case_insensitive"))
+                .unwrap();
+            conn.revert_migration(ours.as_ref())
+                .map_err(CatalogError::Backend)?;
+            for (path, name) in [("Secret", "a"), ("secret", "b"), ("other", "c")] {
+                diesel::sql_query(format!(
+                    "INSERT INTO groups (name, path, full_path, visibility, description, \
+                     package_settings, created_at) \
+                     VALUES ('{name}', '{path}', '{path}', 'private', '', '{{}}', 0)"
+                ))
+                .execute(conn)
+                .map_err(CatalogError::backend)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        cat.create_user(new_user("Bob")).await.unwrap();
+        cat.create_user(new_user("bob")).await.unwrap();
+
+        let err = cat.migrate().await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, crate::DbError::CaseCollisions(_)), "{text}");
+        for named in [
+            "group `Secret`",
+            "group `secret`",
+            "user `Bob`",
+            "user `bob`",
+        ] {
+            assert!(text.contains(named), "{text}");
+        }
+        assert!(!text.contains("other"), "{text}");
+        assert!(text.contains("packyard migrate"), "{text}");
+
+        // Renamed by the operator: the migration runs.
+        let secret = cat.group_by_full_path("secret").await.unwrap().unwrap();
+        let secret = if secret.full_path == "secret" {
+            secret
+        } else {
+            // Before the migration the lookup may have found either.
+            let all = cat
+                .list_groups(
+                    GroupFilter {
+                        reach: everything(),
+                        ..GroupFilter::default()
+                    },
+                    offset(1, 10),
+                )
+                .await
+                .unwrap();
+            all.items
+                .into_iter()
+                .find(|g| g.full_path == "secret")
+                .unwrap()
+        };
+        cat.update_group(
+            secret.id,
+            GroupUpdate {
+                path: Some("secret2".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+        let bob = cat.user_by_username("bob").await.unwrap().unwrap();
+        cat.delete_user(bob.id).await.unwrap();
+        assert_eq!(cat.migrate().await.unwrap().len(), 1);
+        assert!(is_conflict(
+            cat.create_group(new_group("SECRET2", None)).await
         ));
     }
 }
