@@ -640,3 +640,100 @@ async fn group_and_project_visibility_stay_within_the_parent() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert!(b["message"]["visibility_level"].is_array(), "{b}");
 }
+
+#[actix_web::test]
+async fn a_path_taken_in_another_case_is_400_and_lookups_by_path_ignore_case() {
+    let w = world().await;
+    let app = app!(w);
+    let taken = json!({"message": {"path": ["has already been taken"]}});
+    // The first step of the takeover in issue 12: `Secret` beside the owner's `secret`.
+    let (s, b) = send(
+        &app,
+        req(
+            "POST",
+            "/api/v4/groups",
+            Some(&w.outsider.token),
+            Some(json!({"name": "Mine", "path": "Secret"})),
+        ),
+    )
+    .await;
+    assert_eq!((s, &b), (StatusCode::BAD_REQUEST, &taken));
+    // A username is a top-level namespace too.
+    let (s, b) = send(
+        &app,
+        req(
+            "POST",
+            "/api/v4/groups",
+            Some(&w.outsider.token),
+            Some(json!({"name": "Owen", "path": "OWEN"})),
+        ),
+    )
+    .await;
+    assert_eq!((s, &b), (StatusCode::BAD_REQUEST, &taken));
+    let (s, b) = send(
+        &app,
+        req(
+            "POST",
+            "/api/v4/projects",
+            Some(&w.owner.token),
+            Some(json!({"name": "Vault", "path": "VAULT", "namespace_id": w.group.id.0})),
+        ),
+    )
+    .await;
+    assert_eq!((s, &b), (StatusCode::BAD_REQUEST, &taken));
+    // Lookups by path ignore case, and still answer 404 to who may not see.
+    let (s, b) = send(
+        &app,
+        req("GET", "/api/v4/groups/SECRET", Some(&w.owner.token), None),
+    )
+    .await;
+    assert_eq!((s, &b["id"]), (StatusCode::OK, &json!(w.group.id.0)), "{b}");
+    let (s, b) = send(
+        &app,
+        req(
+            "GET",
+            "/api/v4/projects/Secret%2FVault",
+            Some(&w.owner.token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, &b["id"]),
+        (StatusCode::OK, &json!(w.project.id.0)),
+        "{b}"
+    );
+    let (s, _) = send(
+        &app,
+        req(
+            "GET",
+            "/api/v4/groups/SECRET",
+            Some(&w.outsider.token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The outsider's own groups and projects list nothing of the owner's.
+    let (s, _) = send(
+        &app,
+        req(
+            "POST",
+            "/api/v4/groups",
+            Some(&w.outsider.token),
+            Some(json!({"name": "Secre", "path": "secre"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    for uri in [
+        "/api/v4/groups",
+        "/api/v4/projects",
+        "/api/v4/groups?all_available=true",
+    ] {
+        let (s, b) = send(&app, req("GET", uri, Some(&w.outsider.token), None)).await;
+        assert_eq!(s, StatusCode::OK);
+        let text = b.to_string().to_lowercase();
+        assert!(!text.contains("secret"), "{uri}: {b}");
+    }
+}

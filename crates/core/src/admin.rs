@@ -190,17 +190,16 @@ impl Registry {
             ..Reach::default()
         };
         for m in self.catalog().user_memberships(user.id, &today()).await? {
-            match (m.source, m.group_path) {
-                (MemberSource::Project(p), _) => reach.project_ids.push(p),
-                (MemberSource::Group(_), Some(path)) => reach.group_paths.push(path),
-                (MemberSource::Group(_), None) => {}
+            match m.source {
+                MemberSource::Project(p) => reach.project_ids.push(p),
+                MemberSource::Group(g) => reach.group_ids.push(g),
             }
         }
         Ok(reach)
     }
 
-    /// The caller's effective role in a group: its own membership or an ancestor's;
-    /// admins are Owners everywhere.
+    /// The caller's effective role in a group: its own membership or an ancestor's (the
+    /// ancestors by `parent_id`, not by path prefix); admins are Owners everywhere.
     pub async fn group_role(
         &self,
         user: Option<&User>,
@@ -210,16 +209,10 @@ impl Registry {
         if user.is_admin {
             return Ok(Some(AccessLevel::Owner));
         }
-        let memberships = self.catalog().user_memberships(user.id, &today()).await?;
-        Ok(memberships
-            .into_iter()
-            .filter(|m| {
-                m.group_path.as_deref().is_some_and(|p| {
-                    group.full_path == p || group.full_path.starts_with(&format!("{p}/"))
-                })
-            })
-            .map(|m| m.access_level)
-            .max())
+        Ok(self
+            .catalog()
+            .effective_group_access_level(user.id, group.id, &today())
+            .await?)
     }
 
     /// The caller's effective role in a project (the owner of a personal namespace is
@@ -253,7 +246,7 @@ impl Registry {
         let visible = role.is_some()
             || group.visibility == Visibility::Public
             || (group.visibility == Visibility::Internal && user.is_some())
-            || self.has_membership_below(user, &group.full_path).await?;
+            || self.has_membership_below(user, group.id).await?;
         if !visible {
             return Err(not_found());
         }
@@ -266,23 +259,30 @@ impl Registry {
     }
 
     /// A member of a subgroup or of a project inside sees the groups above it (GitLab
-    /// shows the path to it).
+    /// shows the path to it). "Inside" is the tree of `group` by `parent_id`.
     async fn has_membership_below(
         &self,
         user: Option<&User>,
-        full_path: &str,
+        group: GroupId,
     ) -> Result<bool, ApiError> {
         let Some(user) = user else { return Ok(false) };
-        let prefix = format!("{full_path}/");
-        for m in self.catalog().user_memberships(user.id, &today()).await? {
-            let below = match (m.source, m.group_path) {
-                (_, Some(path)) => path.starts_with(&prefix),
-                (MemberSource::Project(p), None) => self
-                    .catalog()
-                    .project_by_id(p)
-                    .await?
-                    .is_some_and(|p| p.full_path.starts_with(&prefix)),
-                (MemberSource::Group(_), None) => false,
+        let memberships = self.catalog().user_memberships(user.id, &today()).await?;
+        if memberships.is_empty() {
+            return Ok(false);
+        }
+        let tree: std::collections::HashSet<GroupId> = self
+            .catalog()
+            .group_tree(group)
+            .await?
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        for m in memberships {
+            let below = match m.source {
+                MemberSource::Group(g) => g != group && tree.contains(&g),
+                MemberSource::Project(p) => self.catalog().project_by_id(p).await?.is_some_and(
+                    |p| matches!(p.namespace, Namespace::Group(g) if tree.contains(&g)),
+                ),
             };
             if below {
                 return Ok(true);
@@ -365,15 +365,16 @@ impl Registry {
         mut update: UserUpdate,
         password: Option<String>,
     ) -> Result<User, ApiError> {
-        let current = self
-            .catalog()
-            .user_by_id(id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("User"))?;
+        if self.catalog().user_by_id(id).await?.is_none() {
+            return Err(ApiError::not_found("User"));
+        }
         if let Some(u) = &update.username {
             validate_username(u)?;
-            if *u != current.username && self.catalog().user_by_username(u).await?.is_some() {
-                return Err(ApiError::conflict("Username has already been taken"));
+            // Usernames compare case-insensitively: `Alice` may become `alice`, not `bob`'s.
+            if let Some(other) = self.catalog().user_by_username(u).await? {
+                if other.id != id {
+                    return Err(ApiError::conflict("Username has already been taken"));
+                }
             }
         }
         if let Some(e) = &update.email {

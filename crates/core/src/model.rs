@@ -667,9 +667,9 @@ pub struct Reach {
     pub min_visibility: Option<Visibility>,
     /// Projects the caller is a direct member of.
     pub project_ids: Vec<ProjectId>,
-    /// Full paths of groups the caller is a member of: these groups, their subgroups and
-    /// every project in them.
-    pub group_paths: Vec<String>,
+    /// Groups the caller is a member of: these groups, every group below them (by
+    /// `parent_id`, never by a path prefix) and every project in them.
+    pub group_ids: Vec<GroupId>,
     /// The caller's personal namespace.
     pub owner: Option<UserId>,
 }
@@ -683,8 +683,8 @@ pub struct GroupFilter {
     pub top_level_only: bool,
     /// Direct children of this group.
     pub parent: Option<GroupId>,
-    /// Strict descendants of the group with this full path.
-    pub descendants_of: Option<String>,
+    /// Strict descendants of this group (by `parent_id`).
+    pub descendants_of: Option<GroupId>,
 }
 
 /// Filters of `GET /projects` and `GET /groups/:id/projects`.
@@ -696,8 +696,8 @@ pub struct ProjectFilter {
     pub visibility: Option<Visibility>,
     /// Projects directly in this group.
     pub group: Option<GroupId>,
-    /// With `group`: also the projects of its subgroups (the group's full path).
-    pub group_tree_path: Option<String>,
+    /// With `group`: also the projects of every group below it (by `parent_id`).
+    pub include_subgroups: bool,
 }
 
 /// A change to a group (`PUT /groups/:id`).
@@ -749,7 +749,8 @@ pub struct MemberWithUser {
 pub struct Membership {
     pub source: MemberSource,
     pub access_level: AccessLevel,
-    /// The group's full path (`None` for project memberships).
+    /// The group's full path (`None` for project memberships), for display: decide who
+    /// may do what by `source` and the tree's ids, never by a path prefix.
     pub group_path: Option<String>,
 }
 

@@ -71,9 +71,73 @@ pub enum DbError {
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Paths or usernames that differ only in case block the migration that makes them
+    /// unique case-insensitively.
+    #[error(
+        "cannot make paths and usernames case-insensitive: these differ only in case: {0}. \
+         Rename or delete all but one of each (PUT /groups/:id, PUT /projects/:id or \
+         PUT /users/:id with the running version), then run `packyard migrate` again"
+    )]
+    CaseCollisions(String),
     /// The blocking task running the work died.
     #[error("database task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
+}
+
+/// The migration that adds the case-insensitive unique indexes.
+const CASE_INSENSITIVE_MIGRATION: &str = "paths_case_insensitive";
+
+#[derive(diesel::QueryableByName)]
+struct Collision {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Before the case-insensitive indexes are created on an existing catalog: names every
+/// group, project and user whose path differs from another's only in case, so that the
+/// operator knows what to rename, instead of a bare "unique constraint failed".
+fn case_collisions_before(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::RunQueryDsl;
+    let migrations = match conn {
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+        DbConnection::Pg(_) => POSTGRES_MIGRATIONS,
+    };
+    let applied = conn.applied_migrations().map_err(DbError::Migration)?;
+    if applied.is_empty() {
+        return Ok(()); // a new catalog: no rows yet
+    }
+    let pending = conn
+        .pending_migrations(migrations)
+        .map_err(DbError::Migration)?;
+    if !pending
+        .iter()
+        .any(|m| m.name().to_string().ends_with(CASE_INSENSITIVE_MIGRATION))
+    {
+        return Ok(());
+    }
+    let clashes = diesel::sql_query(
+        "SELECT 'group' AS kind, full_path AS name FROM groups WHERE lower(full_path) IN \
+           (SELECT lower(full_path) FROM groups GROUP BY lower(full_path) HAVING COUNT(*) > 1) \
+         UNION ALL SELECT 'project', full_path FROM projects WHERE lower(full_path) IN \
+           (SELECT lower(full_path) FROM projects GROUP BY lower(full_path) HAVING COUNT(*) > 1) \
+         UNION ALL SELECT 'user', username FROM users WHERE lower(username) IN \
+           (SELECT lower(username) FROM users GROUP BY lower(username) HAVING COUNT(*) > 1) \
+         ORDER BY 1, 2",
+    )
+    .load::<Collision>(conn)
+    .map_err(|e| DbError::Migration(Box::new(e)))?;
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(DbError::CaseCollisions(
+        clashes
+            .iter()
+            .map(|c| format!("{} `{}`", c.kind, c.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+    ))
 }
 
 /// The catalog over a pool of SQLite or PostgreSQL connections. Cheap to clone.
@@ -164,6 +228,7 @@ impl DbCatalog {
                 DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
                 DbConnection::Pg(_) => POSTGRES_MIGRATIONS,
             };
+            case_collisions_before(&mut conn)?;
             let applied = conn
                 .run_pending_migrations(migrations)
                 .map_err(DbError::Migration)?;

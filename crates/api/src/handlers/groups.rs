@@ -10,8 +10,8 @@ use serde_json::json;
 use packyard_core::admin::Need;
 use packyard_core::http::{json, RestCaller};
 use packyard_core::model::{
-    AccessLevel, Group, GroupFilter, GroupId, GroupUpdate, ListOrder, Listing, NewGroup,
-    ProjectFilter, Reach, User, Visibility,
+    AccessLevel, Group, GroupFilter, GroupId, GroupUpdate, ListOrder, Listing, MemberSource,
+    NewGroup, ProjectFilter, Reach, User, Visibility,
 };
 use packyard_core::{ApiError, Registry};
 
@@ -104,10 +104,13 @@ async fn listing_reach(
                 .catalog()
                 .user_memberships(user.id, &chrono::Utc::now().format("%Y-%m-%d").to_string())
                 .await?;
-            reach.group_paths = memberships
+            reach.group_ids = memberships
                 .into_iter()
                 .filter(|m| m.access_level >= min)
-                .filter_map(|m| m.group_path)
+                .filter_map(|m| match m.source {
+                    MemberSource::Group(g) => Some(g),
+                    MemberSource::Project(_) => None,
+                })
                 .collect();
             Ok(reach)
         }
@@ -152,7 +155,7 @@ async fn below(
         ..GroupFilter::default()
     };
     if descendants {
-        filter.descendants_of = Some(group.full_path.clone());
+        filter.descendants_of = Some(group.id);
     } else {
         filter.parent = Some(group.id);
     }
@@ -195,7 +198,7 @@ pub async fn projects(
         search: params.string("search")?.filter(|s| !s.is_empty()),
         visibility: params.visibility("visibility")?,
         group: Some(group.id),
-        group_tree_path: subgroups.then(|| group.full_path.clone()),
+        include_subgroups: subgroups,
     };
     let listing = registry.catalog().list_projects(filter, options).await?;
     let simple = params.boolean("simple")?.unwrap_or(false);

@@ -387,7 +387,7 @@ pub async fn list(
     if owned {
         // Projects of the caller's own namespace.
         reach.project_ids.clear();
-        reach.group_paths.clear();
+        reach.group_ids.clear();
         reach.owner = me.map(|u| u.id);
     }
     let filter = ProjectFilter {

@@ -5,7 +5,10 @@
 //!
 //! Every listing filters, orders and pages in SQL (`LIMIT`/`OFFSET`, or `id > after` for
 //! keyset pages) over indexed columns; nothing loads a table to page it in memory. What a
-//! caller may see ([`Reach`]) is part of the `WHERE` clause. Deletes remove dependent rows
+//! caller may see ([`Reach`]) is part of the `WHERE` clause. Everything that concerns the
+//! group tree (what a membership reaches, descendants, renames) follows `parent_id`, never
+//! a pattern on a path string: paths compare case-insensitively, so a `LIKE 'secret/%'`
+//! would also match another tenant's `Secret/...` on SQLite. Deletes remove dependent rows
 //! explicitly in one transaction, children before parents, so they work whether or not the
 //! connection enforces foreign keys, and a failure leaves everything in place.
 
@@ -15,22 +18,57 @@ use diesel::sql_types::Bool;
 use packyard_core::model::*;
 use packyard_core::ports::CatalogError;
 
-use super::{conflict_as, contains_pattern, db, lower, now, path_free_of_groups, tx};
+use super::{
+    conflict_as, contains_pattern, db, lower, namespace_free_of_users, now, path_free_of_groups,
+    tx, username_free_of_groups,
+};
 use crate::connection::{DbConnection, MultiBackend};
 use crate::rows::*;
 use crate::schema::*;
 
-/// `LIKE` pattern for everything under `prefix/` (`%`, `_` and `\` taken literally).
-fn under_pattern(prefix: &str) -> String {
-    let mut p = String::with_capacity(prefix.len() + 2);
-    for ch in prefix.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
+/// A subquery (in parentheses) of the ids of the groups `roots` (`Roots::Including`) or of
+/// their children (`Roots::Below`), and of every group below those by `parent_id`. One
+/// recursive CTE, the same SQL on SQLite and PostgreSQL; `UNION` (not `UNION ALL`) ends at
+/// a corrupt cycle. The ids are integers written into the text: nothing from a request.
+fn subtree_ids(roots: &[i64], from: Roots) -> String {
+    let list = roots
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let seed = match from {
+        Roots::Including => format!("SELECT id FROM \"groups\" WHERE id IN ({list})"),
+        Roots::Below => format!("SELECT id FROM \"groups\" WHERE parent_id IN ({list})"),
+    };
+    format!(
+        "(WITH RECURSIVE subtree(id) AS ({seed} UNION \
+         SELECT g.id FROM \"groups\" g JOIN subtree s ON g.parent_id = s.id) \
+         SELECT id FROM subtree)"
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Roots {
+    Including,
+    Below,
+}
+
+/// `"<table>".<column> IN <subtree of roots>`; `1 = 0` for no roots.
+fn in_subtree<T>(
+    column: &str,
+    roots: &[i64],
+    from: Roots,
+) -> Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>
+where
+    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, MultiBackend, SqlType = Bool>,
+{
+    if roots.is_empty() {
+        return never();
     }
-    p.push_str("/%");
-    p
+    Box::new(sql::<Bool>(&format!(
+        "{column} IN {}",
+        subtree_ids(roots, from)
+    )))
 }
 
 fn visibilities_from(min: Visibility) -> Vec<&'static str> {
@@ -60,11 +98,13 @@ fn group_reach(reach: &Reach) -> GroupCond {
     if let Some(min) = reach.min_visibility {
         cond = Box::new(cond.or(groups::visibility.eq_any(visibilities_from(min))));
     }
-    for path in &reach.group_paths {
-        cond = Box::new(
-            cond.or(groups::full_path.eq(path.clone()))
-                .or(groups::full_path.like(under_pattern(path)).escape('\\')),
-        );
+    if !reach.group_ids.is_empty() {
+        let ids: Vec<i64> = reach.group_ids.iter().map(|g| g.0).collect();
+        cond = Box::new(cond.or(in_subtree::<groups::table>(
+            "\"groups\".\"id\"",
+            &ids,
+            Roots::Including,
+        )));
     }
     cond
 }
@@ -83,8 +123,13 @@ fn project_reach(reach: &Reach) -> ProjectCond {
         let ids: Vec<i64> = reach.project_ids.iter().map(|p| p.0).collect();
         cond = Box::new(cond.or(projects::id.eq_any(ids)));
     }
-    for path in &reach.group_paths {
-        cond = Box::new(cond.or(projects::full_path.like(under_pattern(path)).escape('\\')));
+    if !reach.group_ids.is_empty() {
+        let ids: Vec<i64> = reach.group_ids.iter().map(|g| g.0).collect();
+        cond = Box::new(cond.or(in_subtree::<projects::table>(
+            "\"projects\".\"group_id\"",
+            &ids,
+            Roots::Including,
+        )));
     }
     if let Some(owner) = reach.owner {
         cond = Box::new(cond.or(projects::owner_user_id.assume_not_null().eq(owner.0)));
@@ -239,6 +284,9 @@ pub(super) fn update_user(
             super::web::delete_user_web_sessions(conn, id)?;
         }
         if let Some(username) = update.username.as_ref().filter(|u| **u != old.username) {
+            if !username.eq_ignore_ascii_case(&old.username) {
+                username_free_of_groups(conn, username)?;
+            }
             diesel::update(target)
                 .set(users::username.eq(username))
                 .execute(conn)
@@ -448,8 +496,12 @@ fn filtered_groups(filter: &GroupFilter) -> groups::BoxedQuery<'_, MultiBackend>
     if let Some(parent) = filter.parent {
         q = q.filter(groups::parent_id.eq(parent.0));
     }
-    if let Some(path) = &filter.descendants_of {
-        q = q.filter(groups::full_path.like(under_pattern(path)).escape('\\'));
+    if let Some(group) = filter.descendants_of {
+        q = q.filter(in_subtree::<groups::table>(
+            "\"groups\".\"id\"",
+            &[group.0],
+            Roots::Below,
+        ));
     }
     q
 }
@@ -532,47 +584,92 @@ pub(super) fn update_group(
                 .map_err(db)?;
         }
         if let Some(path) = update.path.as_ref().filter(|p| **p != old.path) {
-            let new_full = match old.full_path.rsplit_once('/') {
-                Some((parent, _)) => format!("{parent}/{path}"),
-                None => path.clone(),
+            // The parent's stored full path, not a split of our own: the row is the truth.
+            let new_full = match old.parent_id {
+                Some(parent) => {
+                    let parent = groups::table
+                        .find(parent.0)
+                        .select(groups::full_path)
+                        .first::<String>(conn)
+                        .map_err(db)?;
+                    format!("{parent}/{path}")
+                }
+                None => {
+                    // A case-only rename (`acme` to `Acme`) keeps its own namespace.
+                    if !path.eq_ignore_ascii_case(&old.path) {
+                        namespace_free_of_users(conn, path)?;
+                    }
+                    path.clone()
+                }
             };
             super::path_free_of_projects(conn, &new_full)?;
             diesel::update(target)
                 .set((groups::path.eq(path), groups::full_path.eq(&new_full)))
                 .execute(conn)
                 .map_err(conflict_as("path has already been taken"))?;
-            rename_under(conn, &old.full_path, &new_full)?;
+            rewrite_full_paths_below(conn, id, &new_full)?;
         }
         super::group_by_id(conn, id)
     })
 }
 
-/// Rewrites the full paths of every group and project under `old/` to `new/`.
-fn rename_under(conn: &mut DbConnection, old: &str, new: &str) -> Result<(), CatalogError> {
-    let moved = |p: &str| format!("{new}{}", &p[old.len()..]);
-    let subgroups = groups::table
-        .filter(groups::full_path.like(under_pattern(old)).escape('\\'))
-        .select((groups::id, groups::full_path))
-        .load::<(i64, String)>(conn)
-        .map_err(db)?;
-    for (gid, path) in subgroups {
-        diesel::update(groups::table.find(gid))
-            .set(groups::full_path.eq(moved(&path)))
-            .execute(conn)
-            .map_err(conflict_as("path has already been taken"))?;
+/// Recomputes the full paths of every group and project below `root` (whose full path is
+/// now `root_path`) from their parents, walking `parent_id` one level per query. Only rows
+/// of this subtree move, whatever other rows' paths look like.
+fn rewrite_full_paths_below(
+    conn: &mut DbConnection,
+    root: GroupId,
+    root_path: &str,
+) -> Result<(), CatalogError> {
+    let mut level: std::collections::HashMap<i64, String> =
+        std::iter::once((root.0, root_path.to_owned())).collect();
+    for _ in 0..super::MAX_GROUP_DEPTH {
+        let ids: Vec<i64> = level.keys().copied().collect();
+        let in_level = projects::table
+            .filter(projects::group_id.eq_any(&ids))
+            .select((
+                projects::id,
+                projects::group_id.assume_not_null(),
+                projects::path,
+            ))
+            .load::<(i64, i64, String)>(conn)
+            .map_err(db)?;
+        for (pid, gid, path) in in_level {
+            let Some(parent) = level.get(&gid) else {
+                continue;
+            };
+            diesel::update(projects::table.find(pid))
+                .set(projects::full_path.eq(format!("{parent}/{path}")))
+                .execute(conn)
+                .map_err(conflict_as("path has already been taken"))?;
+        }
+        let children = groups::table
+            .filter(groups::parent_id.eq_any(&ids))
+            .select((
+                groups::id,
+                groups::parent_id.assume_not_null(),
+                groups::path,
+            ))
+            .load::<(i64, i64, String)>(conn)
+            .map_err(db)?;
+        if children.is_empty() {
+            return Ok(());
+        }
+        let mut next = std::collections::HashMap::with_capacity(children.len());
+        for (gid, parent_id, path) in children {
+            let Some(parent) = level.get(&parent_id) else {
+                continue;
+            };
+            let full = format!("{parent}/{path}");
+            diesel::update(groups::table.find(gid))
+                .set(groups::full_path.eq(&full))
+                .execute(conn)
+                .map_err(conflict_as("path has already been taken"))?;
+            next.insert(gid, full);
+        }
+        level = next;
     }
-    let projects_under = projects::table
-        .filter(projects::full_path.like(under_pattern(old)).escape('\\'))
-        .select((projects::id, projects::full_path))
-        .load::<(i64, String)>(conn)
-        .map_err(db)?;
-    for (pid, path) in projects_under {
-        diesel::update(projects::table.find(pid))
-            .set(projects::full_path.eq(moved(&path)))
-            .execute(conn)
-            .map_err(conflict_as("path has already been taken"))?;
-    }
-    Ok(())
+    Err(CatalogError::backend(crate::rows::DecodeError::cycle(root)))
 }
 
 pub(super) fn delete_group(conn: &mut DbConnection, id: GroupId) -> Result<bool, CatalogError> {
@@ -645,16 +742,16 @@ fn filtered_projects(filter: &ProjectFilter) -> projects::BoxedQuery<'_, MultiBa
     if let Some(v) = filter.visibility {
         q = q.filter(projects::visibility.eq(v.as_str()));
     }
-    match (&filter.group, &filter.group_tree_path) {
-        (Some(g), Some(path)) => {
-            q = q.filter(
-                projects::group_id
-                    .eq(g.0)
-                    .or(projects::full_path.like(under_pattern(path)).escape('\\')),
-            )
+    match filter.group {
+        Some(g) if filter.include_subgroups => {
+            q = q.filter(in_subtree::<projects::table>(
+                "\"projects\".\"group_id\"",
+                &[g.0],
+                Roots::Including,
+            ))
         }
-        (Some(g), None) => q = q.filter(projects::group_id.eq(g.0)),
-        (None, _) => {}
+        Some(g) => q = q.filter(projects::group_id.eq(g.0)),
+        None => {}
     }
     q
 }
@@ -1204,15 +1301,4 @@ pub(super) fn remove_job_token_allowlist(
     .execute(conn)
     .map_err(db)?;
     Ok(deleted > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn under_pattern_escapes_like_wildcards() {
-        assert_eq!(under_pattern("a_b%c"), "a\\_b\\%c/%");
-        assert_eq!(under_pattern("acme"), "acme/%");
-    }
 }

@@ -26,6 +26,13 @@ management_test!(renaming_a_group_moves_every_full_path_below_it);
 management_test!(rotation_revokes_the_old_token_exactly_once);
 management_test!(inherited_members_keep_each_users_highest_level);
 management_test!(token_and_deploy_token_listings_filter_and_count);
+management_test!(a_path_taken_in_another_case_is_refused_at_every_level);
+management_test!(a_foreign_subtree_never_moves_with_a_rename);
+management_test!(renaming_moves_exactly_its_own_subtree);
+management_test!(listings_reach_nothing_of_another_tenant_with_a_lookalike_path);
+management_test!(lookups_by_path_and_username_ignore_case);
+management_test!(a_username_and_a_top_level_group_share_one_namespace);
+management_test!(migrating_a_catalog_with_case_clashes_names_them_and_changes_nothing);
 
 fn offset(page: i64, per_page: i64) -> ListOptions {
     ListOptions {
@@ -110,7 +117,7 @@ mod bodies {
         // `g/sub%1/x` stays hidden.
         let member = list(Reach {
             min_visibility: Some(Visibility::Internal),
-            group_paths: vec![sub.full_path.clone()],
+            group_ids: vec![sub.id],
             owner: Some(u.id),
             ..Reach::default()
         })
@@ -145,7 +152,7 @@ mod bodies {
                 ProjectFilter {
                     reach: everything(),
                     group: Some(g.id),
-                    group_tree_path: Some("g".into()),
+                    include_subgroups: true,
                     visibility: Some(Visibility::Private),
                     ..ProjectFilter::default()
                 },
@@ -222,7 +229,7 @@ mod bodies {
             list(GroupFilter {
                 reach: Reach {
                     min_visibility: Some(Visibility::Internal),
-                    group_paths: vec!["top/a".into()],
+                    group_ids: vec![a.id],
                     ..Reach::default()
                 },
                 ..GroupFilter::default()
@@ -251,7 +258,7 @@ mod bodies {
         assert_eq!(
             list(GroupFilter {
                 reach: everything(),
-                descendants_of: Some("top".into()),
+                descendants_of: Some(top.id),
                 search: Some("EE".into()),
                 ..GroupFilter::default()
             })
@@ -735,5 +742,541 @@ mod bodies {
         assert!(cat.delete_deploy_token(first.id).await.unwrap());
         assert!(!cat.delete_deploy_token(first.id).await.unwrap());
         let _ = digests(0);
+    }
+
+    fn is_conflict<T: std::fmt::Debug>(r: Result<T, CatalogError>) -> bool {
+        matches!(r, Err(CatalogError::Conflict(_)))
+    }
+
+    /// The victim's tree of the takeover in issue 12: `Secret`, `Secret/inner`, a private
+    /// project in it, with `v` as Owner of `Secret`.
+    async fn victim_tree(cat: &DbCatalog) -> (User, Group, Group, Project) {
+        let v = cat.create_user(new_user("victor")).await.unwrap();
+        let secret = group(cat, "Secret", None, Visibility::Private).await;
+        let inner = group(cat, "inner", Some(secret.id), Visibility::Private).await;
+        let pkgs = project(cat, "pkgs", Namespace::Group(inner.id), Visibility::Private).await;
+        cat.add_member(
+            MemberSource::Group(secret.id),
+            v.id,
+            AccessLevel::Owner,
+            None,
+        )
+        .await
+        .unwrap();
+        (v, secret, inner, pkgs)
+    }
+
+    pub async fn a_path_taken_in_another_case_is_refused_at_every_level(cat: DbCatalog) {
+        let (_, secret, inner, pkgs) = victim_tree(&cat).await;
+        // The first step of the takeover: `secret` beside `Secret`.
+        assert!(is_conflict(
+            cat.create_group(new_group("secret", None)).await
+        ));
+        assert!(is_conflict(
+            cat.create_group(new_group("SECRET", None)).await
+        ));
+        // A subgroup, a project, and either one against the other (one URL space).
+        assert!(is_conflict(
+            cat.create_group(new_group("INNER", Some(secret.id))).await
+        ));
+        assert!(is_conflict(
+            cat.create_project(new_project("PKGS", Namespace::Group(inner.id)))
+                .await
+        ));
+        assert!(is_conflict(
+            cat.create_group(new_group("Pkgs", Some(inner.id))).await
+        ));
+        assert!(is_conflict(
+            cat.create_project(new_project("Inner", Namespace::Group(secret.id)))
+                .await
+        ));
+        // A rename into another's case is refused too, for groups and projects.
+        let other = group(&cat, "other", None, Visibility::Private).await;
+        assert!(is_conflict(
+            cat.update_group(
+                other.id,
+                GroupUpdate {
+                    path: Some("sECRET".into()),
+                    ..GroupUpdate::default()
+                },
+            )
+            .await
+        ));
+        let sibling = project(&cat, "sib", Namespace::Group(inner.id), Visibility::Private).await;
+        assert!(is_conflict(
+            cat.update_project(
+                sibling.id,
+                ProjectUpdate {
+                    path: Some("PkGs".into()),
+                    ..ProjectUpdate::default()
+                },
+            )
+            .await
+        ));
+        // Nothing moved; a case-only rename of one's own path is fine.
+        assert_eq!(
+            cat.project_by_id(pkgs.id).await.unwrap().unwrap().full_path,
+            "Secret/inner/pkgs"
+        );
+        let renamed = cat
+            .update_group(
+                inner.id,
+                GroupUpdate {
+                    path: Some("Inner".into()),
+                    ..GroupUpdate::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(renamed.full_path, "Secret/Inner");
+        assert_eq!(
+            cat.project_by_id(pkgs.id).await.unwrap().unwrap().full_path,
+            "Secret/Inner/pkgs"
+        );
+    }
+
+    pub async fn a_foreign_subtree_never_moves_with_a_rename(cat: DbCatalog) {
+        let (_, _, inner, pkgs) = victim_tree(&cat).await;
+        // Data from before the case-insensitive indexes: `secret` beside `Secret`. Crafted
+        // here by dropping the indexes; the rename must still move only its own rows.
+        cat.run(|conn| {
+            use diesel::RunQueryDsl;
+            for index in ["groups_full_path_ci", "projects_full_path_ci"] {
+                diesel::sql_query(format!("DROP INDEX {index}"))
+                    .execute(conn)
+                    .map_err(CatalogError::backend)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        cat.run(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(
+                "INSERT INTO groups (name, path, full_path, visibility, description, \
+                     package_settings, created_at) \
+                     VALUES ('secret', 'secret', 'secret', 'private', '', '{}', 0)",
+            )
+            .execute(conn)
+            .map_err(CatalogError::backend)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let mine = cat
+            .list_groups(
+                GroupFilter {
+                    reach: everything(),
+                    top_level_only: true,
+                    search: Some("secret".into()),
+                    ..GroupFilter::default()
+                },
+                offset(1, 10),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|g| g.full_path == "secret")
+            .unwrap();
+        cat.update_group(
+            mine.id,
+            GroupUpdate {
+                path: Some("mine".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            cat.group_by_id(inner.id).await.unwrap().unwrap().full_path,
+            "Secret/inner"
+        );
+        assert_eq!(
+            cat.project_by_id(pkgs.id).await.unwrap().unwrap().full_path,
+            "Secret/inner/pkgs"
+        );
+        // And a member of the lookalike reaches nothing of the victim's.
+        let seen = cat
+            .list_projects(
+                ProjectFilter {
+                    reach: Reach {
+                        group_ids: vec![mine.id],
+                        ..Reach::default()
+                    },
+                    ..ProjectFilter::default()
+                },
+                offset(1, 10),
+            )
+            .await
+            .unwrap();
+        assert!(seen.items.is_empty(), "{:?}", paths(&seen.items));
+    }
+
+    pub async fn renaming_moves_exactly_its_own_subtree(cat: DbCatalog) {
+        let a = group(&cat, "a", None, Visibility::Private).await;
+        let a_x = group(&cat, "x", Some(a.id), Visibility::Private).await;
+        let a_x_y = group(&cat, "y", Some(a_x.id), Visibility::Private).await;
+        let deep = project(
+            &cat,
+            "deep",
+            Namespace::Group(a_x_y.id),
+            Visibility::Private,
+        )
+        .await;
+        let direct = project(&cat, "direct", Namespace::Group(a.id), Visibility::Private).await;
+        // Siblings whose paths start like `a`'s or hold LIKE wildcards.
+        let ab = group(&cat, "ab", None, Visibility::Private).await;
+        let ab_x = group(&cat, "x", Some(ab.id), Visibility::Private).await;
+        let ab_p = project(&cat, "p", Namespace::Group(ab.id), Visibility::Private).await;
+        let under = group(&cat, "a_b", None, Visibility::Private).await;
+        let percent = group(&cat, "a-b", None, Visibility::Private).await;
+        let under_p = project(&cat, "q", Namespace::Group(under.id), Visibility::Private).await;
+        let percent_p = project(&cat, "q", Namespace::Group(percent.id), Visibility::Private).await;
+
+        cat.update_group(
+            a.id,
+            GroupUpdate {
+                path: Some("z".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let group_path = |id: GroupId| {
+            let cat = &cat;
+            async move { cat.group_by_id(id).await.unwrap().unwrap().full_path }
+        };
+        let project_path = |id: ProjectId| {
+            let cat = &cat;
+            async move { cat.project_by_id(id).await.unwrap().unwrap().full_path }
+        };
+        assert_eq!(group_path(a_x.id).await, "z/x");
+        assert_eq!(group_path(a_x_y.id).await, "z/x/y");
+        assert_eq!(project_path(deep.id).await, "z/x/y/deep");
+        assert_eq!(project_path(direct.id).await, "z/direct");
+        assert_eq!(group_path(ab.id).await, "ab");
+        assert_eq!(group_path(ab_x.id).await, "ab/x");
+        assert_eq!(project_path(ab_p.id).await, "ab/p");
+
+        // `a_b` renamed: `a-b` (which `a_b/%` would match as a pattern) stays.
+        cat.update_group(
+            under.id,
+            GroupUpdate {
+                path: Some("u".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(project_path(under_p.id).await, "u/q");
+        assert_eq!(project_path(percent_p.id).await, "a-b/q");
+
+        // Renaming a subgroup moves its own tree only, under the parent's stored path.
+        cat.update_group(
+            a_x.id,
+            GroupUpdate {
+                path: Some("w".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(group_path(a_x_y.id).await, "z/w/y");
+        assert_eq!(project_path(deep.id).await, "z/w/y/deep");
+        assert_eq!(project_path(direct.id).await, "z/direct");
+        assert_eq!(group_path(ab_x.id).await, "ab/x");
+    }
+
+    pub async fn listings_reach_nothing_of_another_tenant_with_a_lookalike_path(cat: DbCatalog) {
+        let (v, secret, inner, pkgs) = victim_tree(&cat).await;
+        // The attacker's own group: as close to the victim's as the rules allow.
+        let a = cat.create_user(new_user("mallory")).await.unwrap();
+        let lookalike = group(&cat, "Secre", None, Visibility::Private).await;
+        let lookalike_t = group(&cat, "Secret_", None, Visibility::Private).await;
+        let _own = project(
+            &cat,
+            "own",
+            Namespace::Group(lookalike.id),
+            Visibility::Private,
+        )
+        .await;
+        cat.add_member(
+            MemberSource::Group(lookalike.id),
+            a.id,
+            AccessLevel::Owner,
+            None,
+        )
+        .await
+        .unwrap();
+        cat.add_member(
+            MemberSource::Group(lookalike_t.id),
+            a.id,
+            AccessLevel::Owner,
+            None,
+        )
+        .await
+        .unwrap();
+        let attacker_reach = || Reach {
+            min_visibility: Some(Visibility::Internal),
+            group_ids: vec![lookalike.id, lookalike_t.id],
+            owner: Some(a.id),
+            ..Reach::default()
+        };
+        let groups = cat
+            .list_groups(
+                GroupFilter {
+                    reach: attacker_reach(),
+                    ..GroupFilter::default()
+                },
+                offset(1, 100),
+            )
+            .await
+            .unwrap();
+        let group_paths: Vec<_> = groups.items.iter().map(|g| g.full_path.as_str()).collect();
+        assert_eq!(group_paths, ["Secre", "Secret_"]);
+        let projects = cat
+            .list_projects(
+                ProjectFilter {
+                    reach: attacker_reach(),
+                    ..ProjectFilter::default()
+                },
+                offset(1, 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(paths(&projects.items), ["Secre/own"]);
+        // Subgroups and the group's projects, as a tree, are the victim's tree only.
+        let below = cat
+            .list_groups(
+                GroupFilter {
+                    reach: everything(),
+                    descendants_of: Some(lookalike.id),
+                    ..GroupFilter::default()
+                },
+                offset(1, 100),
+            )
+            .await
+            .unwrap();
+        assert!(below.items.is_empty());
+        let victims = cat
+            .list_projects(
+                ProjectFilter {
+                    reach: Reach {
+                        group_ids: vec![secret.id],
+                        ..Reach::default()
+                    },
+                    group: Some(secret.id),
+                    include_subgroups: true,
+                    ..ProjectFilter::default()
+                },
+                offset(1, 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(paths(&victims.items), ["Secret/inner/pkgs"]);
+        // Roles are inherited by id: the victim is Owner below, the attacker nothing.
+        let today = "2026-12-01";
+        assert_eq!(
+            cat.effective_group_access_level(v.id, inner.id, today)
+                .await
+                .unwrap(),
+            Some(AccessLevel::Owner)
+        );
+        assert_eq!(
+            cat.effective_group_access_level(a.id, inner.id, today)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            cat.effective_access_level(a.id, pkgs.id, today)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    pub async fn lookups_by_path_and_username_ignore_case(cat: DbCatalog) {
+        let (v, secret, inner, pkgs) = victim_tree(&cat).await;
+        assert_eq!(
+            cat.group_by_full_path("SECRET")
+                .await
+                .unwrap()
+                .map(|g| g.id),
+            Some(secret.id)
+        );
+        assert_eq!(
+            cat.group_by_full_path("secret/INNER")
+                .await
+                .unwrap()
+                .map(|g| g.id),
+            Some(inner.id)
+        );
+        assert_eq!(
+            cat.project_by_full_path("sEcReT/inner/PKGS")
+                .await
+                .unwrap()
+                .map(|p| p.id),
+            Some(pkgs.id)
+        );
+        assert_eq!(
+            cat.user_by_username("VICTOR").await.unwrap().map(|u| u.id),
+            Some(v.id)
+        );
+        // `_` and `%` are characters, not patterns.
+        assert!(cat.group_by_full_path("Secre_").await.unwrap().is_none());
+        assert!(cat.group_by_full_path("Secre%").await.unwrap().is_none());
+        // Usernames are unique case-insensitively too.
+        assert!(is_conflict(cat.create_user(new_user("Victor")).await));
+        let w = cat.create_user(new_user("walt")).await.unwrap();
+        assert!(is_conflict(
+            cat.update_user(
+                w.id,
+                UserUpdate {
+                    username: Some("VICTOR".into()),
+                    ..UserUpdate::default()
+                },
+            )
+            .await
+        ));
+        // A case-only rename of one's own username is fine.
+        let renamed = cat
+            .update_user(
+                w.id,
+                UserUpdate {
+                    username: Some("Walt".into()),
+                    ..UserUpdate::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(renamed.username, "Walt");
+    }
+
+    pub async fn a_username_and_a_top_level_group_share_one_namespace(cat: DbCatalog) {
+        let alice = cat.create_user(new_user("Alice")).await.unwrap();
+        assert!(is_conflict(
+            cat.create_group(new_group("alice", None)).await
+        ));
+        let team = group(&cat, "team", None, Visibility::Private).await;
+        // A subgroup of that name is elsewhere in the tree: fine.
+        group(&cat, "alice", Some(team.id), Visibility::Private).await;
+        assert!(is_conflict(
+            cat.update_group(
+                team.id,
+                GroupUpdate {
+                    path: Some("ALICE".into()),
+                    ..GroupUpdate::default()
+                },
+            )
+            .await
+        ));
+        assert!(is_conflict(cat.create_user(new_user("TEAM")).await));
+        assert!(is_conflict(
+            cat.update_user(
+                alice.id,
+                UserUpdate {
+                    username: Some("Team".into()),
+                    ..UserUpdate::default()
+                },
+            )
+            .await
+        ));
+    }
+
+    pub async fn migrating_a_catalog_with_case_clashes_names_them_and_changes_nothing(
+        cat: DbCatalog,
+    ) {
+        // A catalog from before the case-insensitive indexes, with clashes in it.
+        cat.run(|conn| {
+            use diesel::migration::MigrationSource;
+            use diesel::RunQueryDsl;
+            use diesel_migrations::MigrationHarness;
+            let source = match conn {
+                crate::DbConnection::Sqlite(_) => crate::SQLITE_MIGRATIONS,
+                crate::DbConnection::Pg(_) => crate::POSTGRES_MIGRATIONS,
+            };
+            let migrations =
+                MigrationSource::<crate::connection::MultiBackend>::migrations(&source)
+                    .map_err(CatalogError::Backend)?;
+            let ours = migrations
+                .iter()
+                .find(|m| m.name().to_string().ends_with("paths_case_insensitive"))
+                .unwrap();
+            conn.revert_migration(ours.as_ref())
+                .map_err(CatalogError::Backend)?;
+            for (path, name) in [("Secret", "a"), ("secret", "b"), ("other", "c")] {
+                diesel::sql_query(format!(
+                    "INSERT INTO groups (name, path, full_path, visibility, description, \
+                     package_settings, created_at) \
+                     VALUES ('{name}', '{path}', '{path}', 'private', '', '{{}}', 0)"
+                ))
+                .execute(conn)
+                .map_err(CatalogError::backend)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        cat.create_user(new_user("Bob")).await.unwrap();
+        cat.create_user(new_user("bob")).await.unwrap();
+
+        let err = cat.migrate().await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, crate::DbError::CaseCollisions(_)), "{text}");
+        for named in [
+            "group `Secret`",
+            "group `secret`",
+            "user `Bob`",
+            "user `bob`",
+        ] {
+            assert!(text.contains(named), "{text}");
+        }
+        assert!(!text.contains("other"), "{text}");
+        assert!(text.contains("packyard migrate"), "{text}");
+
+        // Renamed by the operator: the migration runs.
+        let secret = cat.group_by_full_path("secret").await.unwrap().unwrap();
+        let secret = if secret.full_path == "secret" {
+            secret
+        } else {
+            // Before the migration the lookup may have found either.
+            let all = cat
+                .list_groups(
+                    GroupFilter {
+                        reach: everything(),
+                        ..GroupFilter::default()
+                    },
+                    offset(1, 10),
+                )
+                .await
+                .unwrap();
+            all.items
+                .into_iter()
+                .find(|g| g.full_path == "secret")
+                .unwrap()
+        };
+        cat.update_group(
+            secret.id,
+            GroupUpdate {
+                path: Some("secret2".into()),
+                ..GroupUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+        let bob = cat.user_by_username("bob").await.unwrap().unwrap();
+        cat.delete_user(bob.id).await.unwrap();
+        assert_eq!(cat.migrate().await.unwrap().len(), 1);
+        assert!(is_conflict(
+            cat.create_group(new_group("SECRET2", None)).await
+        ));
     }
 }

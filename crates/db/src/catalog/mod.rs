@@ -124,12 +124,15 @@ fn create_user(conn: &mut DbConnection, new: &NewUser) -> Result<User, CatalogEr
         password_hash: new.password_hash.as_deref(),
         created_at: now(),
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .returning(users::all_columns)
-        .get_result::<UserRow>(conn)
-        .map(User::from)
-        .map_err(conflict_as("username has already been taken"))
+    tx(conn, |conn| {
+        username_free_of_groups(conn, &new.username)?;
+        diesel::insert_into(users::table)
+            .values(&row)
+            .returning(users::all_columns)
+            .get_result::<UserRow>(conn)
+            .map(User::from)
+            .map_err(conflict_as("username has already been taken"))
+    })
 }
 
 fn create_personal_access_token(
@@ -296,7 +299,10 @@ fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, Catalo
                     .ok_or(CatalogError::NotFound)?;
                 format!("{parent}/{}", new.path)
             }
-            None => new.path.clone(),
+            None => {
+                namespace_free_of_users(conn, &new.path)?;
+                new.path.clone()
+            }
         };
         path_free_of_projects(conn, &full_path)?;
         let settings = to_json(&PackageSettings::default())?;
@@ -319,11 +325,12 @@ fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, Catalo
 }
 
 /// Groups and projects share one URL space (`acme/tools` is either a subgroup or a
-/// project), as GitLab's routes do. Each table's unique index covers its own rows; these
-/// checks cover the other table.
+/// project), as GitLab's routes do, and paths compare case-insensitively there (GitLab's
+/// rule: `Secret` and `secret` cannot both exist at one level). Each table's unique index on
+/// `lower(full_path)` covers its own rows; these checks cover the other table.
 fn path_free_of_projects(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
     let taken = diesel::select(diesel::dsl::exists(
-        projects::table.filter(projects::full_path.eq(full_path)),
+        projects::table.filter(lower(projects::full_path).eq(lower(full_path))),
     ))
     .get_result::<bool>(conn)
     .map_err(db)?;
@@ -335,12 +342,44 @@ fn path_free_of_projects(conn: &mut DbConnection, full_path: &str) -> Result<(),
 
 fn path_free_of_groups(conn: &mut DbConnection, full_path: &str) -> Result<(), CatalogError> {
     let taken = diesel::select(diesel::dsl::exists(
-        groups::table.filter(groups::full_path.eq(full_path)),
+        groups::table.filter(lower(groups::full_path).eq(lower(full_path))),
     ))
     .get_result::<bool>(conn)
     .map_err(db)?;
     if taken {
         return Err(CatalogError::Conflict("path has already been taken".into()));
+    }
+    Ok(())
+}
+
+/// A top-level group and a user's personal namespace share the first path segment, as on
+/// GitLab: a group `alice` beside the user `Alice` would let its owner publish under
+/// `alice/...` paths that look like Alice's own.
+fn namespace_free_of_users(conn: &mut DbConnection, path: &str) -> Result<(), CatalogError> {
+    let taken = diesel::select(diesel::dsl::exists(
+        users::table.filter(lower(users::username).eq(lower(path))),
+    ))
+    .get_result::<bool>(conn)
+    .map_err(db)?;
+    if taken {
+        return Err(CatalogError::Conflict("path has already been taken".into()));
+    }
+    Ok(())
+}
+
+/// The other side of [`namespace_free_of_users`]: a username may not be a top-level group.
+fn username_free_of_groups(conn: &mut DbConnection, username: &str) -> Result<(), CatalogError> {
+    let taken = diesel::select(diesel::dsl::exists(
+        groups::table
+            .filter(groups::parent_id.is_null())
+            .filter(lower(groups::path).eq(lower(username))),
+    ))
+    .get_result::<bool>(conn)
+    .map_err(db)?;
+    if taken {
+        return Err(CatalogError::Conflict(
+            "Username has already been taken".into(),
+        ));
     }
     Ok(())
 }
@@ -1167,8 +1206,9 @@ impl Catalog for DbCatalog {
     async fn user_by_username(&self, username: &str) -> Result<Option<User>, CatalogError> {
         let username = username.to_string();
         self.run_read(move |conn| {
+            // Case-insensitive, as on GitLab (served by `users_username_ci`).
             users::table
-                .filter(users::username.eq(&username))
+                .filter(lower(users::username).eq(lower(&username)))
                 .first::<UserRow>(conn)
                 .optional()
                 .map(|u| u.map(User::from))
@@ -1323,8 +1363,9 @@ impl Catalog for DbCatalog {
     async fn group_by_full_path(&self, full_path: &str) -> Result<Option<Group>, CatalogError> {
         let full_path = full_path.to_string();
         self.run_read(move |conn| {
+            // Case-insensitive, as on GitLab (served by `groups_full_path_ci`).
             groups::table
-                .filter(groups::full_path.eq(&full_path))
+                .filter(lower(groups::full_path).eq(lower(&full_path)))
                 .first::<GroupRow>(conn)
                 .optional()
                 .map_err(db)?
@@ -1374,8 +1415,9 @@ impl Catalog for DbCatalog {
     async fn project_by_full_path(&self, full_path: &str) -> Result<Option<Project>, CatalogError> {
         let full_path = full_path.to_string();
         self.run_read(move |conn| {
+            // Case-insensitive, as on GitLab (served by `projects_full_path_ci`).
             projects::table
-                .filter(projects::full_path.eq(&full_path))
+                .filter(lower(projects::full_path).eq(lower(&full_path)))
                 .first::<ProjectRow>(conn)
                 .optional()
                 .map_err(db)?
