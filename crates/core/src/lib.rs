@@ -6,6 +6,7 @@
 //! v4 API (<https://docs.gitlab.com/api/rest/>).
 
 pub mod admin;
+pub mod archive;
 pub mod cleanup;
 pub mod credentials;
 pub mod documents;
@@ -23,6 +24,7 @@ pub mod redirect;
 pub mod registry;
 pub mod stamped;
 
+pub use archive::{ArchiveError, ArchiveLimits};
 pub use error::{ApiError, RouteClass};
 pub use format::{FormatError, PackageFormat, Snippet, SnippetContext};
 pub use registry::{Principal, Registry, RegistryConfig};

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Component;
 
+use packyard_core::archive::{self, ArchiveError, ArchiveLimits, TarMember, Walk};
 use serde::{Deserialize, Serialize};
 
 /// Longest crate name crates.io accepts.
@@ -477,36 +478,20 @@ struct ManifestPackage {
 }
 
 /// Fails reads past `limit` bytes (a gzip bomb stops here).
-struct Bounded<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
-            // One more byte tells a file of exactly the limit from a longer one.
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => Err(std::io::Error::other(UNPACKED_TOO_LARGE)),
-            };
-        }
-        let max = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        self.left -= n as u64;
-        Ok(n)
+/// The bounds a `.crate` is read under; `unpacked_limit` comes from the caller.
+fn crate_limits(unpacked_limit: u64) -> ArchiveLimits {
+    ArchiveLimits {
+        max_entries: MAX_ENTRIES,
+        max_unpacked: unpacked_limit,
+        ..ArchiveLimits::DEFAULT
     }
 }
-
-const UNPACKED_TOO_LARGE: &str = "unpacked size over the limit";
 
 /// Reads a `.crate` (gzip + tar) and returns its manifest. Every entry must be a file or
 /// folder under `{name}-{version}/`, with no `..`, absolute path or link; the gzip stream is
 /// read to its end so a corrupt archive is refused. `name` and `version` come from the
-/// metadata; the manifest must agree with them.
+/// metadata; the manifest must agree with them. Extension headers, entries and unpacked bytes
+/// are bounded by `packyard_core::archive`.
 pub fn read_crate(
     reader: impl Read,
     name: &str,
@@ -514,66 +499,40 @@ pub fn read_crate(
     unpacked_limit: u64,
 ) -> Result<CrateManifest, PublishError> {
     let bad = |what: String| invalid(format!("the .crate file is invalid: {what}"));
-    let io = |e: std::io::Error| {
-        if e.to_string() == UNPACKED_TOO_LARGE {
-            bad(format!("it unpacks to more than {unpacked_limit} bytes"))
-        } else {
-            bad(format!("it is not a gzipped tar archive ({e})"))
-        }
-    };
     let prefix = format!("{name}-{version}");
-    let mut gz = Bounded {
-        inner: flate2::read::GzDecoder::new(reader),
-        left: unpacked_limit,
-    };
+    let manifest_path = std::path::Path::new(&prefix).join("Cargo.toml");
     let mut manifest: Option<CrateManifest> = None;
-    let mut count = 0usize;
-    {
-        let mut archive = tar::Archive::new(&mut gz);
-        for entry in archive.entries().map_err(io)? {
-            let mut entry = entry.map_err(io)?;
-            count += 1;
-            if count > MAX_ENTRIES {
-                return Err(bad(format!("it holds more than {MAX_ENTRIES} entries")));
-            }
-            let kind = entry.header().entry_type();
-            if kind.is_pax_global_extensions() {
-                continue;
-            }
-            if !(kind.is_file() || kind.is_dir()) {
-                return Err(bad(format!(
-                    "it holds an entry of type {:?}: only files and folders are allowed",
-                    kind
-                )));
-            }
-            let path = entry.path().map_err(io)?.into_owned();
-            let mut parts = path.components();
-            let top_ok = matches!(parts.next(), Some(Component::Normal(p)) if p == prefix.as_str());
-            let rest_ok = parts.all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-            if !top_ok || !rest_ok {
-                return Err(bad(format!(
-                    "the entry `{}` is outside the folder `{prefix}/`",
-                    printable(&path.to_string_lossy())
-                )));
-            }
-            if kind.is_file() && path == std::path::Path::new(&prefix).join("Cargo.toml") {
-                if manifest.is_some() {
-                    return Err(bad("it holds two Cargo.toml files".into()));
-                }
-                if entry.size() > MAX_MANIFEST_LEN {
-                    return Err(bad("its Cargo.toml is larger than 1 MiB".into()));
-                }
-                let mut text = String::new();
-                (&mut entry)
-                    .take(MAX_MANIFEST_LEN)
-                    .read_to_string(&mut text)
-                    .map_err(|e| bad(format!("its Cargo.toml is not UTF-8 text ({e})")))?;
-                manifest = Some(parse_manifest(&text)?);
-            }
+    let limits = crate_limits(unpacked_limit);
+    archive::walk_tar_gz(reader, &limits, |entry: &mut TarMember<'_>| {
+        let kind = entry.kind();
+        if !(kind.is_file() || kind.is_dir()) {
+            return Err(bad(format!(
+                "it holds a {kind} `{}`: only files and folders are allowed",
+                printable(&entry.path_lossy())
+            )));
         }
-    }
-    // The rest of the gzip stream (tar padding, CRC): a damaged archive fails here.
-    std::io::copy(&mut gz, &mut std::io::sink()).map_err(io)?;
+        let path_text = entry.path_lossy().into_owned();
+        let path = std::path::Path::new(&path_text);
+        let mut parts = path.components();
+        let top_ok = matches!(parts.next(), Some(Component::Normal(p)) if p == prefix.as_str());
+        let rest_ok = parts.all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if !top_ok || !rest_ok {
+            return Err(bad(format!(
+                "the entry `{}` is outside the folder `{prefix}/`",
+                printable(&path_text)
+            )));
+        }
+        if kind.is_file() && path == manifest_path {
+            if manifest.is_some() {
+                return Err(bad("it holds two Cargo.toml files".into()));
+            }
+            let bytes = entry.read_all(MAX_MANIFEST_LEN)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| bad(format!("its Cargo.toml is not UTF-8 text ({e})")))?;
+            manifest = Some(parse_manifest(&text)?);
+        }
+        Ok(Walk::Continue)
+    })?;
     let manifest = manifest.ok_or_else(|| bad(format!("it has no `{prefix}/Cargo.toml`")))?;
     if manifest.name != name {
         return Err(invalid(format!(
@@ -588,6 +547,23 @@ pub fn read_crate(
         )));
     }
     Ok(manifest)
+}
+
+impl From<ArchiveError> for PublishError {
+    fn from(e: ArchiveError) -> Self {
+        let what = match e {
+            ArchiveError::Malformed(detail) => {
+                format!("it is not a gzipped tar archive ({detail})")
+            }
+            ArchiveError::UnpackedTooLarge { limit } => {
+                format!("it unpacks to more than {limit} bytes")
+            }
+            ArchiveError::TooManyEntries { limit } => format!("it holds more than {limit} entries"),
+            ArchiveError::MemberTooLarge { .. } => "its Cargo.toml is larger than 1 MiB".into(),
+            other => other.to_string(),
+        };
+        invalid(format!("the .crate file is invalid: {what}"))
+    }
 }
 
 fn parse_manifest(text: &str) -> Result<CrateManifest, PublishError> {

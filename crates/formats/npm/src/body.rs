@@ -21,6 +21,10 @@ use struson::writer::{JsonStreamWriter, JsonWriter};
 /// Bytes of JSON outside the attachment's data that are accepted (the manifest, dist-tags,
 /// readme, the whole packument of a deprecate request).
 pub const MAX_METADATA: u64 = 32 * 1024 * 1024;
+/// Most JSON values in `versions` or `dist-tags`. A `serde_json::Value` costs 32 bytes and
+/// more, so 32 MiB of `[0,0,...]` would otherwise become over 500 MB of memory; a real
+/// manifest holds a few thousand values.
+pub const MAX_JSON_VALUES: usize = 100_000;
 
 /// What the document says, apart from the tarball bytes.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -253,6 +257,11 @@ impl<R: Read> Parser<R> {
             struson::reader::TransferError::WriterError(_) => BodyError::TooLarge,
         })?;
         writer.finish_document().map_err(|_| BodyError::TooLarge)?;
+        if value_count_over(&out.buf, MAX_JSON_VALUES) {
+            return Err(BodyError::Invalid(format!(
+                "'{what}' holds more than {MAX_JSON_VALUES} JSON values"
+            )));
+        }
         match serde_json::from_slice(&out.buf) {
             Ok(Value::Object(m)) => Ok(m),
             _ => Err(BodyError::Invalid(format!("'{what}' must be an object"))),
@@ -381,6 +390,35 @@ impl<R: Read> Parser<R> {
     }
 }
 
+/// Whether valid JSON `text` holds more than `max` values, counted from the bytes that open
+/// or separate them (`[`, `{`, `,`, `:` outside strings; at most twice the true count) before
+/// anything is built from it.
+fn value_count_over(text: &[u8], max: usize) -> bool {
+    let (mut count, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' | b',' | b':' => {
+                    count += 1;
+                    if count > max.saturating_mul(2) {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 fn json_err(e: struson::reader::ReaderError) -> BodyError {
     BodyError::Invalid(format!("the request body is not valid JSON: {e}"))
 }
@@ -502,6 +540,27 @@ mod tests {
             b64(&[1u8; 300_000])
         );
         assert!(parse_with_limit(data.as_bytes(), &mut Discard, 10_000).is_ok());
+    }
+
+    #[test]
+    fn versions_with_too_many_json_values_are_refused_before_they_are_built() {
+        // 600 KB of JSON, 300,000 values: 10 MB and more as serde values.
+        let many = format!(
+            r#"{{"versions":{{"1.0.0":{{"files":[{}0]}}}}}}"#,
+            "0,".repeat(300_000)
+        );
+        let err = parse(many.as_bytes(), &mut Discard).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'versions' holds more than 100000 JSON values"
+        );
+        // Commas, colons and brackets inside strings are not values.
+        let text = format!(
+            r#"{{"versions":{{"1.0.0":{{"readme":"{}","files":[1,2]}}}}}}"#,
+            r#"[,:{\"\\"#.repeat(100_000)
+        );
+        let body = parse(text.as_bytes(), &mut Discard).unwrap();
+        assert_eq!(body.versions["1.0.0"]["files"][1], 2);
     }
 
     #[test]

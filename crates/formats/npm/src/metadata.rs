@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 use std::io::Read;
 
+use packyard_core::archive::{self, ArchiveError, ArchiveLimits, TarMember, Walk};
 use serde_json::{Map, Value};
 
 /// Longest name npm accepts.
@@ -193,78 +194,57 @@ pub fn has_install_script(manifest: &Map<String, Value>) -> bool {
         })
 }
 
+/// The bounds a published tarball is read under (`packyard_core::archive`).
+pub const TARBALL_LIMITS: ArchiveLimits = ArchiveLimits {
+    max_entries: MAX_TAR_ENTRIES,
+    max_unpacked: MAX_UNPACKED,
+    ..ArchiveLimits::DEFAULT
+};
+
 /// Reads `<top>/package.json` (npm packs it as `package/package.json`) from a gzipped
-/// tarball, bounded in entries, in decompressed bytes and in the file's size.
+/// tarball, bounded in entries, extension headers, decompressed bytes and the file's size.
 pub fn read_package_json<R: Read>(tgz: R) -> Result<Map<String, Value>, Invalid> {
-    let not_tgz = |e: std::io::Error| {
-        invalid(format!(
-            "the attachment is not a gzipped tar archive (npm pack output): {e}"
-        ))
-    };
-    let gz = flate2::read::GzDecoder::new(tgz);
-    let mut archive = tar::Archive::new(Limited {
-        inner: gz,
-        left: MAX_UNPACKED,
-    });
-    let entries = archive.entries().map_err(not_tgz)?;
-    for (n, entry) in entries.enumerate() {
-        if n >= MAX_TAR_ENTRIES {
-            break;
-        }
-        let mut entry = entry.map_err(not_tgz)?;
+    let mut text = None;
+    archive::walk_tar_gz(tgz, &TARBALL_LIMITS, |entry: &mut TarMember<'_>| {
         let is_manifest = {
-            let path = entry.path_bytes();
-            let mut parts = path
+            let mut parts = entry
+                .path_bytes()
                 .split(|b| *b == b'/')
                 .filter(|p| !p.is_empty() && *p != b".");
             let top = parts.next();
             top.is_some() && parts.next() == Some(b"package.json") && parts.next().is_none()
         };
-        if !is_manifest || !entry.header().entry_type().is_file() {
-            continue;
+        if !is_manifest || !entry.kind().is_file() {
+            return Ok(Walk::Continue);
         }
-        if entry.size() > MAX_PACKAGE_JSON {
-            return Err(invalid(format!(
-                "package.json in the tarball is larger than {MAX_PACKAGE_JSON} bytes"
-            )));
-        }
-        let mut text = Vec::new();
-        (&mut entry)
-            .take(MAX_PACKAGE_JSON + 1)
-            .read_to_end(&mut text)
-            .map_err(not_tgz)?;
-        return match serde_json::from_slice::<Value>(&text) {
-            Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(invalid("package.json in the tarball is not a JSON object")),
-            Err(e) => Err(invalid(format!(
-                "package.json in the tarball is not valid JSON: {e}"
-            ))),
-        };
+        text = Some(entry.read_all(MAX_PACKAGE_JSON)?);
+        Ok(Walk::Stop)
+    })
+    .map_err(tarball_error)?;
+    let Some(text) = text else {
+        return Err(invalid(
+            "the tarball holds no package.json (expected package/package.json, as npm pack writes it)",
+        ));
+    };
+    match serde_json::from_slice::<Value>(&text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(invalid("package.json in the tarball is not a JSON object")),
+        Err(e) => Err(invalid(format!(
+            "package.json in the tarball is not valid JSON: {e}"
+        ))),
     }
-    Err(invalid(
-        "the tarball holds no package.json (expected package/package.json, as npm pack writes it)",
-    ))
 }
 
-/// A reader that fails past `left` bytes (gzip bombs).
-struct Limited<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Limited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
-            return Err(std::io::Error::other(
-                "the tarball unpacks to more than the limit",
-            ));
-        }
-        let max = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        self.left -= n as u64;
-        Ok(n)
+/// The refusal npm prints for a tarball the bounded reader would not read.
+fn tarball_error(e: ArchiveError) -> Invalid {
+    match e {
+        ArchiveError::Malformed(detail) => invalid(format!(
+            "the attachment is not a gzipped tar archive (npm pack output): {detail}"
+        )),
+        ArchiveError::MemberTooLarge { .. } => invalid(format!(
+            "package.json in the tarball is larger than {MAX_PACKAGE_JSON} bytes"
+        )),
+        other => invalid(format!("the tarball cannot be read: {other}")),
     }
 }
 

@@ -5,9 +5,12 @@
 //! sdist is a `.tar.gz` (or legacy `.zip`) whose `{name}-{version}/PKG-INFO` is
 //! (<https://packaging.python.org/en/latest/specifications/source-distribution-format/>).
 //! Sizes declared by an archive are not trusted: the decompressed bytes are counted, so a
-//! compression bomb stops at the limit.
+//! compression bomb stops at the limit. The bounded readers (extension headers, entries,
+//! decompressed bytes, member size) are `packyard_core::archive`'s, shared by every format.
 
 use std::io::{Read, Seek};
+
+use packyard_core::archive::{self, ArchiveError, ArchiveLimits, TarMember, Walk, ZipReader};
 
 use crate::metadata::{DistKind, Invalid};
 
@@ -17,6 +20,13 @@ pub const MAX_METADATA_SIZE: u64 = 1024 * 1024;
 pub const MAX_SDIST_SCAN: u64 = 1024 * 1024 * 1024;
 /// Most archive members looked at.
 pub const MAX_ENTRIES: usize = 100_000;
+
+/// The bounds a distribution is read under (`packyard_core::archive`).
+pub const LIMITS: ArchiveLimits = ArchiveLimits {
+    max_entries: MAX_ENTRIES,
+    max_unpacked: MAX_SDIST_SCAN,
+    ..ArchiveLimits::DEFAULT
+};
 
 fn invalid(msg: impl Into<String>) -> Invalid {
     Invalid(msg.into())
@@ -48,19 +58,15 @@ fn is_sdist_pkg_info(path: &[u8]) -> bool {
     }
 }
 
-/// Reads at most `MAX_METADATA_SIZE` bytes, refusing anything longer.
-fn read_bounded(mut r: impl Read) -> Result<Vec<u8>, Invalid> {
-    let mut out = Vec::new();
-    (&mut r)
-        .take(MAX_METADATA_SIZE + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| invalid("the core metadata file could not be decompressed"))?;
-    if out.len() as u64 > MAX_METADATA_SIZE {
-        return Err(invalid(format!(
-            "the core metadata file is larger than {MAX_METADATA_SIZE} bytes"
-        )));
+/// What the uploader reads for a refusal of the bounded reader; `format` names the archive.
+fn archive_error(e: ArchiveError, format: &str) -> Invalid {
+    match e {
+        ArchiveError::Malformed(_) => invalid(format!("the file is not a valid {format} archive")),
+        ArchiveError::MemberTooLarge { .. } | ArchiveError::SizeMismatch { .. } => invalid(
+            format!("the core metadata file is larger than {MAX_METADATA_SIZE} bytes"),
+        ),
+        other => invalid(other.to_string()),
     }
-    Ok(out)
 }
 
 fn from_zip<R: Read + Seek>(
@@ -68,63 +74,35 @@ fn from_zip<R: Read + Seek>(
     wanted: fn(&[u8]) -> bool,
     what: &str,
 ) -> Result<Vec<u8>, Invalid> {
-    let mut zip =
-        zip::ZipArchive::new(reader).map_err(|_| invalid("the file is not a valid zip archive"))?;
-    if zip.len() > MAX_ENTRIES {
-        return Err(invalid(format!(
-            "the archive has more than {MAX_ENTRIES} entries"
-        )));
-    }
-    let matches: Vec<usize> = zip
-        .file_names_raw()
-        .enumerate()
-        .filter(|(_, name)| wanted(name))
-        .map(|(i, _)| i)
-        .collect();
-    let index = match matches.as_slice() {
-        [one] => *one,
+    let mut zip = ZipReader::open(reader, &LIMITS).map_err(|e| archive_error(e, "zip"))?;
+    let found = zip.find(wanted, 2).map_err(|e| archive_error(e, "zip"))?;
+    let entry = match found.as_slice() {
+        [one] => one,
         [] => return Err(invalid(format!("the archive has no {what}"))),
         _ => return Err(invalid(format!("the archive has more than one {what}"))),
     };
-    let entry = zip
-        .by_index(index)
-        .map_err(|_| invalid("the core metadata entry of the archive cannot be read"))?;
-    if entry.size() > MAX_METADATA_SIZE {
-        return Err(invalid(format!(
-            "the core metadata file is larger than {MAX_METADATA_SIZE} bytes"
-        )));
-    }
-    read_bounded(entry)
+    zip.read_all(entry, MAX_METADATA_SIZE).map_err(|e| match e {
+        ArchiveError::Malformed(_) => invalid("the core metadata file could not be decompressed"),
+        other => archive_error(other, "zip"),
+    })
 }
 
 fn from_tar_gz<R: Read>(reader: R) -> Result<Vec<u8>, Invalid> {
-    // Counting the decompressed bytes bounds the time a bomb can take.
-    let gz = flate2::read::GzDecoder::new(reader).take(MAX_SDIST_SCAN);
-    let mut tar = tar::Archive::new(gz);
-    let entries = tar
-        .entries()
-        .map_err(|_| invalid("the file is not a valid .tar.gz archive"))?;
-    for (i, entry) in entries.enumerate() {
-        if i >= MAX_ENTRIES {
-            return Err(invalid(format!(
-                "the archive has more than {MAX_ENTRIES} entries before PKG-INFO"
-            )));
+    let mut found = None;
+    archive::walk_tar_gz(reader, &LIMITS, |entry: &mut TarMember<'_>| {
+        if entry.kind().is_file() && is_sdist_pkg_info(entry.path_bytes()) {
+            found = Some(entry.read_all(MAX_METADATA_SIZE)?);
+            return Ok(Walk::Stop);
         }
-        let entry = entry.map_err(|_| invalid("the file is not a valid .tar.gz archive"))?;
-        let found = {
-            let path = entry.path_bytes();
-            is_sdist_pkg_info(&path)
-        };
-        if found && entry.header().entry_type().is_file() {
-            if entry.size() > MAX_METADATA_SIZE {
-                return Err(invalid(format!(
-                    "the core metadata file is larger than {MAX_METADATA_SIZE} bytes"
-                )));
-            }
-            return read_bounded(entry);
-        }
-    }
-    Err(invalid("the archive has no top-level PKG-INFO file"))
+        Ok(Walk::Continue)
+    })
+    .map_err(|e| match e {
+        ArchiveError::TooManyEntries { limit } => invalid(format!(
+            "the archive has more than {limit} entries before PKG-INFO"
+        )),
+        other => archive_error(other, ".tar.gz"),
+    })?;
+    found.ok_or_else(|| invalid("the archive has no top-level PKG-INFO file"))
 }
 
 #[cfg(test)]
