@@ -62,7 +62,7 @@ pub async fn publish(
     // Refuse what would be refused anyway before storing a byte. (The catalog decides
     // races: `RejectExistingVersion` runs inside the publish transaction.)
     let existing = registry
-        .catalog()
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &normalized)
         .await?;
     let duplicate = duplicate_message(&meta.name, &meta.vers, &project.full_path);

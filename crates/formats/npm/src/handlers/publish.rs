@@ -287,8 +287,7 @@ async fn publish_staged(
             super::tags::move_latest(ctx, project, &full).await?;
         } else {
             ctx.registry
-                .catalog()
-                .set_package_tag(package.id, tag)
+                .set_package_tag(&ctx.principal, project, &package, tag)
                 .await?;
         }
     }
