@@ -771,7 +771,7 @@ impl Registry {
     }
 
     /// Second half of a publish: commits the package file row for a staged blob. When the
-    /// catalog refuses (duplicate), the blob is discarded.
+    /// catalog refuses (duplicate), the upload is discarded ([`Registry::discard`]).
     pub async fn commit(
         &self,
         principal: &Principal,
