@@ -423,6 +423,57 @@ fn dist_tags_deprecate_and_unpublish_with_npm() {
 }
 
 #[test]
+fn dist_tag_and_deprecate_under_a_push_rule_are_refused_and_npm_prints_why() {
+    let (server, id, dev, boss) = setup();
+    let work = Work::new();
+    let reg = project_registry(&server, id);
+    for v in ["1.0.0", "2.0.0"] {
+        publish_ok(&server, &work, &reg, &dev, "@secret/x", v);
+    }
+    let rule = server.curl(&[
+        "-X",
+        "POST",
+        "-H",
+        &format!("PRIVATE-TOKEN: {boss}"),
+        "--data-urlencode",
+        "package_name_pattern=@secret/*",
+        "--data",
+        "package_type=npm&minimum_access_level_for_push=maintainer",
+        &server.api(&format!("/projects/{id}/packages/protection/rules")),
+    ]);
+    assert_eq!(rule.status, 201, "{}", rule.text());
+    let devapp = consumer(&work, "devapp");
+    npmrc(&devapp, &reg, Some("@secret"), Some(&dev));
+    // The downgrade attack: `latest` moved back, the current version deprecated.
+    for args in [
+        &["dist-tag", "add", "@secret/x@1.0.0", "latest"][..],
+        &["deprecate", "@secret/x@2.0.0", "use 1.0.0"][..],
+    ] {
+        let out = work.npm(&devapp, args);
+        let text = combined(&out);
+        assert!(
+            !out.status.success() && text.contains("403") && text.contains("Package protected"),
+            "npm {}: {text}",
+            args.join(" ")
+        );
+    }
+    let latest = work.npm_ok(&server, &devapp, &["view", "@secret/x", "dist-tags.latest"]);
+    assert_eq!(latest.trim(), "2.0.0");
+    let deprecated = work.npm_ok(&server, &devapp, &["view", "@secret/x@2.0.0", "deprecated"]);
+    assert_eq!(deprecated.trim(), "");
+    // A Maintainer passes the rule.
+    let app = consumer(&work, "app");
+    npmrc(&app, &reg, Some("@secret"), Some(&boss));
+    work.npm_ok(
+        &server,
+        &app,
+        &["dist-tag", "add", "@secret/x@1.0.0", "stable"],
+    );
+    let ls = work.npm_ok(&server, &app, &["dist-tag", "ls", "@secret/x"]);
+    assert!(ls.contains("stable: 1.0.0"), "{ls}");
+}
+
+#[test]
 fn view_search_and_whoami_with_a_pat_and_a_deploy_token() {
     let (server, id, dev, _) = setup();
     let work = Work::new();

@@ -1124,3 +1124,466 @@ async fn metrics_label_invented_methods_as_other() {
         "{text}"
     );
 }
+
+// ------------------------------------------------------------ package writes and protection
+
+impl Env {
+    async fn project(&self, path: &str) -> Project {
+        self.registry
+            .catalog()
+            .project_by_full_path(path)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A package row with one file (its blob is not needed by these tests).
+    async fn seed(
+        &self,
+        project: &str,
+        format: &str,
+        name: &str,
+        version: &str,
+        meta: Value,
+    ) -> Package {
+        let project = self.project(project).await;
+        let sha = format!(
+            "{:0>64}",
+            format!("{:x}", name.len() * 1000 + version.len())
+        );
+        let (package, _) = self
+            .registry
+            .catalog()
+            .publish_file(packyard_core::ports::PublishFile {
+                package: NewPackage {
+                    project_id: project.id,
+                    format: format.into(),
+                    name: name.into(),
+                    normalized_name: name.into(),
+                    version: version.into(),
+                    status: PackageStatus::Default,
+                    metadata: meta,
+                },
+                status_override: None,
+                file_name: format!("{}-{version}.bin", name.replace('/', "-")),
+                digests: BlobDigests {
+                    size: 1,
+                    sha256: sha.clone(),
+                    sha1: sha[..40].into(),
+                    md5: sha[..32].into(),
+                    sha512: format!("{sha}{sha}"),
+                },
+                file_metadata: serde_json::json!({}),
+                build: None,
+                user_id: None,
+                duplicates: packyard_core::ports::DuplicatePolicy::Allow,
+            })
+            .await
+            .unwrap();
+        package
+    }
+
+    async fn rule(
+        &self,
+        format: &str,
+        pattern: &str,
+        push: Option<ProtectionLevel>,
+        delete: Option<ProtectionLevel>,
+    ) {
+        let project = self.project("acme/tools").await;
+        self.registry
+            .catalog()
+            .create_protection_rule(NewProtectionRule {
+                project_id: project.id,
+                package_name_pattern: pattern.into(),
+                package_type: format.into(),
+                minimum_access_level_for_push: push,
+                minimum_access_level_for_delete: delete,
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn tags(&self, format: &str, name: &str) -> Vec<(String, PackageId)> {
+        let project = self.project("acme/tools").await;
+        self.registry
+            .packages()
+            .package_tags_by_name(project.id, format, name)
+            .await
+            .unwrap()
+    }
+
+    async fn package(&self, format: &str, name: &str, version: &str) -> Package {
+        let project = self.project("acme/tools").await;
+        self.registry
+            .packages()
+            .packages_by_name(project.id, format, name)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.version == version)
+            .unwrap()
+    }
+}
+
+const NPM: &str = "/api/v4/projects/acme%2Ftools/packages/npm";
+
+fn with_token(req: test::TestRequest, token: &str) -> test::TestRequest {
+    req.insert_header(("Authorization", format!("Bearer {token}")))
+}
+
+#[actix_web::test]
+async fn npm_dist_tags_and_deprecations_pass_the_push_protection_rule() {
+    let env = env().await;
+    let app = app!(env);
+    env.rule("npm", "@secret/*", Some(ProtectionLevel::Maintainer), None)
+        .await;
+    let developer = env
+        .user("developer", Some(AccessLevel::Developer), &["api"])
+        .await;
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    let old = env
+        .seed(
+            "acme/tools",
+            "npm",
+            "@secret/x",
+            "1.0.0",
+            serde_json::json!({}),
+        )
+        .await;
+    let new = env
+        .seed(
+            "acme/tools",
+            "npm",
+            "@secret/x",
+            "2.0.0",
+            serde_json::json!({}),
+        )
+        .await;
+    env.registry
+        .catalog()
+        .set_package_tag(new.id, "latest")
+        .await
+        .unwrap();
+    env.registry
+        .catalog()
+        .set_package_tag(new.id, "beta")
+        .await
+        .unwrap();
+    let before = env.tags("npm", "@secret/x").await;
+
+    // The downgrade attack: `latest` moved back to an old version, the current one deprecated.
+    let move_latest = |token: &str| {
+        with_token(
+            test::TestRequest::put()
+                .uri(&format!("{NPM}/-/package/@secret%2fx/dist-tags/latest"))
+                .set_payload("\"1.0.0\""),
+            token,
+        )
+    };
+    let (status, _, body) = send(&app, move_latest(&developer)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("Package protected"),
+        "{body}"
+    );
+    let remove_beta = with_token(
+        test::TestRequest::delete().uri(&format!("{NPM}/-/package/@secret%2fx/dist-tags/beta")),
+        &developer,
+    );
+    let (status, _, body) = send(&app, remove_beta).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let deprecate = |token: &str| {
+        with_token(
+            test::TestRequest::put()
+                .uri(&format!("{NPM}/@secret%2fx"))
+                .set_json(serde_json::json!({
+                    "_id": "@secret/x",
+                    "name": "@secret/x",
+                    "versions": {
+                        "2.0.0": {"name": "@secret/x", "version": "2.0.0", "deprecated": "broken, use 1.0.0"}
+                    }
+                })),
+            token,
+        )
+    };
+    let (status, _, body) = send(&app, deprecate(&developer)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("Package protected"),
+        "{body}"
+    );
+    assert_eq!(env.tags("npm", "@secret/x").await, before);
+    let current = env.package("npm", "@secret/x", "2.0.0").await;
+    assert_eq!(current.status, PackageStatus::Default);
+    assert!(current.metadata.get("deprecated").is_none());
+
+    // A Maintainer passes the rule.
+    let (status, _, body) = send(&app, move_latest(&maintainer)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = send(&app, deprecate(&maintainer)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tags = env.tags("npm", "@secret/x").await;
+    assert!(tags.contains(&("latest".to_owned(), old.id)), "{tags:?}");
+    assert_eq!(
+        env.package("npm", "@secret/x", "2.0.0").await.status,
+        PackageStatus::Deprecated
+    );
+    // Names the rule does not match stay open to Developers.
+    let free = env
+        .seed("acme/tools", "npm", "free", "1.0.0", serde_json::json!({}))
+        .await;
+    let tag_free = with_token(
+        test::TestRequest::put()
+            .uri(&format!("{NPM}/-/package/free/dist-tags/next"))
+            .set_payload("\"1.0.0\""),
+        &developer,
+    );
+    assert_eq!(send(&app, tag_free).await.0, StatusCode::OK);
+    assert!(env
+        .tags("npm", "free")
+        .await
+        .contains(&("next".to_owned(), free.id)));
+}
+
+#[actix_web::test]
+async fn pypi_and_cargo_yanks_pass_the_delete_protection_rule() {
+    let env = env().await;
+    let app = app!(env);
+    env.rule("pypi", "secret-*", None, Some(ProtectionLevel::Owner))
+        .await;
+    env.rule("cargo", "secret-*", None, Some(ProtectionLevel::Owner))
+        .await;
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    let owner = env.user("owner", Some(AccessLevel::Owner), &["api"]).await;
+    env.seed(
+        "acme/tools",
+        "pypi",
+        "secret-lib",
+        "1.0",
+        serde_json::json!({}),
+    )
+    .await;
+    let index =
+        serde_json::json!({"index": {"name": "secret-crate", "vers": "1.0.0", "yanked": false}});
+    env.seed("acme/tools", "cargo", "secret-crate", "1.0.0", index)
+        .await;
+    let pypi = "/api/v4/projects/acme%2Ftools/packages/pypi/yank/secret-lib/1.0";
+    let cargo = "/api/v4/projects/acme%2Ftools/packages/cargo/api/v1/crates/secret-crate/1.0.0";
+    let requests = |token: &str| {
+        vec![
+            with_token(test::TestRequest::put().uri(pypi), token),
+            with_token(
+                test::TestRequest::put().uri(&format!("{pypi}?file_name=secret-lib-1.0.bin")),
+                token,
+            ),
+            with_token(test::TestRequest::delete().uri(pypi), token),
+            with_token(
+                test::TestRequest::delete().uri(&format!("{cargo}/yank")),
+                token,
+            ),
+            with_token(
+                test::TestRequest::put().uri(&format!("{cargo}/unyank")),
+                token,
+            ),
+        ]
+    };
+    for req in requests(&maintainer) {
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let pkg = env.package("pypi", "secret-lib", "1.0").await;
+    assert!(pkg.metadata.get("yanked").is_none(), "{:?}", pkg.metadata);
+    let files = env
+        .registry
+        .packages()
+        .package_files_of(&[pkg.id])
+        .await
+        .unwrap();
+    assert!(files[0].metadata.get("yanked").is_none());
+    let crate_ = env.package("cargo", "secret-crate", "1.0.0").await;
+    assert_eq!(crate_.metadata["index"]["yanked"], false);
+
+    let yank = with_token(test::TestRequest::put().uri(pypi), &owner);
+    assert_eq!(send(&app, yank).await.0, StatusCode::OK);
+    let yank = with_token(
+        test::TestRequest::delete().uri(&format!("{cargo}/yank")),
+        &owner,
+    );
+    assert_eq!(send(&app, yank).await.0, StatusCode::OK);
+    assert_ne!(
+        env.package("pypi", "secret-lib", "1.0")
+            .await
+            .metadata
+            .get("yanked"),
+        None
+    );
+    assert_eq!(
+        env.package("cargo", "secret-crate", "1.0.0").await.metadata["index"]["yanked"],
+        true
+    );
+}
+
+#[actix_web::test]
+async fn allow_anyone_to_pull_shows_packages_but_not_members_or_the_project_path() {
+    let env = env().await;
+    let app = app!(env);
+    let group = env
+        .registry
+        .catalog()
+        .group_by_full_path("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let hidden = env
+        .registry
+        .create_project(NewProject {
+            name: "hidden-name".into(),
+            path: "hidden-name".into(),
+            namespace: Namespace::Group(group.id),
+            visibility: Visibility::Private,
+            description: String::new(),
+            registry_access: RegistryAccess::Public,
+            creator_id: None,
+        })
+        .await
+        .unwrap();
+    let maintainer = env
+        .registry
+        .catalog()
+        .create_user(NewUser {
+            username: "keeper".into(),
+            name: "Keeper".into(),
+            email: "keeper@x".into(),
+            is_admin: false,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    env.registry
+        .catalog()
+        .add_member(
+            MemberSource::Project(hidden.id),
+            maintainer.id,
+            AccessLevel::Maintainer,
+            None,
+        )
+        .await
+        .unwrap();
+    let index = serde_json::json!({"index": {"name": "pulled", "vers": "1.0.0", "yanked": false}});
+    env.seed("acme/hidden-name", "cargo", "pulled", "1.0.0", index)
+        .await;
+    let base = "/api/v4/projects/acme%2Fhidden-name/packages/cargo";
+
+    // Anonymous pulls: the index file is served.
+    let index = test::TestRequest::get().uri(&format!("{base}/pu/ll/pulled"));
+    assert_eq!(send(&app, index).await.0, StatusCode::OK);
+    // But the member list is project information.
+    let owners = test::TestRequest::get().uri(&format!("{base}/api/v1/crates/pulled/owners"));
+    let (status, _, body) = send(&app, owners).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(!body.to_string().contains("keeper"), "{body}");
+    let change = test::TestRequest::put().uri(&format!("{base}/api/v1/crates/pulled/owners"));
+    let (status, _, body) = send(&app, change).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(!body.to_string().contains("hidden-name"), "{body}");
+    // REST package listings need the project visible too.
+    let rest = test::TestRequest::get().uri("/api/v4/projects/acme%2Fhidden-name/packages");
+    let (status, _, body) = send(&app, rest).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let group_list = test::TestRequest::get().uri("/api/v4/groups/acme/packages");
+    let (status, _, body) = send(&app, group_list).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains("hidden-name"), "{body}");
+    // A caller who sees the project reads the owners.
+    let root_owners = with_token(
+        test::TestRequest::get().uri(&format!("{base}/api/v1/crates/pulled/owners")),
+        ROOT,
+    );
+    let (status, _, body) = send(&app, root_owners).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.to_string().contains("keeper"), "{body}");
+}
+
+#[actix_web::test]
+async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits() {
+    let env = env().await;
+    let registry = &env.registry;
+    use futures_util::StreamExt;
+    let body = || {
+        futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+            b"the same bytes",
+        ))])
+        .boxed()
+    };
+    // Two publishes of the same bytes stage at once; one is refused and discarded.
+    let refused = registry.stage(body(), None).await.unwrap();
+    let kept = registry.stage(body(), None).await.unwrap();
+    assert_eq!(refused.sha256, kept.sha256);
+    registry.discard(&refused.sha256).await;
+    let project = env.project("acme/tools").await;
+    let request = packyard_core::registry::PublishRequest {
+        format: FormatId("generic"),
+        name: "shared".into(),
+        normalized_name: "shared".into(),
+        version: "1.0.0".into(),
+        status: PackageStatus::Default,
+        status_override: None,
+        package_metadata: serde_json::json!({}),
+        file_name: "shared.bin".into(),
+        file_metadata: serde_json::json!({}),
+        duplicates: packyard_core::ports::DuplicatePolicy::Allow,
+        max_size: None,
+    };
+    let root = packyard_core::Principal::User {
+        user: registry
+            .catalog()
+            .user_by_username("root")
+            .await
+            .unwrap()
+            .unwrap(),
+        scopes: None,
+    };
+    let (package, file) = registry
+        .commit(&root, &project, request, kept)
+        .await
+        .unwrap();
+    let download = registry.download(&package, &file, None).await.unwrap();
+    let packyard_core::registry::Download::Stream(read) = download else {
+        panic!("a folder store streams");
+    };
+    let bytes: Vec<u8> = read.stream.map(|c| c.unwrap().to_vec()).concat().await;
+    assert_eq!(bytes, b"the same bytes");
+    // gc keeps what a row references, and a refused upload's blob until the grace period
+    // has passed.
+    let orphan = registry
+        .stage(
+            futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+                b"refused alone",
+            ))])
+            .boxed(),
+            None,
+        )
+        .await
+        .unwrap();
+    registry.discard(&orphan.sha256).await;
+    let report = registry
+        .gc(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, 0);
+    let report = registry.gc(std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(report.deleted, 1);
+    assert!(registry.read_blob(&file.sha256, None).await.is_ok());
+    assert!(registry.read_blob(&orphan.sha256, None).await.is_err());
+}

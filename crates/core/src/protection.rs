@@ -5,7 +5,9 @@
 //! case-insensitively, as GitLab's `ILIKE`) and a package type, and sets the lowest role that
 //! may push (`minimum_access_level_for_push`) or delete (`minimum_access_level_for_delete`)
 //! them. The matching is pure and lives here; [`Registry::enforce_protection`] applies it to a
-//! principal, and `Registry::commit` / `Registry::delete_package` call it for every format.
+//! principal, and every package write of the `Registry` calls it for every format: `commit`,
+//! tags, deprecations and metadata updates check the push level; `delete_package`,
+//! `delete_package_file`, yank and un-yank the delete level.
 
 use std::collections::HashMap;
 
@@ -213,7 +215,9 @@ impl Registry {
     /// `Registry::readable_projects_in_group` and `Registry::decide`, with the facts gathered
     /// in a fixed number of queries whatever the number of projects (group tree, projects,
     /// ancestors, instance settings, the user's memberships). Job tokens still cost one
-    /// allowlist lookup per project. Refuses like `readable_projects_in_group`.
+    /// allowlist lookup per project. Refuses like `readable_projects_in_group`. With
+    /// `RouteClass::Rest` (REST and web listings) a project counts only if the caller can
+    /// also see it: "allow anyone to pull" opens package-manager routes only.
     pub async fn package_access_in_group(
         &self,
         principal: &Principal,
@@ -306,7 +310,12 @@ impl Registry {
                 allow_anyone_to_pull_option: settings.package_registry_allow_anyone_to_pull_option,
                 member_level,
             };
-            if policy::decide(&actor, Action::ReadPackage, &facts).is_allowed() {
+            // "Allow anyone to pull" opens package-manager routes only: a REST or web
+            // listing shows a project's packages to callers who can see the project
+            // (`Registry::authorize_project`).
+            let shown = class != RouteClass::Rest
+                || policy::decide(&actor, Action::ReadProject, &facts).is_allowed();
+            if shown && policy::decide(&actor, Action::ReadPackage, &facts).is_allowed() {
                 let can_delete = policy::decide(&actor, Action::DeletePackage, &facts).is_allowed();
                 out.push(ProjectAccess {
                     project,

@@ -19,7 +19,10 @@ use crate::error::{ApiError, RouteClass};
 use crate::model::*;
 use crate::passwords::PasswordHasher;
 use crate::policy::{self, Action, Actor, Decision, ProjectAccessFacts, Refusal};
-use crate::ports::{BlobRead, BlobStore, Catalog, DuplicatePolicy, PublishFile, RangeRequest};
+use crate::ports::{
+    BlobRead, BlobStore, Catalog, CatalogError, DuplicatePolicy, PublishFile, RangeRequest,
+};
+pub use crate::protection::Guarded;
 use crate::stamped::StampedCache;
 
 #[derive(Debug, Clone)]
@@ -703,20 +706,42 @@ impl Registry {
         action: Action,
         class: RouteClass,
     ) -> Result<Project, ApiError> {
+        let Stamp(raw) = stamp;
+        let refuse = |r| ApiError::from_refusal(r, class, principal.is_anonymous());
+        let Some(project) = self.find_project_at(raw, id).await? else {
+            return Err(refuse(Refusal::NotVisible));
+        };
         match self
-            .find_and_decide_at(stamp, principal, id, action)
+            .decide_for_route(raw, principal, &project, action, class)
             .await?
         {
-            (Some(project), Decision::Allow) => Ok(project),
-            (_, Decision::Allow) => Err(ApiError::from_refusal(
-                Refusal::NotVisible,
-                class,
-                principal.is_anonymous(),
-            )),
-            (_, Decision::Deny(r)) => {
-                Err(ApiError::from_refusal(r, class, principal.is_anonymous()))
+            Decision::Allow => Ok(project),
+            Decision::Deny(r) => Err(refuse(r)),
+        }
+    }
+
+    /// `decide`, with the one rule that depends on the route: "allow anyone to pull" opens
+    /// the package-manager routes only. On REST (and web) routes a package read also needs
+    /// to see the project, as GitLab's packages API finds the project with `read_project`
+    /// first; so package lists, build infos and project paths stay hidden from callers
+    /// whose only access is pulling.
+    async fn decide_for_route(
+        &self,
+        stamp: Option<u64>,
+        principal: &Principal,
+        project: &Project,
+        action: Action,
+        class: RouteClass,
+    ) -> Result<Decision, ApiError> {
+        if class == RouteClass::Rest && action == Action::ReadPackage {
+            let seen = self
+                .decide_at(stamp, principal, project, Action::ReadProject)
+                .await?;
+            if !seen.is_allowed() {
+                return Ok(seen);
             }
         }
+        self.decide_at(stamp, principal, project, action).await
     }
 
     /// Checks `action` on a project already loaded.
@@ -727,7 +752,10 @@ impl Registry {
         action: Action,
         class: RouteClass,
     ) -> Result<(), ApiError> {
-        match self.decide(principal, project, action).await? {
+        match self
+            .decide_for_route(self.stamp().0, principal, project, action, class)
+            .await?
+        {
             Decision::Allow => Ok(()),
             Decision::Deny(r) => Err(ApiError::from_refusal(r, class, principal.is_anonymous())),
         }
@@ -782,7 +810,7 @@ impl Registry {
     }
 
     /// Second half of a publish: commits the package file row for a staged blob. When the
-    /// catalog refuses (duplicate), the blob is discarded.
+    /// catalog refuses (duplicate), the upload is discarded ([`Registry::discard`]).
     pub async fn commit(
         &self,
         principal: &Principal,
@@ -798,7 +826,7 @@ impl Registry {
                 project,
                 req.format.0,
                 &[req.name.as_str(), req.normalized_name.as_str()],
-                crate::protection::Guarded::Push,
+                Guarded::Push,
             )
             .await
         {
@@ -832,15 +860,15 @@ impl Registry {
         }
     }
 
-    /// Deletes a package after checking its protection rules (`403 Package protected.`).
-    /// The caller has already authorized `Action::DeletePackage`. `NotFound` when it is gone.
+    /// Deletes a package after checking `Action::DeletePackage` and its protection rules
+    /// (`403 Package protected.`). `NotFound` when it is gone.
     pub async fn delete_package(
         &self,
         principal: &Principal,
         project: &Project,
         package: &Package,
     ) -> Result<(), ApiError> {
-        self.enforce_delete_protection(principal, project, package)
+        self.authorize_package_write(principal, project, package, Guarded::Delete)
             .await?;
         if self.catalog.delete_package(package.id).await? {
             Ok(())
@@ -849,8 +877,8 @@ impl Registry {
         }
     }
 
-    /// Deletes one file of a package after checking the package's protection rules.
-    /// `false` when the file is not there.
+    /// Deletes one file of a package after checking `Action::DeletePackage` and the
+    /// package's protection rules. `false` when the file is not there.
     pub async fn delete_package_file(
         &self,
         principal: &Principal,
@@ -858,23 +886,200 @@ impl Registry {
         package: &Package,
         file: PackageFileId,
     ) -> Result<bool, ApiError> {
-        self.enforce_delete_protection(principal, project, package)
+        self.authorize_package_write(principal, project, package, Guarded::Delete)
             .await?;
         Ok(self.catalog.delete_package_file(package.id, file).await?)
     }
 
-    /// Removes a staged blob that no package file references (a refused upload). Failures
-    /// are only logged: gc removes what is left.
-    pub async fn discard(&self, sha256: &str) {
-        match self.catalog.is_blob_referenced(sha256).await {
-            Ok(false) => {
-                if let Err(e) = self.blobs.delete(sha256).await {
-                    tracing::warn!(error = %e, "could not remove a refused upload; gc will");
+    // ------------------------------------------------------------ package writes
+    //
+    // Every change to an existing package goes through one of these methods, which check the
+    // policy and the package protection rules themselves, so that no format can skip them:
+    // tags, deprecations and metadata are guarded like a publish (`Guarded::Push`), yank and
+    // un-yank like a delete (`Guarded::Delete`), since a yanked version vanishes for
+    // resolvers. Formats read through [`Registry::packages`] and never see the `Catalog`.
+
+    /// The policy decision (`PublishPackage` for a push, `DeletePackage` for a delete) and
+    /// the protection rules of `package`'s name for one write.
+    async fn authorize_package_write(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+        guarded: Guarded,
+    ) -> Result<(), ApiError> {
+        if package.project_id != project.id {
+            return Err(ApiError::not_found("Package"));
+        }
+        self.authorize_name_write(
+            principal,
+            project,
+            &package.format,
+            &[package.name.as_str(), package.normalized_name.as_str()],
+            guarded,
+        )
+        .await
+    }
+
+    /// The checks of a write on the package name `names` (given and normalized) of
+    /// `format`, without writing: for a handler that makes several writes and wants to be
+    /// refused before the first rather than half-way. Every write method checks again.
+    pub async fn authorize_name_write(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        format: &str,
+        names: &[&str],
+        guarded: Guarded,
+    ) -> Result<(), ApiError> {
+        let action = match guarded {
+            Guarded::Push => Action::PublishPackage,
+            Guarded::Delete => Action::DeletePackage,
+        };
+        self.check(principal, project, action, RouteClass::Package)
+            .await?;
+        self.enforce_protection(principal, project, format, names, guarded)
+            .await
+    }
+
+    /// Points `tag` at `package` (taking it from any other version of the name): a push.
+    pub async fn set_package_tag(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+        tag: &str,
+    ) -> Result<(), ApiError> {
+        self.authorize_package_write(principal, project, package, Guarded::Push)
+            .await?;
+        Ok(self.catalog.set_package_tag(package.id, tag).await?)
+    }
+
+    /// Removes `tag` from whichever version of the name has it: a push. `false` when none
+    /// had it.
+    pub async fn delete_package_tag(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        format: FormatId,
+        normalized_name: &str,
+        tag: &str,
+    ) -> Result<bool, ApiError> {
+        self.authorize_name_write(
+            principal,
+            project,
+            format.0,
+            &[normalized_name],
+            Guarded::Push,
+        )
+        .await?;
+        Ok(self
+            .catalog
+            .delete_package_tag(project.id, format.0, normalized_name, tag)
+            .await?)
+    }
+
+    /// Changes the status and/or metadata of `package`, guarded as `guarded` says
+    /// (`Push` for deprecations and metadata, `Delete` for yank and un-yank). `NotFound`
+    /// when the package is gone.
+    pub async fn update_package(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+        update: PackageUpdate,
+        guarded: Guarded,
+    ) -> Result<Package, ApiError> {
+        self.authorize_package_write(principal, project, package, guarded)
+            .await?;
+        self.catalog
+            .update_package(package.id, update)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Package"))
+    }
+
+    /// Replaces one file's metadata, guarded as `guarded` says (see
+    /// [`Registry::update_package`]). `false` when the file is gone.
+    pub async fn update_package_file_metadata(
+        &self,
+        principal: &Principal,
+        project: &Project,
+        package: &Package,
+        file: PackageFileId,
+        metadata: serde_json::Value,
+        guarded: Guarded,
+    ) -> Result<bool, ApiError> {
+        self.authorize_package_write(principal, project, package, guarded)
+            .await?;
+        Ok(self
+            .catalog
+            .update_package_file_metadata(package.id, file, metadata)
+            .await?)
+    }
+
+    /// The package reads formats use (no writes, no users, no settings).
+    pub fn packages(&self) -> PackageReads<'_> {
+        PackageReads {
+            catalog: self.catalog.as_ref(),
+        }
+    }
+
+    /// The users who hold Maintainer or Owner on `project` (directly or through its groups),
+    /// and the owner of a personal namespace: what cargo calls a crate's owners. A member list
+    /// is project information, so it needs `Action::ReadProject`, as GitLab shows members to
+    /// whoever can see the project: "allow anyone to pull" grants package reads only.
+    pub async fn project_maintainers(
+        &self,
+        principal: &Principal,
+        project: &Project,
+    ) -> Result<Vec<User>, ApiError> {
+        self.check(principal, project, Action::ReadProject, RouteClass::Package)
+            .await?;
+        let mut users = Vec::new();
+        if let Namespace::User(u) = project.namespace {
+            if let Some(user) = self.catalog.user_by_id(u).await? {
+                users.push(user);
+            }
+        }
+        let sources = self
+            .member_sources(MemberSource::Project(project.id))
+            .await?;
+        let today = today();
+        for page in 1..=100 {
+            let listing = self
+                .catalog
+                .list_inherited_members(
+                    sources.clone(),
+                    &today,
+                    Page {
+                        page,
+                        per_page: 100,
+                    },
+                )
+                .await?;
+            let done = listing.items.len() < 100;
+            for m in listing.items {
+                if m.member.access_level >= AccessLevel::Maintainer
+                    && !users.iter().any(|u| u.id == m.user.id)
+                {
+                    users.push(m.user);
                 }
             }
-            Ok(true) => {}
-            Err(e) => tracing::warn!(error = %e, "could not check a refused upload; gc will"),
+            if done {
+                break;
+            }
         }
+        Ok(users)
+    }
+
+    /// A refused upload: nothing to undo in the blob store. Blobs are content-addressed and
+    /// shared, so the bytes may be another publish's, staged and not yet committed (or
+    /// committed meanwhile): removing them here would lose that file. The temporary object
+    /// is already gone (`BlobStore::put` moved it or removed it); an unreferenced final blob
+    /// is removed by `packyard gc` once it is older than the grace period, which staging
+    /// refreshes (`BlobStore::put`).
+    pub async fn discard(&self, sha256: &str) {
+        tracing::debug!(sha256, "refused upload; its blob is left to gc");
     }
 
     /// The group `id` and the projects in it and its subgroups whose packages `principal`
@@ -1181,6 +1386,92 @@ impl Registry {
         self.catalog.ping().await?;
         self.blobs.check().await?;
         Ok(())
+    }
+}
+
+/// The package reads a format needs, and nothing else: a format changes packages only
+/// through the checked `Registry` methods (`commit`, `set_package_tag`, `update_package`,
+/// `delete_package`, ...), so the policy and the protection rules cannot be skipped.
+/// Callers have authorized the read (`Action::ReadPackage`) of every project they pass.
+#[derive(Clone, Copy)]
+pub struct PackageReads<'a> {
+    catalog: &'a dyn Catalog,
+}
+
+impl PackageReads<'_> {
+    /// Every version of one package name, oldest first.
+    pub async fn packages_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError> {
+        self.catalog
+            .packages_by_name(project, format, normalized_name)
+            .await
+    }
+
+    /// Every version of one name in any of these projects, oldest first.
+    pub async fn packages_by_name_in(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Package>, CatalogError> {
+        self.catalog
+            .packages_by_name_in(projects, format, normalized_name)
+            .await
+    }
+
+    /// The files of many packages, by package id then file id.
+    pub async fn package_files_of(
+        &self,
+        packages: &[PackageId],
+    ) -> Result<Vec<PackageFile>, CatalogError> {
+        self.catalog.package_files_of(packages).await
+    }
+
+    /// Every tag of every version of one name: `(tag, package id)`, by tag name.
+    pub async fn package_tags_by_name(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<(String, PackageId)>, CatalogError> {
+        self.catalog
+            .package_tags_by_name(project, format, normalized_name)
+            .await
+    }
+
+    /// The distinct names of the format's visible packages in these projects.
+    pub async fn package_names(
+        &self,
+        projects: &[ProjectId],
+        format: &str,
+    ) -> Result<Vec<PackageName>, CatalogError> {
+        self.catalog.package_names(projects, format).await
+    }
+
+    /// The newest file called `file_name` of one version whose status is one of `statuses`.
+    pub async fn newest_package_file(
+        &self,
+        project: ProjectId,
+        format: &str,
+        normalized_name: &str,
+        version: &str,
+        file_name: &str,
+        statuses: &[PackageStatus],
+    ) -> Result<Option<(Package, PackageFile)>, CatalogError> {
+        self.catalog
+            .newest_package_file(
+                project,
+                format,
+                normalized_name,
+                version,
+                file_name,
+                statuses,
+            )
+            .await
     }
 }
 

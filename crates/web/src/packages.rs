@@ -300,13 +300,24 @@ pub(crate) async fn readable_project(
     project_path: &str,
 ) -> Result<Project, WebError> {
     let wanted = project_path.trim_matches('/');
-    match registry
+    let project = match registry
         .find_and_decide(principal, wanted, Action::ReadPackage)
         .await?
     {
         // `find_and_decide` also takes numeric ids; a page URL names the path only.
-        (Some(p), Decision::Allow) if p.full_path.eq_ignore_ascii_case(wanted) => Ok(p),
-        _ => Err(WebError::NotFound),
+        (Some(p), Decision::Allow) if p.full_path.eq_ignore_ascii_case(wanted) => p,
+        _ => return Err(WebError::NotFound),
+    };
+    // "Allow anyone to pull" opens the package-manager routes only: the pages show a
+    // project's packages (and its name, builds and members' names) to who can see it.
+    if registry
+        .decide(principal, &project, Action::ReadProject)
+        .await?
+        .is_allowed()
+    {
+        Ok(project)
+    } else {
+        Err(WebError::NotFound)
     }
 }
 

@@ -328,12 +328,11 @@ async fn who_sees_a_project_registry_and_who_gets_the_404_page() {
         assert_not_found(status, &html, "web-ui");
     }
 
-    // "Allow anyone to pull": an anonymous visitor reads the private project's packages
-    // while the instance option allows it, and gets the 404 page once it does not.
+    // "Allow anyone to pull" opens the package-manager routes only: the pages of the
+    // private project (its name, its groups, its builds) stay hidden from anonymous
+    // visitors, with the option on or off.
     let (status, html) = get(&app, "/acme/open/-/packages", None).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    assert_eq!(rows(&html), ["open-data"]);
-    assert!(html.contains("Sign in"));
+    assert_not_found(status, &html, "open-data");
     w.set_anyone_option(false).await;
     let (status, html) = get(&app, "/acme/open/-/packages", None).await;
     assert_not_found(status, &html, "open-data");
@@ -389,16 +388,17 @@ async fn the_group_registry_lists_what_the_visitor_may_read_naming_the_project()
     assert!(html.contains("href=\"/groups/acme/-/packages\">acme</a>"));
     assert!(html.contains("href=\"/groups/acme/tools/-/packages\">tools</a>"));
 
-    // A Reporter of one project sees that project's packages only.
+    // A Reporter of one project sees that project's packages only (not those of the
+    // private "allow anyone to pull" project, which she may pull but not see).
     let (status, html) = get(&app, "/groups/acme/-/packages", Some(&rita)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(rows(&html), ["open-data", "cli-plugin", "cli-tool"]);
+    assert_eq!(rows(&html), ["cli-plugin", "cli-tool"]);
 
-    // Anonymous: the private group shows only its "allow anyone to pull" project...
+    // Anonymous: a private group whose only readable project is "allow anyone to pull"
+    // is not there (that option opens the package-manager routes only), whatever the
+    // instance option.
     let (status, html) = get(&app, "/groups/acme/-/packages", None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(rows(&html), ["open-data"]);
-    // ...and once the instance forbids that, the group is not there.
+    assert_not_found(status, &html, "ACME");
     w.set_anyone_option(false).await;
     let (status, html) = get(&app, "/groups/acme/-/packages", None).await;
     assert_not_found(status, &html, "ACME");

@@ -230,14 +230,15 @@ async fn saving_the_access_level_changes_what_the_registry_reports() {
     assert!(html.contains(r#"value="public" checked"#));
     let tools = tools_now(&w).await;
     assert_eq!(tools.registry_access, RegistryAccess::Public);
-    // The policy now lets an anonymous caller pull from the private project.
+    // The policy now lets an anonymous caller pull from the private project (package
+    // routes; REST and web pages still need the project visible).
     let anonymous_read = w
         .registry
         .authorize_project(
             &packyard_core::Principal::Anonymous,
             &tools.id.0.to_string(),
             packyard_core::policy::Action::ReadPackage,
-            packyard_core::RouteClass::Rest,
+            packyard_core::RouteClass::Package,
         )
         .await;
     assert!(anonymous_read.is_ok());

@@ -65,6 +65,19 @@ pub async fn authorize_at(
     }
 }
 
+/// Checks `action` on a project already resolved, answering refusals in cargo's shape.
+pub async fn check(
+    registry: &Registry,
+    principal: &Principal,
+    project: &Project,
+    action: Action,
+) -> Result<(), ApiError> {
+    match registry.decide(principal, project, action).await? {
+        Decision::Allow => Ok(()),
+        Decision::Deny(r) => Err(refusal(r, principal, action, Some(project))),
+    }
+}
+
 fn refusal(r: Refusal, principal: &Principal, action: Action, p: Option<&Project>) -> ApiError {
     let path = p.map(|p| p.full_path.as_str()).unwrap_or("");
     match r {

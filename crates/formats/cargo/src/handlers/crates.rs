@@ -1,9 +1,10 @@
 //! The registry web API for existing crates: search, owners, yank/unyank, download.
 //!
 //! Permissions follow GitLab's package roles, with crates.io's notion of "owner" mapped to
-//! the project's Maintainers and Owners: reading (search, owners, download) needs read
-//! access; yank and unyank need the Maintainer role (GitLab's `npm deprecate` and package
-//! deletion need it too), because a yank changes what every user of the registry resolves.
+//! the project's Maintainers and Owners: reading (search, download) needs read access, the
+//! owners list the right to see the project; yank and unyank need the Maintainer role
+//! (GitLab's `npm deprecate` and package deletion need it too) and pass the delete level of
+//! the protection rules, because a yank changes what every user of the registry resolves.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,13 +12,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use packyard_core::http::{json, serve_file, PackageCaller};
-use packyard_core::model::{
-    AccessLevel, MemberSource, Namespace, Package, PackageStatus, PackageUpdate, Page,
-};
+use packyard_core::model::{Package, PackageStatus, PackageUpdate};
 use packyard_core::policy::Action;
+use packyard_core::registry::Guarded;
 use packyard_core::{ApiError, Principal, Registry};
 
-use crate::error::{authorize, cargo_error, not_found};
+use crate::error::{authorize, cargo_error, check, not_found};
 use crate::metadata::{self, normalize_name};
 use crate::views;
 use crate::FORMAT;
@@ -58,7 +58,7 @@ async fn versions(
     metadata::check_name_syntax(name)?;
     let lower = name.to_ascii_lowercase();
     let all = registry
-        .catalog()
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &normalize_name(name))
         .await?;
     let found: Vec<Package> = all
@@ -91,7 +91,7 @@ pub async fn search(
     };
     let needle = normalize_name(query.q.as_deref().unwrap_or("").trim());
     let mut names: Vec<_> = registry
-        .catalog()
+        .packages()
         .package_names(&[project.id], FORMAT.0)
         .await?
         .into_iter()
@@ -106,7 +106,7 @@ pub async fn search(
     let mut crates = Vec::new();
     for n in names.into_iter().take(per_page) {
         let packages = registry
-            .catalog()
+            .packages()
             .packages_by_name(project.id, FORMAT.0, &n.normalized_name)
             .await?;
         let live: Vec<&Package> = packages.iter().filter(|p| p.status.detailed()).collect();
@@ -144,63 +144,29 @@ pub struct ProjectPathOnly {
     id: String,
 }
 
-/// `GET api/v1/crates/{name}/owners`: the project's Maintainers and Owners among the users
-/// the catalog lets us name without a member listing: the personal namespace's owner, the
-/// project's creator, and the caller.
+/// `GET api/v1/crates/{name}/owners`: the project's Maintainers and Owners (direct or
+/// inherited from its groups) and the owner of a personal namespace. A member list is
+/// project information: it needs the right to see the project, not only to pull its
+/// packages ("allow anyone to pull" grants the latter only).
 pub async fn owners(
     path: web::Path<NamePath>,
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = caller.0;
-    let project = authorize(&registry, &principal, &path.id, Action::ReadPackage).await?;
+    let project = authorize(&registry, &principal, &path.id, Action::ReadProject).await?;
+    check(&registry, &principal, &project, Action::ReadPackage).await?;
     versions(&registry, &project, &path.name).await?;
-    // Owners are the project's Maintainers and Owners, direct or inherited from its groups,
-    // plus the owner of a personal namespace.
-    let mut users = Vec::new();
-    if let Namespace::User(u) = project.namespace {
-        if let Some(user) = registry.catalog().user_by_id(u).await? {
-            users.push(views::Owner {
-                id: user.id.0,
-                login: user.username,
-                name: user.name,
-            });
-        }
-    }
-    let sources = registry
-        .member_sources(MemberSource::Project(project.id))
-        .await?;
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let mut page = 1;
-    loop {
-        let listing = registry
-            .catalog()
-            .list_inherited_members(
-                sources.clone(),
-                &today,
-                Page {
-                    page,
-                    per_page: 100,
-                },
-            )
-            .await?;
-        let done = listing.items.len() < 100;
-        for m in listing.items {
-            if m.member.access_level >= AccessLevel::Maintainer
-                && !users.iter().any(|o| o.id == m.user.id.0)
-            {
-                users.push(views::Owner {
-                    id: m.user.id.0,
-                    login: m.user.username,
-                    name: m.user.name,
-                });
-            }
-        }
-        if done || page >= 100 {
-            break;
-        }
-        page += 1;
-    }
+    let users = registry
+        .project_maintainers(&principal, &project)
+        .await?
+        .into_iter()
+        .map(|user| views::Owner {
+            id: user.id.0,
+            login: user.username,
+            name: user.name,
+        })
+        .collect();
     Ok(json(StatusCode::OK, &views::Owners { users }))
 }
 
@@ -210,14 +176,13 @@ pub async fn change_owners(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
+    authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
+    // No project path here: a caller who may only pull ("allow anyone to pull") must not
+    // learn the project's name from an error.
     Err(cargo_error(
         StatusCode::BAD_REQUEST,
-        format!(
-            "the owners of crates in this registry are the Maintainers and Owners of project \
-             {}: add or remove project members instead",
-            project.full_path
-        ),
+        "the owners of crates in this registry are the Maintainers and Owners of the project \
+         that holds the registry: add or remove project members instead",
     ))
 }
 
@@ -263,17 +228,27 @@ async fn set_yanked(
         )));
     };
     index.insert("yanked".into(), Value::Bool(yanked));
+    // Guarded like a delete (the Registry checks the delete level of the protection
+    // rules): a yanked version vanishes for resolvers.
     registry
-        .catalog()
         .update_package(
-            package.id,
+            principal,
+            &project,
+            &package,
             PackageUpdate {
                 status: None,
                 metadata: Some(meta),
             },
+            Guarded::Delete,
         )
-        .await?
-        .ok_or_else(|| not_found("the version was deleted meanwhile"))?;
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::NOT_FOUND {
+                not_found("the version was deleted meanwhile")
+            } else {
+                e
+            }
+        })?;
     Ok(json(StatusCode::OK, &views::Ok { ok: true }))
 }
 
@@ -292,7 +267,7 @@ pub async fn download(
         .collect();
     let file_name = format!("{}-{}.crate", path.name, path.version);
     let found = registry
-        .catalog()
+        .packages()
         .newest_package_file(
             project.id,
             FORMAT.0,

@@ -85,11 +85,11 @@ pub async fn file(
         return Err(missing());
     }
     let key = format!("cargo:index:{}:{lower}", project.id);
-    let catalog = registry.catalog();
+    let reads = registry.packages();
     let doc = registry
         .documents()
         .get_or_build(&key, &revisions, || async {
-            let packages = catalog
+            let packages = reads
                 .packages_by_name(project.id, FORMAT.0, &normalized)
                 .await?;
             let mut body = Vec::with_capacity(packages.len() * 256);

@@ -3,7 +3,7 @@
 //! The JSON metadata is read with a bound, then the `.crate` bytes (exactly their declared
 //! length) stream into the blob store. Before the row is committed the staged `.crate` is
 //! read back (gzip + tar, bounded) to check its `Cargo.toml` against the metadata; a refusal
-//! discards the blob. The index line only appears once the row commits, after the blob is
+//! discards the upload (`Registry::discard`; the shared blob is left to gc). The index line only appears once the row commits, after the blob is
 //! stored, so no reader, in any process, sees a version whose download is missing.
 
 use std::io::Read;
@@ -62,7 +62,7 @@ pub async fn publish(
     // Refuse what would be refused anyway before storing a byte. (The catalog decides
     // races: `RejectExistingVersion` runs inside the publish transaction.)
     let existing = registry
-        .catalog()
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &normalized)
         .await?;
     let duplicate = duplicate_message(&meta.name, &meta.vers, &project.full_path);

@@ -163,7 +163,7 @@ pub async fn download(
         .filter(|s| s.downloadable())
         .collect();
     let found = registry
-        .catalog()
+        .packages()
         .newest_package_file(
             project.id,
             FORMAT.0,

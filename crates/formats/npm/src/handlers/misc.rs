@@ -83,7 +83,7 @@ pub async fn search(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
         Vec::new()
     } else {
         ctx.registry
-            .catalog()
+            .packages()
             .package_names(&ids, FORMAT.0)
             .await?
             .into_iter()

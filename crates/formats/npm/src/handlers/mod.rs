@@ -188,12 +188,12 @@ pub async fn load_versions(
     projects: &[Project],
     name: &str,
 ) -> Result<Versions, ApiError> {
-    let catalog = registry.catalog();
+    let reads = registry.packages();
     let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
     let packages = match ids.as_slice() {
         [] => Vec::new(),
-        [one] => catalog.packages_by_name(*one, FORMAT.0, name).await?,
-        many => catalog.packages_by_name_in(many, FORMAT.0, name).await?,
+        [one] => reads.packages_by_name(*one, FORMAT.0, name).await?,
+        many => reads.packages_by_name_in(many, FORMAT.0, name).await?,
     };
     let mut by_version: HashMap<String, Package> = HashMap::new();
     for p in packages.into_iter().filter(|p| p.status.detailed()) {
@@ -207,7 +207,7 @@ pub async fn load_versions(
     let package_ids: Vec<PackageId> = by_version.values().map(|p| p.id).collect();
     let mut files: HashMap<PackageId, PackageFile> = HashMap::new();
     if !package_ids.is_empty() {
-        for f in catalog.package_files_of(&package_ids).await? {
+        for f in reads.package_files_of(&package_ids).await? {
             // Ordered by file id: the last one is the newest.
             files.insert(f.package_id, f);
         }
@@ -225,10 +225,7 @@ pub async fn load_versions(
         v
     };
     for project in with_rows {
-        for (tag, package) in catalog
-            .package_tags_by_name(project, FORMAT.0, name)
-            .await?
-        {
+        for (tag, package) in reads.package_tags_by_name(project, FORMAT.0, name).await? {
             if let Some((p, _)) = rows.iter().find(|(p, _)| p.id == package) {
                 let newer = tags.get(&tag).is_none_or(|(at, _)| *at < p.created_at);
                 if newer {

@@ -103,7 +103,7 @@ pub async fn tarball(ctx: &Ctx, raw_name: &str, file: &str) -> Result<HttpRespon
             .collect();
         if let Some((package, found)) = ctx
             .registry
-            .catalog()
+            .packages()
             .newest_package_file(project.id, FORMAT.0, &name.full(), version, file, &statuses)
             .await?
         {

@@ -6,7 +6,8 @@
 //! blocking pool through a `SyncIoBridge`; the attachment's base64 is decoded as it streams
 //! and sent through a bounded channel to `Registry::stage`, which hashes it into the blob
 //! store. Only then are the manifest, the declared length and integrity, and the
-//! `package.json` inside the stored tarball checked; a refusal discards the blob.
+//! `package.json` inside the stored tarball checked; a refusal discards the upload
+//! (`Registry::discard`; the shared blob is left to gc).
 
 use std::io;
 
@@ -287,8 +288,7 @@ async fn publish_staged(
             super::tags::move_latest(ctx, project, &full).await?;
         } else {
             ctx.registry
-                .catalog()
-                .set_package_tag(package.id, tag)
+                .set_package_tag(&ctx.principal, project, &package, tag)
                 .await?;
         }
     }

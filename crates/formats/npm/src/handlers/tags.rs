@@ -54,7 +54,7 @@ pub async fn add(
     let full = name.full();
     let packages = ctx
         .registry
-        .catalog()
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &full)
         .await?;
     let Some(package) = packages
@@ -66,9 +66,10 @@ pub async fn add(
             metadata::printable(&version)
         )));
     };
+    // Through the Registry, which checks the push protection rules: moving `latest` back
+    // to an old version is as strong as publishing one.
     ctx.registry
-        .catalog()
-        .set_package_tag(package.id, tag)
+        .set_package_tag(&ctx.principal, &project, package, tag)
         .await?;
     Ok(packyard_core::http::json(
         StatusCode::OK,
@@ -84,8 +85,7 @@ pub async fn remove(ctx: &Ctx, raw_name: &str, tag: &str) -> Result<HttpResponse
     }
     let removed = ctx
         .registry
-        .catalog()
-        .delete_package_tag(project.id, FORMAT.0, &name.full(), tag)
+        .delete_package_tag(&ctx.principal, &project, FORMAT, &name.full(), tag)
         .await?;
     if !removed {
         return Err(not_found(format!(
@@ -103,8 +103,11 @@ pub async fn remove(ctx: &Ctx, raw_name: &str, tag: &str) -> Result<HttpResponse
 /// Points `latest` at the newest version that is not a prerelease (or the newest of all
 /// when every version is a prerelease); removes it when no version is left.
 pub async fn move_latest(ctx: &Ctx, project: &Project, name: &str) -> Result<(), ApiError> {
-    let catalog = ctx.registry.catalog();
-    let packages = catalog.packages_by_name(project.id, FORMAT.0, name).await?;
+    let packages = ctx
+        .registry
+        .packages()
+        .packages_by_name(project.id, FORMAT.0, name)
+        .await?;
     let visible: Vec<_> = packages.iter().filter(|p| p.status.detailed()).collect();
     let newest = |stable: bool| {
         visible
@@ -116,10 +119,14 @@ pub async fn move_latest(ctx: &Ctx, project: &Project, name: &str) -> Result<(),
             .copied()
     };
     match newest(true).or_else(|| newest(false)) {
-        Some(p) => catalog.set_package_tag(p.id, "latest").await?,
+        Some(p) => {
+            ctx.registry
+                .set_package_tag(&ctx.principal, project, p, "latest")
+                .await?
+        }
         None => {
-            catalog
-                .delete_package_tag(project.id, FORMAT.0, name, "latest")
+            ctx.registry
+                .delete_package_tag(&ctx.principal, project, FORMAT, name, "latest")
                 .await?;
         }
     }
@@ -135,7 +142,7 @@ pub async fn move_latest_if_missing(
 ) -> Result<(), ApiError> {
     let has_latest = ctx
         .registry
-        .catalog()
+        .packages()
         .package_tags_by_name(project.id, FORMAT.0, name)
         .await?
         .iter()

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use packyard_core::model::{PackageStatus, PackageUpdate, Project};
 use packyard_core::policy::Action;
-use packyard_core::{ApiError, RouteClass};
+use packyard_core::registry::Guarded;
+use packyard_core::ApiError;
 
 use super::Ctx;
 use crate::body::PublishBody;
@@ -32,9 +33,9 @@ pub async fn apply(
     body: &PublishBody,
     rewrite: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let catalog = ctx.registry.catalog();
+    let reads = ctx.registry.packages();
     let full = name.full();
-    let packages: Vec<_> = catalog
+    let packages: Vec<_> = reads
         .packages_by_name(project.id, FORMAT.0, &full)
         .await?
         .into_iter()
@@ -43,6 +44,13 @@ pub async fn apply(
     if packages.is_empty() {
         return Err(not_found(format!("package '{full}' not found")));
     }
+    // Deprecations and tag moves are guarded like a publish (the push level of the
+    // protection rules), removed versions like a delete: refuse before the first change
+    // rather than half-way. Each write is checked again by the Registry.
+    let names = [full.as_str()];
+    ctx.registry
+        .authorize_name_write(&ctx.principal, project, FORMAT.0, &names, Guarded::Push)
+        .await?;
     if rewrite {
         let gone: Vec<_> = packages
             .iter()
@@ -50,12 +58,7 @@ pub async fn apply(
             .collect();
         if !gone.is_empty() {
             ctx.registry
-                .check(
-                    &ctx.principal,
-                    project,
-                    Action::DeletePackage,
-                    RouteClass::Package,
-                )
+                .authorize_name_write(&ctx.principal, project, FORMAT.0, &names, Guarded::Delete)
                 .await?;
             for p in gone {
                 // Through the Registry, which enforces the protection rules.
@@ -95,9 +98,11 @@ pub async fn apply(
                 metadata.remove("deprecated");
             }
         }
-        catalog
+        ctx.registry
             .update_package(
-                p.id,
+                &ctx.principal,
+                project,
+                p,
                 PackageUpdate {
                     status: Some(if wanted.is_some() {
                         PackageStatus::Deprecated
@@ -106,15 +111,14 @@ pub async fn apply(
                     }),
                     metadata: Some(Value::Object(metadata)),
                 },
+                Guarded::Push,
             )
             .await?;
     }
     if rewrite {
         // Tags the rewrite dropped are removed, tags it moved are moved.
-        let remaining = catalog
-            .packages_by_name(project.id, FORMAT.0, &full)
-            .await?;
-        let current: BTreeMap<String, i64> = catalog
+        let remaining = reads.packages_by_name(project.id, FORMAT.0, &full).await?;
+        let current: BTreeMap<String, i64> = reads
             .package_tags_by_name(project.id, FORMAT.0, &full)
             .await?
             .into_iter()
@@ -123,12 +127,16 @@ pub async fn apply(
         for (tag, id) in &current {
             let wanted = body.dist_tags.get(tag).and_then(Value::as_str);
             match wanted.and_then(|v| remaining.iter().find(|p| p.version == v)) {
-                Some(p) if p.id.0 != *id => catalog.set_package_tag(p.id, tag).await?,
+                Some(p) if p.id.0 != *id => {
+                    ctx.registry
+                        .set_package_tag(&ctx.principal, project, p, tag)
+                        .await?
+                }
                 Some(_) => {}
                 None if tag == "latest" => {}
                 None => {
-                    catalog
-                        .delete_package_tag(project.id, FORMAT.0, &full, tag)
+                    ctx.registry
+                        .delete_package_tag(&ctx.principal, project, FORMAT, &full, tag)
                         .await?;
                 }
             }
@@ -142,8 +150,9 @@ pub async fn apply(
 pub async fn delete_all(ctx: &Ctx, raw_name: &str) -> Result<HttpResponse, ApiError> {
     let project = ctx.project_for(Action::DeletePackage).await?;
     let name = metadata::parse_name(raw_name).map_err(bad_request)?;
-    let catalog = ctx.registry.catalog();
-    let packages = catalog
+    let packages = ctx
+        .registry
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &name.full())
         .await?;
     if packages.is_empty() {
@@ -166,8 +175,9 @@ pub async fn delete_version(
     let project = ctx.project_for(Action::DeletePackage).await?;
     let name = metadata::parse_name(raw_name).map_err(bad_request)?;
     let full = name.full();
-    let catalog = ctx.registry.catalog();
-    let packages = catalog
+    let packages = ctx
+        .registry
+        .packages()
         .packages_by_name(project.id, FORMAT.0, &full)
         .await?;
     let Some(package) = packages

@@ -121,7 +121,7 @@ async fn index(
     projects: &[ProjectId],
 ) -> Result<HttpResponse, ApiError> {
     let repr = representation(req);
-    let catalog = registry.catalog();
+    let reads = registry.packages();
     let revisions = registry
         .package_revisions_at(registry.request_stamp(req), projects, FORMAT.0, None)
         .await?;
@@ -129,7 +129,7 @@ async fn index(
     let doc = registry
         .documents()
         .get_or_build(&key, &revisions, || async {
-            let mut names: Vec<String> = catalog
+            let mut names: Vec<String> = reads
                 .package_names(projects, FORMAT.0)
                 .await?
                 .into_iter()
@@ -171,7 +171,7 @@ async fn page(
             .finish());
     }
     let repr = representation(req);
-    let catalog = registry.catalog();
+    let reads = registry.packages();
     let revisions = registry
         .package_revisions_at(
             registry.request_stamp(req),
@@ -189,13 +189,9 @@ async fn page(
         .documents()
         .get_or_build(&key, &revisions, || async {
             let packages = match projects {
-                [one] => {
-                    catalog
-                        .packages_by_name(*one, FORMAT.0, &normalized)
-                        .await?
-                }
+                [one] => reads.packages_by_name(*one, FORMAT.0, &normalized).await?,
                 many => {
-                    catalog
+                    reads
                         .packages_by_name_in(many, FORMAT.0, &normalized)
                         .await?
                 }
@@ -210,7 +206,7 @@ async fn page(
             packages.sort_by(|a, b| metadata::compare_versions(&a.version, &b.version));
             let ids: Vec<_> = packages.iter().map(|p| p.id).collect();
             let mut files_by_package: HashMap<_, Vec<_>> = HashMap::new();
-            for f in catalog.package_files_of(&ids).await? {
+            for f in reads.package_files_of(&ids).await? {
                 files_by_package.entry(f.package_id).or_default().push(f);
             }
             let mut versions: Vec<String> = Vec::new();

@@ -6,7 +6,8 @@
 //! (descriptions, classifiers) are drained unread. The `content` part streams into the blob
 //! store and, at the same time, into an anonymous temporary file, from which the core
 //! metadata is read (bounded) on the blocking pool. Whatever is refused after staging is
-//! discarded, so a refused upload leaves nothing stored.
+//! discarded (`Registry::discard`): no row refers to it, and `packyard gc` removes its blob
+//! after the grace period unless another publish of the same bytes committed it.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Seek, SeekFrom};

@@ -3,7 +3,8 @@
 //!
 //! `PUT /api/v4/projects/:id/packages/pypi/yank/:name/:version` with an optional JSON body
 //! `{"reason": "..."}` yanks a release; `?file_name=F` yanks one file of it. `DELETE` on
-//! the same URL un-yanks. Maintainer or more (the right to delete packages). Simple pages
+//! the same URL un-yanks. Maintainer or more (the right to delete packages), and the delete
+//! level of the package protection rules. Simple pages
 //! then show the file with `data-yanked` / `"yanked"`, so pip and uv skip it unless pinned.
 
 use actix_web::http::StatusCode;
@@ -14,6 +15,7 @@ use serde_json::json;
 use packyard_core::http::PackageCaller;
 use packyard_core::model::PackageUpdate;
 use packyard_core::policy::Action;
+use packyard_core::registry::Guarded;
 use packyard_core::{ApiError, Registry, RouteClass};
 
 use crate::handlers::keys;
@@ -113,16 +115,18 @@ async fn set(
         .await?;
     let version = metadata::parse_version(&path.version).map_err(|e| ApiError::bad_request(e.0))?;
     let normalized = metadata::normalize_name(&path.name);
-    let catalog = registry.catalog();
-    let package = catalog
+    let reads = registry.packages();
+    let package = reads
         .packages_by_name(project.id, FORMAT.0, &normalized)
         .await?
         .into_iter()
         .find(|p| metadata::parse_version(&p.version).ok().as_ref() == Some(&version))
         .ok_or_else(|| ApiError::not_found("Package"))?;
+    // Yank and un-yank are guarded like a delete, by the Registry: a yanked release
+    // vanishes for resolvers.
     match file_name {
         Some(f) => {
-            let file = catalog
+            let file = reads
                 .package_files_of(&[package.id])
                 .await?
                 .into_iter()
@@ -130,8 +134,15 @@ async fn set(
                 .ok_or_else(|| ApiError::not_found("Package file"))?;
             let mut meta = file.metadata.clone();
             apply(&mut meta, &reason);
-            if !catalog
-                .update_package_file_metadata(package.id, file.id, meta)
+            if !registry
+                .update_package_file_metadata(
+                    &caller.0,
+                    &project,
+                    &package,
+                    file.id,
+                    meta,
+                    Guarded::Delete,
+                )
                 .await?
             {
                 return Err(ApiError::not_found("Package file"));
@@ -140,16 +151,18 @@ async fn set(
         None => {
             let mut meta = package.metadata.clone();
             apply(&mut meta, &reason);
-            catalog
+            registry
                 .update_package(
-                    package.id,
+                    &caller.0,
+                    &project,
+                    &package,
                     PackageUpdate {
                         status: None,
                         metadata: Some(meta),
                     },
+                    Guarded::Delete,
                 )
-                .await?
-                .ok_or_else(|| ApiError::not_found("Package"))?;
+                .await?;
         }
     }
     Ok(packyard_core::http::json(
