@@ -637,6 +637,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
     /// Every stored blob (for gc).
     async fn list(&self) -> Result<Vec<BlobInfo>, BlobError>;
+    /// When the blob was last written, or `NotFound`. gc asks again right before it deletes,
+    /// because its listing can be minutes old and a re-upload refreshes the age.
+    async fn modified(&self, sha256: &str) -> Result<Millis, BlobError>;
     /// Readiness: the store can be reached and written.
     async fn check(&self) -> Result<(), BlobError>;
 }

@@ -1321,12 +1321,28 @@ impl Registry {
         let cutoff = now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let mut report = GcReport::default();
         for blob in self.blobs.list().await? {
-            if blob.modified <= cutoff && !self.catalog.is_blob_referenced(&blob.sha256).await? {
-                self.blobs.delete(&blob.sha256).await?;
-                report.deleted += 1;
-            } else {
+            if blob.modified > cutoff || self.catalog.is_blob_referenced(&blob.sha256).await? {
                 report.kept += 1;
+                continue;
             }
+            // The listing can be minutes old. An upload of the same bytes since then has
+            // re-written the blob (a fresh age) and may be about to commit its row: ask the
+            // store again, then the catalog again, right before deleting.
+            match self.blobs.modified(&blob.sha256).await {
+                Ok(modified) if modified <= cutoff => {}
+                Ok(_) => {
+                    report.kept += 1;
+                    continue;
+                }
+                Err(crate::ports::BlobError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if self.catalog.is_blob_referenced(&blob.sha256).await? {
+                report.kept += 1;
+                continue;
+            }
+            self.blobs.delete(&blob.sha256).await?;
+            report.deleted += 1;
         }
         Ok(report)
     }

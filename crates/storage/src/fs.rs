@@ -157,6 +157,18 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn modified(&self, sha256: &str) -> Result<Millis, BlobError> {
+        let path = self.blob_path(sha256)?;
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(not_found_or_backend)?;
+        if !meta.is_file() {
+            return Err(BlobError::NotFound);
+        }
+        let modified = meta.modified().map_err(BlobError::backend)?;
+        Ok(millis(modified))
+    }
+
     async fn list(&self) -> Result<Vec<BlobInfo>, BlobError> {
         let mut out = Vec::new();
         for a in read_dir(&self.root.join("blobs")).await? {

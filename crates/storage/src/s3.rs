@@ -256,6 +256,19 @@ impl BlobStore for S3BlobStore {
         }
     }
 
+    async fn modified(&self, sha256: &str) -> Result<Millis, BlobError> {
+        let key = self.key(sha256)?;
+        let (head, _) = self.bucket.head_object(&key).await.map_err(map_s3)?;
+        let stamp = head.last_modified.ok_or_else(|| {
+            BlobError::backend(std::io::Error::other("HEAD without Last-Modified"))
+        })?;
+        // HEAD answers an HTTP date; some servers answer RFC 3339 as the listing does.
+        chrono::DateTime::parse_from_rfc2822(&stamp)
+            .or_else(|_| chrono::DateTime::parse_from_rfc3339(&stamp))
+            .map(|t| t.timestamp_millis())
+            .map_err(BlobError::backend)
+    }
+
     async fn list(&self) -> Result<Vec<BlobInfo>, BlobError> {
         let pages = self
             .bucket

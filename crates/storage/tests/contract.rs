@@ -183,6 +183,18 @@ async fn list_reports_size_and_a_recent_modification_time(h: &Harness) {
         list[0].modified
     );
     assert!(list[0].modified <= now_millis() + 5_000);
+    // Asked for one blob, the store gives the same age as its listing (to the second: S3's
+    // HEAD answers an HTTP date).
+    let one = h.store.modified(HELLO_SHA256).await.unwrap();
+    assert!(
+        (one - list[0].modified).abs() < 1_000,
+        "{one} vs {}",
+        list[0].modified
+    );
+    assert!(matches!(
+        h.store.modified(&"0".repeat(64)).await,
+        Err(BlobError::NotFound)
+    ));
 }
 
 fn now_millis() -> i64 {
@@ -581,7 +593,10 @@ async fn assert_reupload_refreshes_modification_time(store: &dyn BlobStore, stor
     backdate(stored_file);
     let old = store.list().await.unwrap()[0].modified;
     assert!(old < now_millis() - 3_600_000, "backdating did not take");
+    assert!(store.modified(HELLO_SHA256).await.unwrap() < now_millis() - 3_600_000);
     store.put(one(b"hello"), None).await.unwrap();
+    // gc's second look, right before it deletes, sees the re-upload.
+    assert!(store.modified(HELLO_SHA256).await.unwrap() > now_millis() - 60_000);
     let list = store.list().await.unwrap();
     assert_eq!(list.len(), 1);
     assert!(
