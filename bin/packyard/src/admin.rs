@@ -102,6 +102,17 @@ pub enum AdminCommand {
         #[arg(long)]
         source: String,
     },
+    /// Block a user: signs out all its browsers and refuses its password and tokens until
+    /// it is unblocked (memberships and projects stay). Prints its JSON.
+    BlockUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// Unblock a user: its password and tokens work again. Prints its JSON.
+    UnblockUser {
+        #[arg(long)]
+        user: String,
+    },
 }
 
 fn api(e: packyard_core::ApiError) -> anyhow::Error {
@@ -348,6 +359,28 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
             println!(
                 "{}",
                 json!({ "project_id": t.id, "source_project_id": s.id })
+            );
+        }
+        AdminCommand::BlockUser { user: username } => {
+            let u = user(registry, &username).await?;
+            let u = registry
+                .set_user_state_account(None, u.id, UserState::Blocked)
+                .await
+                .map_err(api)?;
+            println!(
+                "{}",
+                json!({ "id": u.id, "username": u.username, "state": u.state })
+            );
+        }
+        AdminCommand::UnblockUser { user: username } => {
+            let u = user(registry, &username).await?;
+            let u = registry
+                .set_user_state_account(None, u.id, UserState::Active)
+                .await
+                .map_err(api)?;
+            println!(
+                "{}",
+                json!({ "id": u.id, "username": u.username, "state": u.state })
             );
         }
     }

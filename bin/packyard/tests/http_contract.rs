@@ -1587,3 +1587,139 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
     assert!(registry.read_blob(&file.sha256, None).await.is_ok());
     assert!(registry.read_blob(&orphan.sha256, None).await.is_err());
 }
+
+#[actix_web::test]
+async fn a_blocked_user_is_signed_out_and_every_credential_of_theirs_is_403_until_unblocked() {
+    let env = env().await;
+    let app = app!(env);
+    let dev = env
+        .user("dev", Some(AccessLevel::Developer), &["api"])
+        .await;
+    let other = env.user("other", None, &["api"]).await;
+    let catalog = env.registry.catalog();
+    let user = catalog.user_by_username("dev").await.unwrap().unwrap();
+    let root = catalog.user_by_username("root").await.unwrap().unwrap();
+    let job = mint(&app, &dev).await;
+    let group = catalog.group_by_full_path("acme").await.unwrap().unwrap();
+    let (deploy, _) = env
+        .registry
+        .create_deploy_token(
+            DeployTokenOwner::Group(group.id),
+            "ro",
+            None,
+            &["read_package_registry".into()],
+            None,
+        )
+        .await
+        .unwrap();
+    let file = format!("{BASE}/blk/1.0.0/a.bin");
+    assert_eq!(
+        send(&app, put(&file, &dev, b"bytes")).await.0,
+        StatusCode::CREATED
+    );
+    catalog
+        .create_web_session(&WebSession {
+            id_digest: "browser".into(),
+            user_id: user.id,
+            csrf_token: "csrf".into(),
+            created_at: 0,
+            expires_at: i64::MAX,
+        })
+        .await
+        .unwrap();
+    let whoami = |tok: &str| {
+        test::TestRequest::get()
+            .uri("/api/v4/user")
+            .insert_header(("PRIVATE-TOKEN", tok.to_owned()))
+    };
+    let download =
+        |header: (&'static str, String)| test::TestRequest::get().uri(&file).insert_header(header);
+    let as_pat = || ("PRIVATE-TOKEN", dev.clone());
+    let as_job = || ("JOB-TOKEN", job.clone());
+    let as_deploy = || ("DEPLOY-TOKEN", deploy.clone());
+    let moderate = |action: &str, id: i64, tok: &str| {
+        test::TestRequest::post()
+            .uri(&format!("/api/v4/users/{id}/{action}"))
+            .insert_header(("PRIVATE-TOKEN", tok.to_owned()))
+    };
+    // (Warm the per-request read cache: a block must not be answered from it.)
+    assert_eq!(send(&app, whoami(&dev)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, download(as_job())).await.0, StatusCode::OK);
+
+    // Only admins block, never themselves; an unknown user is 404.
+    let (status, _, body) = send(&app, moderate("block", user.id.0, &other)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, body) = send(&app, moderate("block", root.id.0, ROOT)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("your own account"));
+    for id in [99_999, 0] {
+        let (status, _, body) = send(&app, moderate("block", id, ROOT)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["message"], "404 User Not Found");
+    }
+    assert_eq!(send(&app, whoami(&dev)).await.0, StatusCode::OK);
+
+    let (status, _, body) = send(&app, moderate("block", user.id.0, ROOT)).await;
+    assert_eq!((status, body), (StatusCode::CREATED, Value::Bool(true)));
+    assert_eq!(
+        catalog.web_session("browser", 1).await.unwrap(),
+        None,
+        "the block signed dev's browsers out"
+    );
+    let (status, _, body) = send(&app, whoami(&dev)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        "403 Forbidden - Your account has been blocked."
+    );
+    for (who, header) in [("pat", as_pat()), ("job token", as_job())] {
+        let (status, _, body) = send(&app, download(header)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+    }
+    let basic = ("Authorization", basic_auth("dev", &dev));
+    assert_eq!(send(&app, download(basic)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, put(&format!("{BASE}/blk/1.0.1/a.bin"), &dev, b"x"))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, download(as_deploy())).await.0,
+        StatusCode::OK,
+        "a group's deploy token is not dev's"
+    );
+    // The state is shown from the row; blocking twice is still `true`.
+    let show = test::TestRequest::get()
+        .uri(&format!("/api/v4/users/{}", user.id.0))
+        .insert_header(("PRIVATE-TOKEN", ROOT));
+    assert_eq!(send(&app, show).await.2["state"], "blocked");
+    let listed = test::TestRequest::get()
+        .uri("/api/v4/users?blocked=true")
+        .insert_header(("PRIVATE-TOKEN", ROOT));
+    let (status, _, body) = send(&app, listed).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dev"]);
+    let (status, _, body) = send(&app, moderate("block", user.id.0, ROOT)).await;
+    assert_eq!((status, body), (StatusCode::CREATED, Value::Bool(true)));
+    let (status, _, _) = send(&app, moderate("unblock", user.id.0, &other)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _, body) = send(&app, moderate("unblock", user.id.0, ROOT)).await;
+    assert_eq!((status, body), (StatusCode::CREATED, Value::Bool(true)));
+    let (status, _, body) = send(&app, whoami(&dev)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "active");
+    for header in [as_pat(), as_job()] {
+        assert_eq!(send(&app, download(header)).await.0, StatusCode::OK);
+    }
+}

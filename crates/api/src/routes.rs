@@ -91,6 +91,8 @@ fn configure_management(cfg: &mut web::ServiceConfig) {
                 .route(web::put().to(users::update))
                 .route(web::delete().to(users::delete)),
         )
+        .service(resource("/users/{id}/block").route(web::post().to(users::block)))
+        .service(resource("/users/{id}/unblock").route(web::post().to(users::unblock)))
         .service(
             resource("/users/{id}/personal_access_tokens")
                 .route(web::post().to(tokens::create_for_user)),

@@ -28,7 +28,7 @@ pub fn current_user(external_url: &str, user: &User) -> Value {
         "id": user.id.0,
         "username": user.username,
         "name": user.name,
-        "state": "active",
+        "state": user.state.as_str(),
         "locked": false,
         "avatar_url": null,
         "web_url": web_url(external_url, &user.username),
@@ -54,7 +54,7 @@ pub fn user_basic(external_url: &str, user: &User) -> Value {
         "id": user.id.0,
         "username": user.username,
         "name": user.name,
-        "state": "active",
+        "state": user.state.as_str(),
         "avatar_url": null,
         "web_url": web_url(external_url, &user.username),
     })

@@ -401,6 +401,29 @@ impl Registry {
             .ok_or_else(|| ApiError::not_found("User"))
     }
 
+    /// `POST /users/:id/block` and `/unblock`, `packyard admin block-user`: sets the user's
+    /// state as `admin`. Blocking ends the user's web sessions in the same commit, and from
+    /// that commit on its personal access and job tokens are refused at authentication.
+    /// Blocking or unblocking twice is not an error. `admin` is the acting admin (`None`
+    /// for the command line, which acts as the server's operator).
+    pub async fn set_user_state_account(
+        &self,
+        admin: Option<&User>,
+        id: UserId,
+        state: UserState,
+    ) -> Result<User, ApiError> {
+        if state == UserState::Blocked && admin.is_some_and(|a| a.id == id) {
+            return Err(ApiError::message(
+                StatusCode::FORBIDDEN,
+                "403 Forbidden - You cannot block your own account; ask another admin.",
+            ));
+        }
+        self.catalog()
+            .set_user_state(id, state)
+            .await?
+            .ok_or_else(|| ApiError::not_found("User"))
+    }
+
     // ------------------------------------------------------------ personal access tokens
 
     /// The personal access token a request authenticated with (`/personal_access_tokens/self`).

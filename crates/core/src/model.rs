@@ -141,6 +141,36 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub created_at: Millis,
+    /// Blocked users keep their memberships and projects, but none of their own
+    /// credentials (password, web sessions, personal access and job tokens) works.
+    pub state: UserState,
+}
+
+impl User {
+    pub fn is_blocked(&self) -> bool {
+        self.state == UserState::Blocked
+    }
+}
+
+/// GitLab's user `state` (<https://docs.gitlab.com/api/users/#block-access-to-a-user>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserState {
+    Active,
+    Blocked,
+}
+
+impl UserState {
+    pub const ALL: [UserState; 2] = [UserState::Active, UserState::Blocked];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Blocked => "blocked",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -643,6 +673,9 @@ pub struct UserFilter {
     /// Case-insensitive substring of the username or name (or email, when `search_email`).
     pub search: Option<String>,
     pub search_email: bool,
+    /// `Some(true)`: only blocked users (`GET /users?blocked=true`); `Some(false)`: only
+    /// active ones.
+    pub blocked: Option<bool>,
 }
 
 /// A change to a user (`PUT /users/:id`); `None` leaves the field alone.

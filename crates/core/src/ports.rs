@@ -183,6 +183,13 @@ pub trait Catalog: Send + Sync + 'static {
     /// Deletes the user with its personal projects (and their packages), tokens and
     /// memberships. `false` when it was not there.
     async fn delete_user(&self, id: UserId) -> Result<bool, CatalogError>;
+    /// Blocks or unblocks the user; blocking also ends all its web sessions, in the same
+    /// transaction. `None` when the user does not exist.
+    async fn set_user_state(
+        &self,
+        id: UserId,
+        state: UserState,
+    ) -> Result<Option<User>, CatalogError>;
     async fn list_personal_access_tokens(
         &self,
         filter: TokenFilter,

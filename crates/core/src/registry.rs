@@ -417,10 +417,13 @@ impl Registry {
                         {
                             return Err(expired(class));
                         }
+                        let user = user_by_id(t.user_id).await?.ok_or_else(unknown)?;
+                        if user.is_blocked() {
+                            return Err(blocked());
+                        }
                         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
                             self.catalog.touch_personal_access_token(t.id, now).await?;
                         }
-                        let user = user_by_id(t.user_id).await?.ok_or_else(unknown)?;
                         return Ok(Principal::User {
                             user,
                             scopes: Some(t.scopes),
@@ -463,6 +466,11 @@ impl Registry {
                         } = login;
                         if token.expires_at < now {
                             return Err(expired(class));
+                        }
+                        // Whoever minted it (a token or a session), a blocked user's CI
+                        // job acts for nobody.
+                        if user.is_blocked() {
+                            return Err(blocked());
                         }
                         if let JobTokenOrigin::PersonalAccessToken(id) = token.origin {
                             // The job token lives no longer than the token that minted it.
@@ -1523,6 +1531,15 @@ fn revoked(class: RouteClass) -> ApiError {
     token_error(
         class,
         "Token was revoked. You have to re-authorize from the user.",
+    )
+}
+
+/// GitLab's answer to any credential of a blocked user, on every route: 403 rather than 401,
+/// because the token is fine and retrying with it cannot help.
+fn blocked() -> ApiError {
+    ApiError::message(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "403 Forbidden - Your account has been blocked.",
     )
 }
 

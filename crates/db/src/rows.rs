@@ -65,6 +65,7 @@ pub(crate) struct UserRow {
     is_admin: bool,
     password_hash: Option<String>,
     created_at: i64,
+    state: String,
 }
 
 impl From<UserRow> for User {
@@ -77,6 +78,9 @@ impl From<UserRow> for User {
             is_admin: r.is_admin,
             password_hash: r.password_hash,
             created_at: r.created_at,
+            // A `CHECK` keeps the column to the two values; anything else would fail
+            // closed, as a user whose credentials do not work.
+            state: UserState::parse(&r.state).unwrap_or(UserState::Blocked),
         }
     }
 }

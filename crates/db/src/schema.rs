@@ -15,6 +15,7 @@ diesel::table! {
         is_admin -> Bool,
         password_hash -> Nullable<Text>,
         created_at -> BigInt,
+        state -> Text,
     }
 }
 

@@ -177,6 +177,18 @@ async fn sign_in(
         Some(user) if verified => user,
         _ => return Ok(refused(&state, &visitor, &username, &redirect_to)),
     };
+    if user.is_blocked() {
+        // Told only to whoever knows the password (it was checked, at the same cost as
+        // any other attempt): a blocked account cannot be probed by name.
+        return Ok(form_again(
+            &state,
+            &visitor,
+            &username,
+            &redirect_to,
+            StatusCode::FORBIDDEN,
+            "Your account has been blocked. Ask an administrator of this Packyard to unblock it.",
+        ));
+    }
     catalog.clear_login_failures(&username).await?;
     let cookie = session::start(&registry, &state, &user).await?;
     let mut resp = layout::redirect(&state, &redirect_to, None);
@@ -222,16 +234,29 @@ fn secs_to_millis(secs: u64) -> i64 {
 
 /// The 401 form again: "Invalid username or password.", the username kept.
 fn refused(state: &WebState, visitor: &Visitor, username: &str, redirect_to: &str) -> HttpResponse {
+    form_again(
+        state,
+        visitor,
+        username,
+        redirect_to,
+        StatusCode::UNAUTHORIZED,
+        "Invalid username or password.",
+    )
+}
+
+/// The sign-in form again with `status` and `message`, the username kept.
+fn form_again(
+    state: &WebState,
+    visitor: &Visitor,
+    username: &str,
+    redirect_to: &str,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse {
     let token = session::random_token();
     let mut resp = layout::respond(
-        StatusCode::UNAUTHORIZED,
-        form_page(
-            visitor,
-            &token,
-            username,
-            redirect_to,
-            Some("Invalid username or password."),
-        ),
+        status,
+        form_page(visitor, &token, username, redirect_to, Some(message)),
     );
     let _ = resp.add_cookie(&session::make_cookie(state, CSRF_COOKIE, token, None));
     resp

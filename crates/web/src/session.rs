@@ -312,7 +312,14 @@ impl FromRequest for Visitor {
             else {
                 return Ok(visitor);
             };
-            visitor.user = registry.catalog().user_by_id(session.user_id).await?;
+            // Blocking deletes the user's sessions; a session created by a sign-in that
+            // raced the block (password checked before, session stored after) still
+            // signs nobody in.
+            visitor.user = registry
+                .catalog()
+                .user_by_id(session.user_id)
+                .await?
+                .filter(|u| !u.is_blocked());
             if visitor.user.is_some() {
                 visitor.session = Some(session);
             }

@@ -1,14 +1,15 @@
 //! Users (<https://docs.gitlab.com/api/users/>, spec §2.1): `GET /users` (search,
 //! username, keyset pages on id), `GET /users/:id`, and the admin's `POST /users`,
 //! `PUT /users/:id` and `DELETE /users/:id` (which takes the user's personal projects, their
-//! packages, and the user's tokens and memberships with it).
+//! packages, and the user's tokens and memberships with it), and
+//! `POST /users/:id/block` / `unblock` (<https://docs.gitlab.com/api/user_moderation/>).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use packyard_core::admin::{Need, UserParams};
 use packyard_core::http::{json, RestCaller};
-use packyard_core::model::{ListOrder, User, UserFilter, UserId, UserUpdate};
+use packyard_core::model::{ListOrder, User, UserFilter, UserId, UserState, UserUpdate};
 use packyard_core::{ApiError, Registry};
 
 use super::params::{listing_response, Params};
@@ -54,6 +55,12 @@ pub async fn list(
         username: params.string("username")?,
         search: params.string("search")?.filter(|s| !s.is_empty()),
         search_email: me.is_some_and(|u| u.is_admin),
+        // GitLab's filters: `blocked=true` or `active=true` (a `false` filters nothing).
+        blocked: match (params.boolean("blocked")?, params.boolean("active")?) {
+            (Some(true), _) => Some(true),
+            (_, Some(true)) => Some(false),
+            _ => None,
+        },
     };
     let listing = registry.catalog().list_users(filter, options).await?;
     let base = registry.config().external_url.clone();
@@ -144,4 +151,36 @@ pub async fn delete(
     } else {
         Err(ApiError::not_found("User"))
     }
+}
+
+/// `POST /users/:id/block` (admin): 201 `true`, also when the user already was blocked.
+/// Ends the user's web sessions; its tokens are refused until it is unblocked.
+pub async fn block(
+    path: web::Path<String>,
+    caller: RestCaller,
+    registry: web::Data<Registry>,
+) -> Result<HttpResponse, ApiError> {
+    set_state(&path, &caller, &registry, UserState::Blocked).await
+}
+
+/// `POST /users/:id/unblock` (admin): 201 `true`, also when the user was not blocked.
+pub async fn unblock(
+    path: web::Path<String>,
+    caller: RestCaller,
+    registry: web::Data<Registry>,
+) -> Result<HttpResponse, ApiError> {
+    set_state(&path, &caller, &registry, UserState::Active).await
+}
+
+async fn set_state(
+    raw_id: &str,
+    caller: &RestCaller,
+    registry: &Registry,
+    state: UserState,
+) -> Result<HttpResponse, ApiError> {
+    let admin = registry.admin_user(&caller.0, Need::Write)?;
+    registry
+        .set_user_state_account(Some(admin), user_id(raw_id)?, state)
+        .await?;
+    Ok(json(StatusCode::CREATED, &true))
 }

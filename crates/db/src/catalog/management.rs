@@ -19,8 +19,8 @@ use packyard_core::model::*;
 use packyard_core::ports::CatalogError;
 
 use super::{
-    conflict_as, contains_pattern, db, lower, namespace_free_of_users, now, path_free_of_groups,
-    tx, username_free_of_groups,
+    conflict_as, contains_pattern, db, lock_namespaces, lower, namespace_free_of_users, now,
+    path_free_of_groups, tx, username_free_of_groups,
 };
 use crate::connection::{DbConnection, MultiBackend};
 use crate::rows::*;
@@ -155,6 +155,11 @@ fn limit_offset(paging: Paging) -> (i64, i64) {
 
 fn filtered_users(filter: &UserFilter) -> users::BoxedQuery<'_, MultiBackend> {
     let mut q = users::table.into_boxed();
+    match filter.blocked {
+        Some(true) => q = q.filter(users::state.eq(UserState::Blocked.as_str())),
+        Some(false) => q = q.filter(users::state.eq(UserState::Active.as_str())),
+        None => {}
+    }
     if let Some(username) = &filter.username {
         q = q.filter(lower(users::username).eq(username.to_lowercase()));
     }
@@ -247,6 +252,9 @@ pub(super) fn update_user(
     update: &UserUpdate,
 ) -> Result<Option<User>, CatalogError> {
     tx(conn, |conn| {
+        if update.username.is_some() {
+            lock_namespaces(conn)?;
+        }
         let Some(old) = users::table
             .find(id.0)
             .first::<UserRow>(conn)
@@ -303,6 +311,36 @@ pub(super) fn update_user(
                     .execute(conn)
                     .map_err(conflict_as("path has already been taken"))?;
             }
+        }
+        users::table
+            .find(id.0)
+            .first::<UserRow>(conn)
+            .optional()
+            .map(|u| u.map(User::from))
+            .map_err(db)
+    })
+}
+
+/// Blocks or unblocks a user (`None` when there is none). Blocking deletes every web
+/// session of the user in the same transaction, so no browser stays signed in past the
+/// commit; tokens stay (GitLab keeps them) and are refused at authentication while the
+/// user is blocked. The commit moves the change stamp, so no cached read of the user (or
+/// its tokens) taken before it is used after it.
+pub(super) fn set_user_state(
+    conn: &mut DbConnection,
+    id: UserId,
+    state: UserState,
+) -> Result<Option<User>, CatalogError> {
+    tx(conn, |conn| {
+        let updated = diesel::update(users::table.find(id.0))
+            .set(users::state.eq(state.as_str()))
+            .execute(conn)
+            .map_err(db)?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        if state == UserState::Blocked {
+            super::web::delete_user_web_sessions(conn, id)?;
         }
         users::table
             .find(id.0)
@@ -561,6 +599,9 @@ pub(super) fn update_group(
     update: &GroupUpdate,
 ) -> Result<Option<Group>, CatalogError> {
     tx(conn, |conn| {
+        if update.path.is_some() {
+            lock_namespaces(conn)?;
+        }
         let Some(old) = super::group_by_id(conn, id)? else {
             return Ok(None);
         };
@@ -820,6 +861,9 @@ pub(super) fn update_project(
             .transpose()
     };
     tx(conn, |conn| {
+        if update.path.is_some() {
+            lock_namespaces(conn)?;
+        }
         let Some(old) = load(conn)? else {
             return Ok(None);
         };

@@ -28,6 +28,8 @@ management_test!(inherited_members_keep_each_users_highest_level);
 management_test!(token_and_deploy_token_listings_filter_and_count);
 management_test!(a_path_taken_in_another_case_is_refused_at_every_level);
 management_test!(a_foreign_subtree_never_moves_with_a_rename);
+management_test!(blocked_users_are_listed_by_state_and_keep_their_memberships);
+management_test!(concurrent_user_and_group_of_one_name_end_with_exactly_one);
 management_test!(renaming_moves_exactly_its_own_subtree);
 management_test!(listings_reach_nothing_of_another_tenant_with_a_lookalike_path);
 management_test!(lookups_by_path_and_username_ignore_case);
@@ -1278,5 +1280,130 @@ mod bodies {
         assert!(is_conflict(
             cat.create_group(new_group("SECRET2", None)).await
         ));
+    }
+
+    pub async fn blocked_users_are_listed_by_state_and_keep_their_memberships(cat: DbCatalog) {
+        let a = cat.create_user(new_user("amy")).await.unwrap();
+        let b = cat.create_user(new_user("ben")).await.unwrap();
+        let g = group(&cat, "crew", None, Visibility::Private).await;
+        cat.add_member(
+            MemberSource::Group(g.id),
+            b.id,
+            AccessLevel::Developer,
+            None,
+        )
+        .await
+        .unwrap();
+        cat.set_user_state(b.id, UserState::Blocked).await.unwrap();
+        let names = |filter: UserFilter| {
+            let cat = cat.clone();
+            async move {
+                cat.list_users(filter, offset(1, 20))
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|u| (u.username, u.state))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let blocked = UserFilter {
+            blocked: Some(true),
+            ..UserFilter::default()
+        };
+        assert_eq!(names(blocked).await, [("ben".into(), UserState::Blocked)]);
+        let active = UserFilter {
+            blocked: Some(false),
+            ..UserFilter::default()
+        };
+        assert_eq!(names(active).await, [("amy".into(), UserState::Active)]);
+        assert_eq!(
+            names(UserFilter::default()).await,
+            [
+                ("amy".into(), UserState::Active),
+                ("ben".into(), UserState::Blocked)
+            ]
+        );
+        // GitLab keeps a blocked user's memberships: unblocking gives them back as they were.
+        let kept = cat.user_memberships(b.id, "2000-01-01").await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(a.state, UserState::Active);
+    }
+
+    /// Usernames and top-level group paths share one namespace, checked in one table and
+    /// inserted into the other; group and project full paths likewise. Created at once, on
+    /// PostgreSQL's READ COMMITTED both checks used to pass.
+    pub async fn concurrent_user_and_group_of_one_name_end_with_exactly_one(cat: DbCatalog) {
+        const ROUNDS: usize = 12;
+        const TASKS: usize = 8;
+        for round in 0..ROUNDS {
+            let name = format!("x{round}");
+            let mut tasks = Vec::new();
+            for i in 0..TASKS {
+                let cat = cat.clone();
+                // Half users, half groups, in both cases: one namespace, case-insensitive.
+                let name = if i % 4 < 2 {
+                    name.clone()
+                } else {
+                    name.to_uppercase()
+                };
+                tasks.push(tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        cat.create_user(NewUser {
+                            email: format!("{name}-{i}@example.com"),
+                            ..new_user(&name)
+                        })
+                        .await
+                        .map(|_| ())
+                    } else {
+                        cat.create_group(new_group(&name, None)).await.map(|_| ())
+                    }
+                }));
+            }
+            let mut created = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(()) => created += 1,
+                    Err(CatalogError::Conflict(_)) => {}
+                    Err(e) => panic!("round {round}: {e}"),
+                }
+            }
+            assert_eq!(created, 1, "round {round}: one name, one owner");
+        }
+
+        // The same between a subgroup and a project at one full path.
+        let parent = group(&cat, "parent", None, Visibility::Private).await;
+        for round in 0..ROUNDS {
+            let name = format!("p{round}");
+            let mut tasks = Vec::new();
+            for i in 0..TASKS {
+                let cat = cat.clone();
+                let name = if i % 4 < 2 {
+                    name.clone()
+                } else {
+                    name.to_uppercase()
+                };
+                tasks.push(tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        cat.create_project(new_project(&name, Namespace::Group(parent.id)))
+                            .await
+                            .map(|_| ())
+                    } else {
+                        cat.create_group(new_group(&name, Some(parent.id)))
+                            .await
+                            .map(|_| ())
+                    }
+                }));
+            }
+            let mut created = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(()) => created += 1,
+                    Err(CatalogError::Conflict(_)) => {}
+                    Err(e) => panic!("round {round}: {e}"),
+                }
+            }
+            assert_eq!(created, 1, "round {round}: one full path, one owner");
+        }
     }
 }

@@ -125,6 +125,7 @@ fn create_user(conn: &mut DbConnection, new: &NewUser) -> Result<User, CatalogEr
         created_at: now(),
     };
     tx(conn, |conn| {
+        lock_namespaces(conn)?;
         username_free_of_groups(conn, &new.username)?;
         diesel::insert_into(users::table)
             .values(&row)
@@ -288,6 +289,7 @@ fn group_by_id(conn: &mut DbConnection, id: GroupId) -> Result<Option<Group>, Ca
 
 fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, CatalogError> {
     tx(conn, |conn| {
+        lock_namespaces(conn)?;
         let full_path = match new.parent_id {
             Some(parent) => {
                 let parent = groups::table
@@ -322,6 +324,26 @@ fn create_group(conn: &mut DbConnection, new: &NewGroup) -> Result<Group, Catalo
             .map_err(conflict_as("path has already been taken"))?
             .try_into()
     })
+}
+
+/// Serializes the transactions that claim a name in the shared namespaces (usernames and
+/// top-level group paths; group and project full paths), which check one table and then
+/// insert into another: two unique indexes on two tables cannot see each other, so under
+/// READ COMMITTED a user `x` and a group `X` created at once would both pass their check.
+/// On PostgreSQL this takes one transaction-scoped advisory lock, held until commit or
+/// rollback; call it first in the transaction, before any row is written, so a holder never
+/// waits on a row lock of a waiter. SQLite needs nothing: `BEGIN IMMEDIATE` already holds
+/// the database's one write lock.
+fn lock_namespaces(conn: &mut DbConnection) -> Result<(), CatalogError> {
+    /// Any fixed key, the same in every process: "packyard" in ASCII, as an `i64`.
+    const NAMESPACE_LOCK: i64 = 0x7061_636b_7961_7264;
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(NAMESPACE_LOCK)
+            .execute(c)
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Groups and projects share one URL space (`acme/tools` is either a subgroup or a
@@ -406,6 +428,7 @@ fn group_ancestors(conn: &mut DbConnection, id: GroupId) -> Result<Vec<Group>, C
 
 fn create_project(conn: &mut DbConnection, new: &NewProject) -> Result<Project, CatalogError> {
     tx(conn, |conn| {
+        lock_namespaces(conn)?;
         let (namespace_path, group_id, owner_user_id) = match new.namespace {
             Namespace::Group(g) => {
                 let path = groups::table
@@ -1490,6 +1513,15 @@ impl Catalog for DbCatalog {
 
     async fn delete_user(&self, id: UserId) -> Result<bool, CatalogError> {
         self.run(move |conn| management::delete_user(conn, id))
+            .await
+    }
+
+    async fn set_user_state(
+        &self,
+        id: UserId,
+        state: UserState,
+    ) -> Result<Option<User>, CatalogError> {
+        self.run(move |conn| management::set_user_state(conn, id, state))
             .await
     }
 

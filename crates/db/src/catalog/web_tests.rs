@@ -22,6 +22,7 @@ catalog_test!(sessions_are_found_until_they_expire_or_are_deleted);
 catalog_test!(login_attempts_count_in_a_window_lock_past_the_limit_and_clear);
 catalog_test!(concurrent_login_attempts_never_exceed_the_limit);
 catalog_test!(a_new_password_or_deleting_the_user_ends_their_sessions);
+catalog_test!(blocking_a_user_ends_their_sessions_and_unblocking_keeps_the_rest);
 
 mod bodies {
     use super::*;
@@ -217,5 +218,69 @@ mod bodies {
             .unwrap();
         assert_eq!(cat.delete_user_web_sessions(alice.id).await.unwrap(), 1);
         assert_eq!(cat.web_session("a3", 2_000).await.unwrap(), None);
+    }
+
+    pub async fn blocking_a_user_ends_their_sessions_and_unblocking_keeps_the_rest(cat: DbCatalog) {
+        let alice = cat.create_user(new_user("alice")).await.unwrap();
+        let bob = cat.create_user(new_user("bob")).await.unwrap();
+        assert_eq!(alice.state, UserState::Active, "new users are active");
+        let session = |digest: &str, user: UserId| WebSession {
+            id_digest: digest.into(),
+            user_id: user,
+            csrf_token: "csrf".into(),
+            created_at: 1_000,
+            expires_at: i64::MAX,
+        };
+        for (d, u) in [("a1", alice.id), ("a2", alice.id), ("b1", bob.id)] {
+            cat.create_web_session(&session(d, u)).await.unwrap();
+        }
+        let blocked = cat
+            .set_user_state(alice.id, UserState::Blocked)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(blocked.state, UserState::Blocked);
+        assert!(blocked.is_blocked());
+        assert_eq!(cat.web_session("a1", 2_000).await.unwrap(), None);
+        assert_eq!(cat.web_session("a2", 2_000).await.unwrap(), None);
+        assert!(
+            cat.web_session("b1", 2_000).await.unwrap().is_some(),
+            "other users stay signed in"
+        );
+        // Read back from every lookup, not only from the write's answer.
+        let by_id = cat.user_by_id(alice.id).await.unwrap().unwrap();
+        assert_eq!(by_id.state, UserState::Blocked);
+        let by_name = cat.user_by_username("ALICE").await.unwrap().unwrap();
+        assert_eq!(by_name.state, UserState::Blocked);
+        // Blocking twice is no error and changes nothing more.
+        let again = cat.set_user_state(alice.id, UserState::Blocked).await;
+        assert_eq!(again.unwrap().unwrap().state, UserState::Blocked);
+
+        // Unblocking does not bring sessions back, and does not end anyone's.
+        cat.create_web_session(&session("b2", bob.id))
+            .await
+            .unwrap();
+        let active = cat
+            .set_user_state(alice.id, UserState::Active)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(active.state, UserState::Active);
+        assert_eq!(cat.web_session("a1", 2_000).await.unwrap(), None);
+        assert!(cat.web_session("b2", 2_000).await.unwrap().is_some());
+        let unblocking_bob = cat.set_user_state(bob.id, UserState::Active).await;
+        assert_eq!(unblocking_bob.unwrap().unwrap().state, UserState::Active);
+        assert!(
+            cat.web_session("b2", 2_000).await.unwrap().is_some(),
+            "unblocking an active user signs nobody out"
+        );
+
+        assert_eq!(
+            cat.set_user_state(UserId(9_999), UserState::Blocked)
+                .await
+                .unwrap(),
+            None,
+            "no such user"
+        );
     }
 }
