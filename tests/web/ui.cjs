@@ -289,7 +289,7 @@ async function main() {
       await signOut(page);
     });
 
-    await step("a private project switched to 'allow anyone to pull' appears to anonymous visitors", async () => {
+    await step("a private project switched to 'allow anyone to pull' serves its packages, not its pages, to anonymous visitors", async () => {
       await signIn(page, "mia");
       await page.goto(`${BASE}/acme/secret/-/settings/packages_and_registries`);
       await page.locator("input[name=package_registry_access_level][value=public]").check();
@@ -301,10 +301,15 @@ async function main() {
       const r0 = await page.goto(`${BASE}/groups/acme/-/settings/packages_and_registries`);
       same(r0.status(), 404, "group settings as a Maintainer");
 
+      // "Allow anyone to pull" grants package reads only, as in GitLab: the project stays
+      // private in the UI (its path is not shown), while its package downloads anonymously.
       await anon.goto(`${BASE}/groups/acme/-/packages?search=hidden`);
-      same(await names(anon), ["hidden-tool"], "hidden-tool now visible anonymously");
+      same(await names(anon), [], "hidden-tool is not listed to anonymous visitors");
       const r = await anon.goto(`${BASE}/acme/secret/-/packages`);
-      same(r.status(), 200, "the project's registry page, anonymously");
+      same(r.status(), 404, "the project's registry page, anonymously");
+      const file = await anon.request.get(
+        `${BASE}/api/v4/projects/acme%2Fsecret/packages/generic/hidden-tool/3.0.0/tool.bin`);
+      same(file.status(), 200, "the package file, anonymously");
     });
 
     await step("a Developer is refused deleting", async () => {
