@@ -922,7 +922,11 @@ fn bad_uploads_get_a_400_reason_and_leave_nothing_stored() {
     // A refused upload's bytes are left to gc, never deleted at once: another publish of
     // the same bytes may be about to commit them. Nothing refers to them, so gc takes them.
     let out = server.command(&["gc", "--grace-period-secs", "0"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if !server.uses_s3() {
         let blobs = count_files(&server.data_dir().join("blobs"));
         assert_eq!(blobs, 1, "refused uploads were still referenced after gc");
