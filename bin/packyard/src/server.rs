@@ -136,50 +136,27 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let project_formats = formats.clone();
-    let group_formats = formats.clone();
-    let instance_formats = formats;
     App::new()
         .app_data(registry)
         .app_data(metrics)
         .app_data(web_state)
-        .app_data(web::PathConfig::default().error_handler(|e, _| bad_input("path", e)))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| bad_input("query", e)))
-        .app_data(web::JsonConfig::default().error_handler(|e, _| bad_input("body", e)))
-        .app_data(web::FormConfig::default().error_handler(|e, _| bad_input("body", e)))
         .wrap(middleware::from_fn(metrics::record))
         .wrap(TracingLogger::<crate::logging::RequestSpan>::new())
         .route("/-/health", web::get().to(health))
         .route("/-/liveness", web::get().to(liveness))
         .route("/-/readiness", web::get().to(readiness))
         .route("/-/metrics", web::get().to(metrics::endpoint))
-        .service(
-            web::scope("/api/v4")
-                .service(web::scope("/projects/{id}/packages").configure(move |cfg| {
-                    for f in &project_formats {
-                        f.configure_project(cfg);
-                    }
-                    packyard_api::configure_project_packages(cfg);
-                }))
-                .service(web::scope("/groups/{id}/-/packages").configure(move |cfg| {
-                    for f in &group_formats {
-                        f.configure_group(cfg);
-                    }
-                }))
-                .service(web::scope("/packages").configure(move |cfg| {
-                    for f in &instance_formats {
-                        f.configure_instance(cfg);
-                    }
-                }))
-                .configure(packyard_api::configure),
-        )
+        .configure(|cfg| {
+            packyard_core::mount::mount(
+                cfg,
+                &formats,
+                packyard_api::configure_project_packages,
+                packyard_api::configure,
+            )
+        })
         // Pages last: project paths (`/{path}/-/packages`) would match the routes above.
         .configure(packyard_web::configure)
         .default_service(web::to(not_found))
-}
-
-fn bad_input(what: &str, e: impl std::fmt::Display) -> actix_web::Error {
-    ApiError::error(StatusCode::BAD_REQUEST, format!("{what} is invalid: {e}")).into()
 }
 
 /// Unknown paths: GitLab's JSON 404 under `/api/`, the web UI's 404 page elsewhere.

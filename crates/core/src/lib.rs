@@ -15,6 +15,7 @@ pub mod format;
 pub mod gitlab_json;
 pub mod http;
 pub mod model;
+pub mod mount;
 pub mod pagination;
 pub mod passwords;
 pub mod policy;
