@@ -66,6 +66,9 @@ pub enum RouteKind {
     Document,
     /// A package file: read access, conditional GET.
     File,
+    /// A read answered afresh for each request (search, owners, whoami): read access, no
+    /// conditional GET.
+    Query,
     /// The publish route; its request comes from [`Conformance::publish`].
     Publish,
     /// Another write (yank, tags, owners): publish access; its body is [`Route::body`].
@@ -74,6 +77,12 @@ pub enum RouteKind {
 
 impl RouteKind {
     fn is_read(self) -> bool {
+        matches!(
+            self,
+            RouteKind::Document | RouteKind::File | RouteKind::Query
+        )
+    }
+    fn is_cacheable(self) -> bool {
         matches!(self, RouteKind::Document | RouteKind::File)
     }
 }
@@ -89,6 +98,9 @@ pub struct Route {
     /// Body and headers of an [`RouteKind::OtherWrite`] request.
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
+    /// The answer is project information (members, owners), which "allow anyone to pull"
+    /// does not open: the policy grants it package reads only.
+    pub project_info: bool,
 }
 
 impl Route {
@@ -100,11 +112,21 @@ impl Route {
             kind,
             body: Vec::new(),
             headers: Vec::new(),
+            project_info: false,
         }
+    }
+    /// Marks the route as serving project information ([`Route::project_info`]).
+    pub fn project_info(mut self) -> Self {
+        self.project_info = true;
+        self
     }
     /// A GET (and HEAD) document route.
     pub fn document(scope: Scope, path: &str) -> Self {
         Self::new(Method::GET, scope, path, RouteKind::Document)
+    }
+    /// A GET query route ([`RouteKind::Query`]).
+    pub fn query(scope: Scope, path: &str) -> Self {
+        Self::new(Method::GET, scope, path, RouteKind::Query)
     }
     /// A GET (and HEAD) file download route.
     pub fn file(scope: Scope, path: &str) -> Self {
@@ -197,11 +219,20 @@ pub trait Conformance {
     /// Names the format must refuse (the kit adds a few that no format accepts).
     fn bad_names(&self) -> Vec<String>;
     /// `Ok` when a 4xx body has the format's error shape.
-    fn check_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8])
-        -> Result<(), String>;
+    fn check_error(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), String>;
     /// How the format's client sends a token (default: `Authorization: Bearer`).
     fn credentials(&self, secret: &str) -> Vec<(String, String)> {
         vec![("Authorization".into(), format!("Bearer {secret}"))]
+    }
+    /// Padding of the large publish whose live heap is measured ([`LARGE_PUBLISH`]; keep it
+    /// well above [`MEMORY_BOUND`], so that buffering the body cannot pass).
+    fn large_publish(&self) -> usize {
+        LARGE_PUBLISH
     }
     /// Checks this format fails today, each with its reason.
     fn known_gaps(&self) -> Vec<KnownGap> {
@@ -517,7 +548,11 @@ where
         t = t.insert_header((header::CONTENT_LENGTH, len.to_string()));
     }
     let mut request = t.to_request();
-    let sent = if req.send == Send::CutOff { len / 2 } else { len };
+    let sent = if req.send == Send::CutOff {
+        len / 2
+    } else {
+        len
+    };
     let body = req.body.slice(..sent);
     let chunks: Vec<Result<Bytes, PayloadError>> = (0..sent)
         .step_by(CHUNK)
@@ -568,12 +603,15 @@ impl Report {
         if let Some(r) = reply {
             let _ = write!(line, " (got {}: {:?})", r.status, r.text());
         }
-        match self.gaps.iter().position(|g| {
-            g.check == check && g.route.is_none_or(|p| route.contains(p))
-        }) {
+        match self
+            .gaps
+            .iter()
+            .position(|g| g.check == check && g.route.is_none_or(|p| route.contains(p)))
+        {
             Some(i) => {
                 self.used[i] = true;
-                self.known.push(format!("{line} -- known gap: {}", self.gaps[i].reason));
+                self.known
+                    .push(format!("{line} -- known gap: {}", self.gaps[i].reason));
             }
             None => self.failures.push(line),
         }
@@ -647,7 +685,10 @@ async fn stored(w: &World) -> (Vec<String>, BTreeSet<PathBuf>) {
             )
             .await
         {
-            rows.extend(pkgs.iter().map(|p| format!("{} {} {:?}", p.name, p.version, p.status)));
+            rows.extend(
+                pkgs.iter()
+                    .map(|p| format!("{} {} {:?}", p.name, p.version, p.status)),
+            );
         }
     }
     if let Ok(files) = w
@@ -656,7 +697,11 @@ async fn stored(w: &World) -> (Vec<String>, BTreeSet<PathBuf>) {
         .package_files_after(PackageFileId(0), 1000)
         .await
     {
-        rows.extend(files.iter().map(|f| format!("file {} {}", f.file_name, f.sha256)));
+        rows.extend(
+            files
+                .iter()
+                .map(|f| format!("file {} {}", f.file_name, f.sha256)),
+        );
     }
     rows.sort();
     (rows, files_under(&w.dir.path().join("blobs")))
@@ -781,29 +826,102 @@ pub async fn run<C: Conformance>(format: &C, alloc: &'static CountingAlloc) {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         let check_shape = |r: &mut Report, check: Check, reply: &Reply| {
             if let Err(e) = format.check_error(reply.status, &reply.headers, &reply.body) {
-                r.fail(check, &id, &format!("error body not in the format's shape: {e}"), Some(reply));
+                r.fail(
+                    check,
+                    &id,
+                    &format!("error body not in the format's shape: {e}"),
+                    Some(reply),
+                );
             }
         };
         if route.kind.is_read() {
-            let reply = call(&big, request_for(route, "").auth(format, Some(&w.maintainer.token))).await;
-            r.expect(Check::ReadBack, &id, reply.status == StatusCode::OK, "a member reads the sample: 200", &reply);
+            let reply = call(
+                &big,
+                request_for(route, "").auth(format, Some(&w.maintainer.token)),
+            )
+            .await;
+            r.expect(
+                Check::ReadBack,
+                &id,
+                reply.status == StatusCode::OK,
+                "a member reads the sample: 200",
+                &reply,
+            );
+        }
+        if route.kind.is_cacheable() {
+            let reply = call(
+                &big,
+                request_for(route, "").auth(format, Some(&w.maintainer.token)),
+            )
+            .await;
             // HEAD and conditional GET.
-            let head = call(&big, Req { method: Method::HEAD, ..request_for(route, "") }.auth(format, Some(&w.maintainer.token))).await;
-            r.expect(Check::Head, &id, head.status == reply.status, "HEAD answers as GET does", &head);
-            match reply.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+            let head = call(
+                &big,
+                Req {
+                    method: Method::HEAD,
+                    ..request_for(route, "")
+                }
+                .auth(format, Some(&w.maintainer.token)),
+            )
+            .await;
+            r.expect(
+                Check::Head,
+                &id,
+                head.status == reply.status,
+                "HEAD answers as GET does",
+                &head,
+            );
+            match reply
+                .headers
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+            {
                 Some(etag) => {
                     if head.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) != Some(etag) {
                         r.fail(Check::Head, &id, "HEAD carries GET's ETag", Some(&head));
                     }
-                    let cond = call(&big, request_for(route, "").header("If-None-Match", etag).auth(format, Some(&w.maintainer.token))).await;
-                    r.expect(Check::ConditionalGet, &id, cond.status == StatusCode::NOT_MODIFIED, "If-None-Match with the served ETag: 304", &cond);
-                    let weak = if etag.starts_with("W/") { etag.to_owned() } else { format!("W/{etag}") };
+                    let cond = call(
+                        &big,
+                        request_for(route, "")
+                            .header("If-None-Match", etag)
+                            .auth(format, Some(&w.maintainer.token)),
+                    )
+                    .await;
+                    r.expect(
+                        Check::ConditionalGet,
+                        &id,
+                        cond.status == StatusCode::NOT_MODIFIED,
+                        "If-None-Match with the served ETag: 304",
+                        &cond,
+                    );
+                    let weak = if etag.starts_with("W/") {
+                        etag.to_owned()
+                    } else {
+                        format!("W/{etag}")
+                    };
                     let list = format!("\"nope\", {weak}");
-                    let cond = call(&big, request_for(route, "").header("If-None-Match", &list).auth(format, Some(&w.maintainer.token))).await;
-                    r.expect(Check::ConditionalGet, &id, cond.status == StatusCode::NOT_MODIFIED, "If-None-Match list holding the (weak) ETag: 304", &cond);
+                    let cond = call(
+                        &big,
+                        request_for(route, "")
+                            .header("If-None-Match", &list)
+                            .auth(format, Some(&w.maintainer.token)),
+                    )
+                    .await;
+                    r.expect(
+                        Check::ConditionalGet,
+                        &id,
+                        cond.status == StatusCode::NOT_MODIFIED,
+                        "If-None-Match list holding the (weak) ETag: 304",
+                        &cond,
+                    );
                 }
                 None if reply.status == StatusCode::OK => {
-                    r.fail(Check::ConditionalGet, &id, "a 200 document or file carries an ETag", Some(&reply));
+                    r.fail(
+                        Check::ConditionalGet,
+                        &id,
+                        "a 200 document or file carries an ETag",
+                        Some(&reply),
+                    );
                 }
                 None => {}
             }
@@ -811,123 +929,325 @@ pub async fn run<C: Conformance>(format: &C, alloc: &'static CountingAlloc) {
         let write_version = "9.9.9";
         // Anonymous on a private project.
         let reply = call(&big, request_for(route, write_version)).await;
-        let ok = reply.status == StatusCode::UNAUTHORIZED && reply.headers.contains_key(header::WWW_AUTHENTICATE);
-        r.expect(Check::AnonymousGets401, &id, ok, "anonymous on a private project: 401 with WWW-Authenticate", &reply);
+        let ok = reply.status == StatusCode::UNAUTHORIZED
+            && reply.headers.contains_key(header::WWW_AUTHENTICATE);
+        r.expect(
+            Check::AnonymousGets401,
+            &id,
+            ok,
+            "anonymous on a private project: 401 with WWW-Authenticate",
+            &reply,
+        );
         if reply.status.is_client_error() {
             check_shape(&mut r, Check::AnonymousGets401, &reply);
         }
         // An authenticated non-member.
-        let reply = call(&big, request_for(route, write_version).auth(format, Some(&w.outsider.token))).await;
-        r.expect(Check::NonMemberGets404, &id, reply.status == StatusCode::NOT_FOUND, "a non-member: 404", &reply);
+        let reply = call(
+            &big,
+            request_for(route, write_version).auth(format, Some(&w.outsider.token)),
+        )
+        .await;
+        r.expect(
+            Check::NonMemberGets404,
+            &id,
+            reply.status == StatusCode::NOT_FOUND,
+            "a non-member: 404",
+            &reply,
+        );
         if reply.status.is_client_error() {
             check_shape(&mut r, Check::NonMemberGets404, &reply);
         }
         if route.kind.is_read() {
-            let reply = call(&big, request_for(route, "").auth(format, Some(&w.reporter.token))).await;
-            r.expect(Check::ReadBack, &id, reply.status == StatusCode::OK, "a Reporter reads: 200", &reply);
-            let reply = call(&big, request_for(route, "").auth(format, Some(&w.deploy_read))).await;
-            r.expect(Check::DeployTokenReads, &id, reply.status == StatusCode::OK, "a read-only deploy token reads: 200", &reply);
+            let reply = call(
+                &big,
+                request_for(route, "").auth(format, Some(&w.reporter.token)),
+            )
+            .await;
+            r.expect(
+                Check::ReadBack,
+                &id,
+                reply.status == StatusCode::OK,
+                "a Reporter reads: 200",
+                &reply,
+            );
+            let reply = call(
+                &big,
+                request_for(route, "").auth(format, Some(&w.deploy_read)),
+            )
+            .await;
+            r.expect(
+                Check::DeployTokenReads,
+                &id,
+                reply.status == StatusCode::OK,
+                "a read-only deploy token reads: 200",
+                &reply,
+            );
         } else {
-            let reply = call(&big, request_for(route, write_version).auth(format, Some(&w.reporter.token))).await;
-            r.expect(Check::ReporterCannotWrite, &id, reply.status == StatusCode::FORBIDDEN, "a Reporter writing: 403", &reply);
+            let reply = call(
+                &big,
+                request_for(route, write_version).auth(format, Some(&w.reporter.token)),
+            )
+            .await;
+            r.expect(
+                Check::ReporterCannotWrite,
+                &id,
+                reply.status == StatusCode::FORBIDDEN,
+                "a Reporter writing: 403",
+                &reply,
+            );
             if reply.status.is_client_error() {
                 check_shape(&mut r, Check::ReporterCannotWrite, &reply);
             }
-            let reply = call(&big, request_for(route, write_version).auth(format, Some(&w.deploy_read))).await;
-            r.expect(Check::ReadOnlyDeployTokenCannotWrite, &id, reply.status == StatusCode::FORBIDDEN, "a read-only deploy token writing: 403", &reply);
+            let reply = call(
+                &big,
+                request_for(route, write_version).auth(format, Some(&w.deploy_read)),
+            )
+            .await;
+            r.expect(
+                Check::ReadOnlyDeployTokenCannotWrite,
+                &id,
+                reply.status == StatusCode::FORBIDDEN,
+                "a read-only deploy token writing: 403",
+                &reply,
+            );
         }
     }
 
     // Registry disabled: 403 on every project route for a member who can see the project
     // (policy: NotVisible comes first, so an anonymous caller still gets 401).
-    let _ = w.registry.catalog().set_project_registry_access(w.project.id, RegistryAccess::Disabled).await;
+    let _ = w
+        .registry
+        .catalog()
+        .set_project_registry_access(w.project.id, RegistryAccess::Disabled)
+        .await;
     for route in routes.iter().filter(|r| r.scope == Scope::Project) {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         for token in [&w.maintainer.token, &w.developer.token] {
             let reply = call(&big, request_for(route, "9.9.8").auth(format, Some(token))).await;
-            r.expect(Check::RegistryDisabledIs403, &id, reply.status == StatusCode::FORBIDDEN, "registry disabled: 403 for a member", &reply);
+            r.expect(
+                Check::RegistryDisabledIs403,
+                &id,
+                reply.status == StatusCode::FORBIDDEN,
+                "registry disabled: 403 for a member",
+                &reply,
+            );
         }
     }
-    let _ = w.registry.catalog().set_project_registry_access(w.project.id, RegistryAccess::Enabled).await;
+    let _ = w
+        .registry
+        .catalog()
+        .set_project_registry_access(w.project.id, RegistryAccess::Enabled)
+        .await;
 
     // CI job tokens.
     let mut job_version = 0;
     for route in routes.iter().filter(|r| r.scope == Scope::Project) {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         match route.kind {
-            RouteKind::Document | RouteKind::File => {
+            RouteKind::Document | RouteKind::File | RouteKind::Query => {
                 let reply = call(&big, request_for(route, "").auth(format, Some(&w.job_own))).await;
-                r.expect(Check::JobTokenOwnProject, &id, reply.status == StatusCode::OK, "a job token of the project reads: 200", &reply);
-                let reply = call(&big, request_for(route, "").auth(format, Some(&w.job_other))).await;
-                r.expect(Check::JobTokenOtherProjectNeedsAllowlist, &id, reply.status == StatusCode::NOT_FOUND, "a job token of another project, not on the allowlist: 404", &reply);
+                r.expect(
+                    Check::JobTokenOwnProject,
+                    &id,
+                    reply.status == StatusCode::OK,
+                    "a job token of the project reads: 200",
+                    &reply,
+                );
+                let reply = call(
+                    &big,
+                    request_for(route, "").auth(format, Some(&w.job_other)),
+                )
+                .await;
+                r.expect(
+                    Check::JobTokenOtherProjectNeedsAllowlist,
+                    &id,
+                    reply.status == StatusCode::NOT_FOUND,
+                    "a job token of another project, not on the allowlist: 404",
+                    &reply,
+                );
             }
             RouteKind::Publish => {
                 job_version += 1;
                 let v = format!("1.0.{job_version}");
                 let reply = call(&big, request_for(route, &v).auth(format, Some(&w.job_own))).await;
-                r.expect(Check::JobTokenOwnProject, &id, reply.status.is_success(), "a job token of the project publishes: 2xx", &reply);
-                let reply = call(&big, request_for(route, "1.1.0").auth(format, Some(&w.job_other))).await;
-                r.expect(Check::JobTokenOtherProjectNeedsAllowlist, &id, reply.status == StatusCode::NOT_FOUND, "a job token of another project, not on the allowlist, publishing: 404", &reply);
+                r.expect(
+                    Check::JobTokenOwnProject,
+                    &id,
+                    reply.status.is_success(),
+                    "a job token of the project publishes: 2xx",
+                    &reply,
+                );
+                let reply = call(
+                    &big,
+                    request_for(route, "1.1.0").auth(format, Some(&w.job_other)),
+                )
+                .await;
+                r.expect(
+                    Check::JobTokenOtherProjectNeedsAllowlist,
+                    &id,
+                    reply.status == StatusCode::NOT_FOUND,
+                    "a job token of another project, not on the allowlist, publishing: 404",
+                    &reply,
+                );
             }
             RouteKind::OtherWrite => {}
         }
     }
-    let _ = w.registry.catalog().add_job_token_allowlist(w.project.id, w.other.id).await;
+    let _ = w
+        .registry
+        .catalog()
+        .add_job_token_allowlist(w.project.id, w.other.id)
+        .await;
     for route in routes.iter().filter(|r| r.scope == Scope::Project) {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         match route.kind {
-            RouteKind::Document | RouteKind::File => {
-                let reply = call(&big, request_for(route, "").auth(format, Some(&w.job_other))).await;
-                r.expect(Check::JobTokenOtherProjectNeedsAllowlist, &id, reply.status == StatusCode::OK, "a job token of an allowlisted project reads: 200", &reply);
+            RouteKind::Document | RouteKind::File | RouteKind::Query => {
+                let reply = call(
+                    &big,
+                    request_for(route, "").auth(format, Some(&w.job_other)),
+                )
+                .await;
+                r.expect(
+                    Check::JobTokenOtherProjectNeedsAllowlist,
+                    &id,
+                    reply.status == StatusCode::OK,
+                    "a job token of an allowlisted project reads: 200",
+                    &reply,
+                );
             }
             RouteKind::Publish => {
-                let reply = call(&big, request_for(route, "1.1.0").auth(format, Some(&w.job_other))).await;
-                r.expect(Check::JobTokenOtherProjectNeedsAllowlist, &id, reply.status.is_success(), "a job token of an allowlisted project publishes: 2xx", &reply);
+                let reply = call(
+                    &big,
+                    request_for(route, "1.1.0").auth(format, Some(&w.job_other)),
+                )
+                .await;
+                r.expect(
+                    Check::JobTokenOtherProjectNeedsAllowlist,
+                    &id,
+                    reply.status.is_success(),
+                    "a job token of an allowlisted project publishes: 2xx",
+                    &reply,
+                );
             }
             RouteKind::OtherWrite => {}
         }
     }
 
     // Allow anyone to pull: anonymous reads on the private project's package routes.
-    let _ = w.registry.catalog().set_project_registry_access(w.project.id, RegistryAccess::Public).await;
-    for route in routes.iter().filter(|r| r.scope == Scope::Project && r.kind.is_read()) {
+    let _ = w
+        .registry
+        .catalog()
+        .set_project_registry_access(w.project.id, RegistryAccess::Public)
+        .await;
+    for route in routes
+        .iter()
+        .filter(|r| r.scope == Scope::Project && r.kind.is_read())
+    {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         let reply = call(&big, request_for(route, "")).await;
-        r.expect(Check::AllowAnyoneToPull, &id, reply.status == StatusCode::OK, "allow anyone to pull: anonymous reads: 200", &reply);
+        if route.project_info {
+            r.expect(
+                Check::AllowAnyoneToPull,
+                &id,
+                reply.status == StatusCode::UNAUTHORIZED,
+                "allow anyone to pull does not open project information: 401",
+                &reply,
+            );
+        } else {
+            r.expect(
+                Check::AllowAnyoneToPull,
+                &id,
+                reply.status == StatusCode::OK,
+                "allow anyone to pull: anonymous reads: 200",
+                &reply,
+            );
+        }
     }
-    let _ = w.registry.catalog().set_project_registry_access(w.project.id, RegistryAccess::Enabled).await;
+    let _ = w
+        .registry
+        .catalog()
+        .set_project_registry_access(w.project.id, RegistryAccess::Enabled)
+        .await;
 
     // Size: oversize bodies (declared and undeclared) and a cut-off body leave nothing.
     let publish_id = sample_upload.path.clone();
     let before = stored(&w).await;
-    for (send, check) in [(Send::Whole, Check::OversizeIs413), (Send::Undeclared, Check::OversizeUndeclaredIs413)] {
+    for (send, check) in [
+        (Send::Whole, Check::OversizeIs413),
+        (Send::Undeclared, Check::OversizeUndeclaredIs413),
+    ] {
         let upload = format.publish(&spec("3.0.0", 2 * SMALL_LIMIT as usize));
-        let reply = call(&small, upload_req(&upload, send).auth(format, Some(&w.maintainer.token))).await;
-        r.expect(check, &publish_id, reply.status == StatusCode::PAYLOAD_TOO_LARGE, "a body over the limit: 413", &reply);
+        let reply = call(
+            &small,
+            upload_req(&upload, send).auth(format, Some(&w.maintainer.token)),
+        )
+        .await;
+        r.expect(
+            check,
+            &publish_id,
+            reply.status == StatusCode::PAYLOAD_TOO_LARGE,
+            "a body over the limit: 413",
+            &reply,
+        );
         if reply.status.is_client_error() {
             if let Err(e) = format.check_error(reply.status, &reply.headers, &reply.body) {
-                r.fail(check, &publish_id, &format!("error body not in the format's shape: {e}"), Some(&reply));
+                r.fail(
+                    check,
+                    &publish_id,
+                    &format!("error body not in the format's shape: {e}"),
+                    Some(&reply),
+                );
             }
         }
         if stored(&w).await != before {
-            r.fail(check, &publish_id, "a refused oversize body left a row or a blob", None);
+            r.fail(
+                check,
+                &publish_id,
+                "a refused oversize body left a row or a blob",
+                None,
+            );
         }
     }
     let upload = format.publish(&spec("3.0.1", MIB));
-    let reply = call(&big, upload_req(&upload, Send::CutOff).auth(format, Some(&w.maintainer.token))).await;
-    r.expect(Check::CutOffBodyLeavesNothing, &publish_id, !reply.status.is_success(), "a cut-off body is not accepted", &reply);
+    let reply = call(
+        &big,
+        upload_req(&upload, Send::CutOff).auth(format, Some(&w.maintainer.token)),
+    )
+    .await;
+    r.expect(
+        Check::CutOffBodyLeavesNothing,
+        &publish_id,
+        !reply.status.is_success(),
+        "a cut-off body is not accepted",
+        &reply,
+    );
     if stored(&w).await != before {
-        r.fail(Check::CutOffBodyLeavesNothing, &publish_id, "a cut-off body left a row or a blob", Some(&reply));
+        r.fail(
+            Check::CutOffBodyLeavesNothing,
+            &publish_id,
+            "a cut-off body left a row or a blob",
+            Some(&reply),
+        );
     }
 
     // Bad names: 4xx in the format's error shape, on every route naming a package.
     let mut bad = format.bad_names();
     bad.extend(["..".to_owned(), "a\u{0}b".to_owned()]);
-    for route in routes.iter().filter(|r| r.path.contains("{name}") || r.kind == RouteKind::Publish) {
+    for route in routes
+        .iter()
+        .filter(|r| r.path.contains("{name}") || r.kind == RouteKind::Publish)
+    {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         for name in &bad {
             let req = match route.kind {
-                RouteKind::Publish => upload_req(&format.publish(&PublishSpec { name: name.clone(), version: "6.0.0".into(), padding: 0 }), Send::Whole),
+                RouteKind::Publish => upload_req(
+                    &format.publish(&PublishSpec {
+                        name: name.clone(),
+                        version: "6.0.0".into(),
+                        padding: 0,
+                    }),
+                    Send::Whole,
+                ),
                 _ => {
                     let mut vars = vars.clone();
                     vars[0].1 = percent(name);
@@ -942,10 +1262,21 @@ pub async fn run<C: Conformance>(format: &C, alloc: &'static CountingAlloc) {
             };
             let reply = call(&big, req.auth(format, Some(&w.maintainer.token))).await;
             let what = format!("bad name {name:?}: 4xx");
-            r.expect(Check::BadNameIs4xx, &id, reply.status.is_client_error(), &what, &reply);
+            r.expect(
+                Check::BadNameIs4xx,
+                &id,
+                reply.status.is_client_error(),
+                &what,
+                &reply,
+            );
             if reply.status.is_client_error() {
                 if let Err(e) = format.check_error(reply.status, &reply.headers, &reply.body) {
-                    r.fail(Check::BadNameIs4xx, &id, &format!("bad name {name:?}: error body not in the format's shape: {e}"), Some(&reply));
+                    r.fail(
+                        Check::BadNameIs4xx,
+                        &id,
+                        &format!("bad name {name:?}: error body not in the format's shape: {e}"),
+                        Some(&reply),
+                    );
                 }
             }
         }
@@ -956,37 +1287,79 @@ pub async fn run<C: Conformance>(format: &C, alloc: &'static CountingAlloc) {
         let id = format!("{} {:?} {}", route.method, route.scope, route.path);
         let base = request_for(route, "7.0.0");
         let mut bodies = garbage();
-        bodies.push(("truncated sample", base.body.slice(..base.body.len() / 2).to_vec()));
+        bodies.push((
+            "truncated sample",
+            base.body.slice(..base.body.len() / 2).to_vec(),
+        ));
         for (what, body) in bodies {
-            let req = Req { method: base.method.clone(), uri: base.uri.clone(), headers: base.headers.clone(), body: Bytes::from(body), send: Send::Whole };
+            let req = Req {
+                method: base.method.clone(),
+                uri: base.uri.clone(),
+                headers: base.headers.clone(),
+                body: Bytes::from(body),
+                send: Send::Whole,
+            };
             let reply = call(&big, req.auth(format, Some(&w.maintainer.token))).await;
-            r.expect(Check::GarbageIsNever5xx, &id, !reply.status.is_server_error(), &format!("{what}: never 5xx"), &reply);
+            r.expect(
+                Check::GarbageIsNever5xx,
+                &id,
+                !reply.status.is_server_error(),
+                &format!("{what}: never 5xx"),
+                &reply,
+            );
         }
     }
 
     // Memory bounded during a large publish.
-    let upload = format.publish(&spec("2.0.0", LARGE_PUBLISH));
+    let upload = format.publish(&spec("2.0.0", format.large_publish()));
     let req = upload_req(&upload, Send::Whole).auth(format, Some(&w.maintainer.token));
     let baseline = alloc.live();
     alloc.reset_peak();
     let reply = call(&big, req).await;
     let growth = alloc.peak().saturating_sub(baseline);
-    r.expect(Check::MemoryBounded, &publish_id, reply.status.is_success(), "the large publish succeeds", &reply);
+    r.expect(
+        Check::MemoryBounded,
+        &publish_id,
+        reply.status.is_success(),
+        "the large publish succeeds",
+        &reply,
+    );
     if growth > MEMORY_BOUND {
-        r.fail(Check::MemoryBounded, &publish_id, &format!("a {} MiB publish grew the live heap by {} MiB (bound {} MiB)", upload.body.len() / MIB, growth / MIB, MEMORY_BOUND / MIB), Some(&reply));
+        r.fail(
+            Check::MemoryBounded,
+            &publish_id,
+            &format!(
+                "a {} MiB publish grew the live heap by {} MiB (bound {} MiB)",
+                upload.body.len() / MIB,
+                growth / MIB,
+                MEMORY_BOUND / MIB
+            ),
+            Some(&reply),
+        );
     }
-    eprintln!("conformance: a {} MiB publish grew the live heap by {:.1} MiB", upload.body.len() / MIB, growth as f64 / MIB as f64);
+    eprintln!(
+        "conformance: a {} MiB publish grew the live heap by {:.1} MiB",
+        upload.body.len() / MIB,
+        growth as f64 / MIB as f64
+    );
 
     eprintln!("conformance: checks ran in {:?}", t0.elapsed());
     for (gap, used) in r.gaps.iter().zip(&r.used) {
         if !used {
-            r.failures.push(format!("known gap {:?} on {:?} no longer fails: remove it ({})", gap.check, gap.route, gap.reason));
+            r.failures.push(format!(
+                "known gap {:?} on {:?} no longer fails: remove it ({})",
+                gap.check, gap.route, gap.reason
+            ));
         }
     }
     for k in &r.known {
         eprintln!("conformance: {k}");
     }
     if !r.failures.is_empty() {
-        panic!("{} conformance failures:\n{}", r.failures.len(), r.failures.join("\n"));
+        panic!(
+            "{} conformance failures:\n{}",
+            r.failures.len(),
+            r.failures.join("\n")
+        );
     }
 }

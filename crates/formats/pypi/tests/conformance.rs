@@ -22,7 +22,11 @@ const BOUNDARY: &str = "kit-boundary-7d3a";
 struct PypiKit;
 
 fn file_name(spec: &PublishSpec) -> String {
-    format!("{}-{}-py3-none-any.whl", spec.name.replace('-', "_"), spec.version)
+    format!(
+        "{}-{}-py3-none-any.whl",
+        spec.name.replace('-', "_"),
+        spec.version
+    )
 }
 
 /// A wheel holding its METADATA and `padding` stored bytes.
@@ -34,13 +38,15 @@ fn wheel(spec: &PublishSpec) -> Vec<u8> {
             .compression_method(zip::CompressionMethod::Stored)
             .large_file(spec.padding > 1 << 30);
         let dist = format!("{}-{}.dist-info", spec.name.replace('-', "_"), spec.version);
-        w.start_file(format!("{dist}/METADATA"), opts).unwrap_or_default();
+        w.start_file(format!("{dist}/METADATA"), opts)
+            .unwrap_or_default();
         let _ = write!(
             w,
             "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: kit sample\n",
             spec.name, spec.version
         );
-        w.start_file(format!("{dist}/WHEEL"), opts).unwrap_or_default();
+        w.start_file(format!("{dist}/WHEEL"), opts)
+            .unwrap_or_default();
         let _ = w.write_all(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n");
         if spec.padding > 0 {
             w.start_file("kit_pad.bin", opts).unwrap_or_default();
@@ -71,7 +77,11 @@ impl Conformance for PypiKit {
             Route::write(Method::PUT, Scope::Project, "/pypi/yank/{name}/{version}")
                 .with_body(r#"{"reason":"kit"}"#)
                 .with_header("Content-Type", "application/json"),
-            Route::write(Method::DELETE, Scope::Project, "/pypi/yank/{name}/{version}"),
+            Route::write(
+                Method::DELETE,
+                Scope::Project,
+                "/pypi/yank/{name}/{version}",
+            ),
             Route::document(Scope::Group, "/pypi/simple"),
             Route::document(Scope::Group, "/pypi/simple/{name}/"),
         ]
@@ -153,7 +163,10 @@ impl Conformance for PypiKit {
         if text.starts_with(&format!("{} ", status.as_u16())) && text.len() > 4 {
             Ok(())
         } else {
-            Err(format!("a plain-text body starting with '{} '", status.as_u16()))
+            Err(format!(
+                "a plain-text body starting with '{} '",
+                status.as_u16()
+            ))
         }
     }
 
