@@ -92,7 +92,7 @@ pub fn if_none_match_matches(list: &str, etag: Option<&str>) -> bool {
     };
     let mut rest = list;
     loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c == ' ' || c == '\t');
+        rest = rest.trim_start_matches([',', ' ', '\t']);
         if rest.is_empty() {
             return false;
         }

@@ -65,6 +65,16 @@ impl Document {
     }
 }
 
+impl Document {
+    /// A document built per request (not cached), identified by its bytes: the strong ETag
+    /// is their digest, and there is no `Last-Modified`. For small documents that depend on
+    /// more than catalog revisions (Cargo's `config.json` depends on the access policy).
+    pub fn of_bytes(body: Bytes, content_type: &str) -> Result<Document, ApiError> {
+        let digest = hex::encode(&Sha256::digest(&body)[..16]);
+        Document::new(body, content_type.to_owned(), format!("\"{digest}\""), None)
+    }
+}
+
 #[derive(Clone)]
 struct Weigher;
 
