@@ -1823,3 +1823,92 @@ async fn downloads_and_documents_answer_head_and_weak_or_dated_revalidation() {
         }
     }
 }
+
+/// Core's scope resolution: a group gives the projects whose packages the caller may read;
+/// refusals are the package routes' (401 + `WWW-Authenticate` to anonymous, else 404).
+#[actix_web::test]
+async fn scopes_resolve_to_the_readable_projects_and_refuse_like_package_routes() {
+    use packyard_core::scope::Scope;
+    use packyard_core::Principal;
+    let env = env().await;
+    let reporter = env
+        .user("rita", Some(AccessLevel::Reporter), &["api"])
+        .await;
+    let stranger = env.user("sam", None, &["api"]).await;
+    let principal = |token: &str| {
+        let token = token.to_owned();
+        let registry = env.registry.clone();
+        async move {
+            let cred = packyard_core::credentials::Credential::PrivateToken(token);
+            registry
+                .authenticate(Some(cred), packyard_core::RouteClass::Package)
+                .await
+                .unwrap()
+        }
+    };
+    let req = test::TestRequest::default().to_http_request();
+    let paths = |projects: Vec<Project>| {
+        let mut p: Vec<String> = projects.into_iter().map(|p| p.path).collect();
+        p.sort();
+        p
+    };
+    let group = |who: Principal| {
+        let registry = env.registry.clone();
+        let req = req.clone();
+        async move {
+            registry
+                .readable_projects(&req, &who, Scope::Group("acme"))
+                .await
+        }
+    };
+    // acme/off has its registry disabled; acme/tools is private.
+    assert_eq!(paths(group(Principal::Anonymous).await.unwrap()), ["open"]);
+    assert_eq!(
+        paths(group(principal(&stranger).await).await.unwrap()),
+        ["open"]
+    );
+    assert_eq!(
+        paths(group(principal(&reporter).await).await.unwrap()),
+        ["open", "tools"]
+    );
+    let instance = env
+        .registry
+        .readable_projects(
+            &req,
+            &principal(&reporter).await,
+            Scope::Instance { group: "acme" },
+        )
+        .await
+        .unwrap();
+    assert_eq!(paths(instance), ["open", "tools"]);
+    let tools = env
+        .registry
+        .readable_projects(
+            &req,
+            &principal(&reporter).await,
+            Scope::Project("acme/tools"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(paths(tools), ["tools"]);
+
+    for scope in [Scope::Project("acme/tools"), Scope::Group("nope")] {
+        let e = env
+            .registry
+            .readable_projects(&req, &Principal::Anonymous, scope)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED, "{scope:?}");
+        let resp = actix_web::ResponseError::error_response(&e);
+        assert!(
+            resp.headers().get("www-authenticate").is_some(),
+            "{scope:?}"
+        );
+        let e = env
+            .registry
+            .readable_projects(&req, &principal(&stranger).await, scope)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::NOT_FOUND, "{scope:?}");
+    }
+}
