@@ -1723,3 +1723,192 @@ async fn a_blocked_user_is_signed_out_and_every_credential_of_theirs_is_403_unti
         assert_eq!(send(&app, download(header)).await.0, StatusCode::OK);
     }
 }
+
+/// Every read a format serves revalidates and answers HEAD the same way (core's
+/// `conditional`): a download, a PyPI simple page and Cargo's `config.json`.
+#[actix_web::test]
+async fn downloads_and_documents_answer_head_and_weak_or_dated_revalidation() {
+    let env = env().await;
+    let app = app!(env);
+    let file = format!("{BASE}/h/1.0.0/h.txt");
+    assert_eq!(
+        send(&app, put(&file, ROOT, b"0123456789")).await.0,
+        StatusCode::CREATED
+    );
+    let paths = [
+        file,
+        "/api/v4/projects/acme%2Ftools/packages/pypi/simple/".to_owned(),
+        "/api/v4/projects/acme%2Ftools/packages/cargo/config.json".to_owned(),
+    ];
+    for path in paths {
+        let call = |method: actix_web::http::Method, headers: Vec<(&'static str, String)>| {
+            let mut r = test::TestRequest::default()
+                .method(method)
+                .uri(&path)
+                .insert_header(("PRIVATE-TOKEN", ROOT));
+            for h in headers {
+                r = r.insert_header(h);
+            }
+            test::call_service(&app, r.to_request())
+        };
+        let get = call(actix_web::http::Method::GET, vec![]).await;
+        assert_eq!(get.status(), StatusCode::OK, "{path}");
+        let etag = get
+            .headers()
+            .get("etag")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let content_type = get.headers().get("content-type").unwrap().clone();
+        let last_modified = get
+            .headers()
+            .get("last-modified")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = test::read_body(get).await;
+        assert!(!body.is_empty(), "{path}");
+
+        let head = call(actix_web::http::Method::HEAD, vec![]).await;
+        assert_eq!(head.status(), StatusCode::OK, "{path}");
+        assert_eq!(head.headers().get("etag").unwrap(), etag.as_str(), "{path}");
+        assert_eq!(head.headers().get("content-type").unwrap(), content_type);
+        assert_eq!(
+            actix_web::body::MessageBody::size(head.response().body()),
+            actix_web::body::BodySize::Sized(body.len() as u64),
+            "{path}: HEAD declares the GET's length"
+        );
+        assert!(
+            test::read_body(head).await.is_empty(),
+            "{path}: HEAD has no body"
+        );
+
+        for inm in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"other\", W/{etag}"),
+            "*".to_owned(),
+        ] {
+            for method in [actix_web::http::Method::GET, actix_web::http::Method::HEAD] {
+                let res = call(method, vec![("If-None-Match", inm.clone())]).await;
+                assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{path} {inm}");
+                assert_eq!(res.headers().get("etag").unwrap(), etag.as_str());
+                assert!(res.headers().get("content-type").is_none(), "{path}");
+                assert!(test::read_body(res).await.is_empty());
+            }
+        }
+        let res = call(
+            actix_web::http::Method::GET,
+            vec![("If-None-Match", "\"other\"".to_owned())],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(test::read_body(res).await, body);
+
+        if let Some(lm) = last_modified {
+            let res = call(
+                actix_web::http::Method::GET,
+                vec![("If-Modified-Since", lm)],
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{path}");
+            let res = call(
+                actix_web::http::Method::GET,
+                vec![(
+                    "If-Modified-Since",
+                    "Mon, 01 Jan 2001 00:00:00 GMT".to_owned(),
+                )],
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+        }
+    }
+}
+
+/// Core's scope resolution: a group gives the projects whose packages the caller may read;
+/// refusals are the package routes' (401 + `WWW-Authenticate` to anonymous, else 404).
+#[actix_web::test]
+async fn scopes_resolve_to_the_readable_projects_and_refuse_like_package_routes() {
+    use packyard_core::scope::Scope;
+    use packyard_core::Principal;
+    let env = env().await;
+    let reporter = env
+        .user("rita", Some(AccessLevel::Reporter), &["api"])
+        .await;
+    let stranger = env.user("sam", None, &["api"]).await;
+    let principal = |token: &str| {
+        let token = token.to_owned();
+        let registry = env.registry.clone();
+        async move {
+            let cred = packyard_core::credentials::Credential::PrivateToken(token);
+            registry
+                .authenticate(Some(cred), packyard_core::RouteClass::Package)
+                .await
+                .unwrap()
+        }
+    };
+    let req = test::TestRequest::default().to_http_request();
+    let paths = |projects: Vec<Project>| {
+        let mut p: Vec<String> = projects.into_iter().map(|p| p.path).collect();
+        p.sort();
+        p
+    };
+    let group = |who: Principal| {
+        let registry = env.registry.clone();
+        let req = req.clone();
+        async move {
+            registry
+                .readable_projects(&req, &who, Scope::Group("acme"))
+                .await
+        }
+    };
+    // acme/off has its registry disabled; acme/tools is private.
+    assert_eq!(paths(group(Principal::Anonymous).await.unwrap()), ["open"]);
+    assert_eq!(
+        paths(group(principal(&stranger).await).await.unwrap()),
+        ["open"]
+    );
+    assert_eq!(
+        paths(group(principal(&reporter).await).await.unwrap()),
+        ["open", "tools"]
+    );
+    let instance = env
+        .registry
+        .readable_projects(
+            &req,
+            &principal(&reporter).await,
+            Scope::Instance { group: "acme" },
+        )
+        .await
+        .unwrap();
+    assert_eq!(paths(instance), ["open", "tools"]);
+    let tools = env
+        .registry
+        .readable_projects(
+            &req,
+            &principal(&reporter).await,
+            Scope::Project("acme/tools"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(paths(tools), ["tools"]);
+
+    for scope in [Scope::Project("acme/tools"), Scope::Group("nope")] {
+        let e = env
+            .registry
+            .readable_projects(&req, &Principal::Anonymous, scope)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED, "{scope:?}");
+        let resp = actix_web::ResponseError::error_response(&e);
+        assert!(
+            resp.headers().get("www-authenticate").is_some(),
+            "{scope:?}"
+        );
+        let e = env
+            .registry
+            .readable_projects(&req, &principal(&stranger).await, scope)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::NOT_FOUND, "{scope:?}");
+    }
+}

@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::conditional;
 use crate::error::ApiError;
 use crate::model::{Millis, Revision};
 
@@ -50,8 +51,8 @@ impl Document {
             etag: value(&etag)?,
             content_type: value(&content_type)?,
             last_modified: last_modified
-                .and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|t| value(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()))
+                .and_then(conditional::http_date)
+                .map(|t| value(&t))
                 .transpose()?,
         };
         Ok(Document {
@@ -61,6 +62,16 @@ impl Document {
             last_modified,
             headers,
         })
+    }
+}
+
+impl Document {
+    /// A document built per request (not cached), identified by its bytes: the strong ETag
+    /// is their digest, and there is no `Last-Modified`. For small documents that depend on
+    /// more than catalog revisions (Cargo's `config.json` depends on the access policy).
+    pub fn of_bytes(body: Bytes, content_type: &str) -> Result<Document, ApiError> {
+        let digest = hex::encode(&Sha256::digest(&body)[..16]);
+        Document::new(body, content_type.to_owned(), format!("\"{digest}\""), None)
     }
 }
 
@@ -138,46 +149,24 @@ impl DocumentCache {
     }
 }
 
-/// Answers `doc`: 304 when `If-None-Match` names its ETag (or, without that header, when
-/// `If-Modified-Since` is not older than its last change), else 200 with the body, `ETag`,
-/// `Last-Modified` and `Cache-Control: no-cache` (clients revalidate every time).
+/// Answers a GET or HEAD of `doc` through [`conditional::respond`]: 304 when the request's
+/// preconditions say the client's copy is current, else 200 with `ETag`, `Last-Modified` and
+/// `Cache-Control: no-cache` (clients revalidate every time), and the body unless HEAD.
 pub fn serve_document(req: &HttpRequest, doc: &Document) -> HttpResponse {
-    let not_modified = match req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(inm) => inm
-            .split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == doc.etag),
-        None => match (
-            req.headers()
-                .get(header::IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok()),
-            doc.last_modified,
-        ) {
-            // HTTP dates have whole seconds.
-            (Some(since), Some(changed)) => changed / 1000 <= since.timestamp(),
-            _ => false,
-        },
-    };
-    let mut resp = if not_modified {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
+    let mut resp = HttpResponse::Ok();
     resp.insert_header((header::ETAG, doc.headers.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header((header::CONTENT_TYPE, doc.headers.content_type.clone()));
     if let Some(lm) = &doc.headers.last_modified {
         resp.insert_header((header::LAST_MODIFIED, lm.clone()));
     }
-    if not_modified {
-        return resp.finish();
-    }
-    resp.insert_header((header::CONTENT_TYPE, doc.headers.content_type.clone()))
-        .body(doc.body.clone())
+    conditional::respond(
+        req,
+        resp,
+        Some(&doc.etag),
+        doc.last_modified,
+        doc.body.clone(),
+    )
 }
 
 #[cfg(test)]

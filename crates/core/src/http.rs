@@ -1,10 +1,9 @@
 //! HTTP glue every route crate shares: authentication extractors, the upload body bridge, and
-//! the file download response (Range, ETag, `Content-Disposition`, presigned redirects).
+//! `Range` parsing; file downloads are answered by [`crate::serve`].
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::body::SizedStream;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -12,9 +11,8 @@ use futures_util::StreamExt;
 
 use crate::credentials;
 use crate::error::{ApiError, RouteClass};
-use crate::model::{Package, PackageFile};
 use crate::ports::{ByteStream, RangeRequest};
-use crate::registry::{content_disposition, Download, Principal, Registry};
+use crate::registry::{Principal, Registry};
 
 fn registry(req: &HttpRequest) -> Result<web::Data<Registry>, ApiError> {
     req.app_data::<web::Data<Registry>>()
@@ -174,60 +172,8 @@ pub fn parse_range(req: &HttpRequest) -> Option<RangeRequest> {
     Some(RangeRequest::FromTo { start, end })
 }
 
-/// Answers a download of `file`: 304 on a matching `If-None-Match`, a presigned redirect
-/// when configured, otherwise a streamed body (206 for a range) with the checksum headers
-/// GitLab sends.
-pub async fn serve_file(
-    registry: &Registry,
-    req: &HttpRequest,
-    package: &Package,
-    file: &PackageFile,
-    content_type: &str,
-) -> Result<HttpResponse, ApiError> {
-    let etag = format!("\"{}\"", file.sha256);
-    let disposition = content_disposition(
-        &percent_encoding::percent_decode_str(&file.file_name).decode_utf8_lossy(),
-    );
-    if let Some(inm) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
-            return Ok(HttpResponse::NotModified()
-                .insert_header((header::ETAG, etag))
-                .finish());
-        }
-    }
-    let range = parse_range(req);
-    match registry.download(package, file, range).await? {
-        Download::Redirect(url) => Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, crate::redirect::location(&url)))
-            .finish()),
-        Download::Stream(read) => {
-            let mut resp = match read.range {
-                Some(r) => {
-                    let mut b = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
-                    b.insert_header((
-                        header::CONTENT_RANGE,
-                        format!("bytes {}-{}/{}", r.start, r.end, read.size),
-                    ));
-                    b
-                }
-                None => HttpResponse::Ok(),
-            };
-            let len = read.range.map(|r| r.end - r.start + 1).unwrap_or(read.size);
-            resp.content_type(content_type.to_owned())
-                .insert_header((header::ETAG, etag))
-                .insert_header((header::ACCEPT_RANGES, "bytes"))
-                .insert_header((header::CONTENT_DISPOSITION, disposition))
-                .insert_header(("X-Checksum-SHA256", file.sha256.clone()))
-                .insert_header(("X-Checksum-SHA1", file.sha1.clone()))
-                .insert_header(("X-Checksum-MD5", file.md5.clone()));
-            Ok(resp.body(SizedStream::new(len, read.stream)))
-        }
-    }
-}
+/// Answers a download of one file: see [`crate::serve::serve_file`].
+pub use crate::serve::serve_file;
 
 /// A JSON response with GitLab's content type.
 pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> HttpResponse {

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod archive;
 pub mod cleanup;
+pub mod conditional;
 pub mod credentials;
 pub mod documents;
 pub mod error;
@@ -23,6 +24,8 @@ pub mod ports;
 pub mod protection;
 pub mod redirect;
 pub mod registry;
+pub mod scope;
+pub mod serve;
 pub mod stamped;
 
 pub use archive::{ArchiveError, ArchiveLimits};

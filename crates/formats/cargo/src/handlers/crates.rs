@@ -11,10 +11,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use packyard_core::http::{json, serve_file, PackageCaller};
-use packyard_core::model::{Package, PackageStatus, PackageUpdate};
+use packyard_core::http::{json, PackageCaller};
+use packyard_core::model::{Package, PackageUpdate};
 use packyard_core::policy::Action;
 use packyard_core::registry::Guarded;
+use packyard_core::serve::{serve_newest, Downloadable, FileCoordinates};
 use packyard_core::{ApiError, Principal, Registry};
 
 use crate::error::{authorize, cargo_error, check, not_found};
@@ -261,27 +262,27 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let project = authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
     metadata::check_name_syntax(&path.name)?;
-    let statuses: Vec<PackageStatus> = PackageStatus::ALL
-        .into_iter()
-        .filter(|s| s.downloadable())
-        .collect();
     let file_name = format!("{}-{}.crate", path.name, path.version);
-    let found = registry
-        .packages()
-        .newest_package_file(
-            project.id,
-            FORMAT.0,
-            &normalize_name(&path.name),
-            &path.version,
-            &file_name,
-            &statuses,
-        )
-        .await?;
-    let Some((package, file)) = found else {
-        return Err(not_found(format!(
-            "crate `{}` has no version `{}` in this registry",
-            path.name, path.version
-        )));
+    let normalized = normalize_name(&path.name);
+    let at = FileCoordinates {
+        project: project.id,
+        format: FORMAT.0,
+        normalized_name: &normalized,
+        version: &path.version,
+        file_name: &file_name,
     };
-    serve_file(&registry, &req, &package, &file, "application/gzip").await
+    serve_newest(
+        &registry,
+        &req,
+        &at,
+        Downloadable::All,
+        "application/gzip",
+        || {
+            not_found(format!(
+                "crate `{}` has no version `{}` in this registry",
+                path.name, path.version
+            ))
+        },
+    )
+    .await
 }

@@ -5,13 +5,12 @@
 //! serves the same bytes with the same ETag, and cargo's `If-None-Match` /
 //! `If-Modified-Since` revalidation answers 304.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use packyard_core::documents::serve_document;
-use packyard_core::http::{json, PackageCaller};
+use packyard_core::documents::{serve_document, Document};
+use packyard_core::http::PackageCaller;
 use packyard_core::policy::Action;
 use packyard_core::{ApiError, Principal, Registry};
 
@@ -36,6 +35,7 @@ pub struct IndexPath {
 /// `GET config.json`. `auth-required` unless anonymous callers may read the project, so that
 /// cargo sends its token with every index and download request.
 pub async fn config(
+    req: HttpRequest,
     path: web::Path<ProjectPath>,
     caller: PackageCaller,
     registry: web::Data<Registry>,
@@ -46,14 +46,14 @@ pub async fn config(
         .await?
         .is_allowed();
     let api = registry.url(&format!("/api/v4/projects/{}/packages/cargo", project.id));
-    Ok(json(
-        StatusCode::OK,
-        &IndexConfig {
-            dl: format!("{api}/api/v1/crates"),
-            api,
-            auth_required: !anonymous_ok,
-        },
-    ))
+    let body = serde_json::to_vec(&IndexConfig {
+        dl: format!("{api}/api/v1/crates"),
+        api,
+        auth_required: !anonymous_ok,
+    })
+    .map_err(ApiError::internal)?;
+    let doc = Document::of_bytes(Bytes::from(body), "application/json")?;
+    Ok(serve_document(&req, &doc))
 }
 
 /// `GET 1/{n}`, `2/{n}`, `3/{c}/{n}`, `{ab}/{cd}/{name}`.

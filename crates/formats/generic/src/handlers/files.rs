@@ -5,11 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use packyard_core::http::{content_length, payload_stream, serve_file, PackageCaller};
+use packyard_core::http::{content_length, payload_stream, PackageCaller};
 use packyard_core::model::PackageStatus;
 use packyard_core::policy::Action;
-use packyard_core::ports::{CatalogError, DuplicatePolicy};
+use packyard_core::ports::DuplicatePolicy;
 use packyard_core::registry::PublishRequest;
+use packyard_core::serve::{serve_newest, Downloadable, FileCoordinates};
 use packyard_core::{gitlab_json, ApiError, Registry, RouteClass};
 
 use crate::{metadata, GenericConfig, FORMAT};
@@ -158,24 +159,20 @@ pub async fn download(
         )
         .await?;
     let valid = validate(&path)?;
-    let statuses: Vec<PackageStatus> = PackageStatus::ALL
-        .into_iter()
-        .filter(|s| s.downloadable())
-        .collect();
-    let found = registry
-        .packages()
-        .newest_package_file(
-            project.id,
-            FORMAT.0,
-            &valid.name,
-            &valid.version,
-            &valid.file_name,
-            &statuses,
-        )
-        .await
-        .map_err(|e: CatalogError| ApiError::from(e))?;
-    let Some((package, file)) = found else {
-        return Err(ApiError::not_found("Package file"));
+    let at = FileCoordinates {
+        project: project.id,
+        format: FORMAT.0,
+        normalized_name: &valid.name,
+        version: &valid.version,
+        file_name: &valid.file_name,
     };
-    serve_file(&registry, &req, &package, &file, "application/octet-stream").await
+    serve_newest(
+        &registry,
+        &req,
+        &at,
+        Downloadable::All,
+        "application/octet-stream",
+        || ApiError::not_found("Package file"),
+    )
+    .await
 }

@@ -1,12 +1,13 @@
 //! Request handling: one dispatcher per level that parses the tail (see `routes.rs`), then
 //! the endpoint groups: `publish.rs`, `packument.rs` (packument and tarball), `tags.rs`,
-//! `update.rs` (deprecate, unpublish) and `misc.rs` (whoami, search).
+//! `update.rs` (deprecate, unpublish), `whoami.rs` and `search.rs`.
 
-mod misc;
 mod packument;
 mod publish;
+mod search;
 mod tags;
 mod update;
+mod whoami;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +17,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use packyard_core::http::PackageCaller;
 use packyard_core::model::{Package, PackageFile, PackageId, Project, ProjectId};
 use packyard_core::policy::Action;
+use packyard_core::scope::Scope;
 use packyard_core::{ApiError, Principal, Registry, RouteClass};
 
 use crate::error::{not_found, npm_error, npm_shape};
@@ -102,8 +104,8 @@ pub async fn dispatch(
             project_only(true)?;
             tags::remove(&ctx, &name, &tag).await
         }
-        Endpoint::Whoami if get => misc::whoami(&ctx).await,
-        Endpoint::Search if get => misc::search(&ctx).await,
+        Endpoint::Whoami if get => whoami::whoami(&ctx).await,
+        Endpoint::Search if get => search::search(&ctx).await,
         Endpoint::Unknown => Err(not_found("Not found")),
         _ => {
             project_only(false)?;
@@ -144,28 +146,23 @@ impl Ctx {
 
     /// The projects whose packages called `name` this caller may read at this level.
     pub async fn readable_projects(&self, name: &NpmName) -> Result<Vec<Project>, ApiError> {
-        match self.level {
-            Level::Project => Ok(vec![self.project_for(Action::ReadPackage).await?]),
-            Level::Group => Ok(self
-                .registry
-                .readable_projects_in_group(&self.principal, self.id()?, RouteClass::Package)
-                .await?
-                .1),
-            Level::Instance => {
-                // GitLab's convention: at the instance level the scope is a top-level group.
-                let Some(scope) = &name.scope else {
+        let scope = match self.level {
+            Level::Project => Scope::Project(self.id()?),
+            Level::Group => Scope::Group(self.id()?),
+            // GitLab's convention: at the instance level the scope is a top-level group.
+            Level::Instance => match &name.scope {
+                Some(scope) => Scope::Instance { group: scope },
+                None => {
                     return Err(not_found(format!(
                         "'{}' is not scoped: the instance-level endpoint serves only @scope/name packages whose scope is a top-level group",
                         name.full()
-                    )));
-                };
-                Ok(self
-                    .registry
-                    .readable_projects_in_group(&self.principal, scope, RouteClass::Package)
-                    .await?
-                    .1)
-            }
-        }
+                    )))
+                }
+            },
+        };
+        self.registry
+            .readable_projects(&self.req, &self.principal, scope)
+            .await
     }
 
     /// Absolute URL of a tarball at this level.

@@ -5,8 +5,8 @@ use actix_web::HttpResponse;
 use bytes::Bytes;
 
 use packyard_core::documents::serve_document;
-use packyard_core::http::serve_file;
-use packyard_core::model::{PackageStatus, ProjectId};
+use packyard_core::model::ProjectId;
+use packyard_core::serve::{serve_file, Downloadable, FileCoordinates};
 use packyard_core::ApiError;
 
 use super::{load_versions, read_name, Ctx};
@@ -97,14 +97,17 @@ pub async fn tarball(ctx: &Ctx, raw_name: &str, file: &str) -> Result<HttpRespon
         file.strip_prefix(&format!("{}-", name.bare))
             .and_then(|f| f.strip_suffix(".tgz")),
     ) {
-        let statuses: Vec<PackageStatus> = PackageStatus::ALL
-            .into_iter()
-            .filter(|s| s.downloadable() && s.detailed())
-            .collect();
+        let full = name.full();
+        let at = FileCoordinates {
+            project: project.id,
+            format: FORMAT.0,
+            normalized_name: &full,
+            version,
+            file_name: file,
+        };
         if let Some((package, found)) = ctx
             .registry
-            .packages()
-            .newest_package_file(project.id, FORMAT.0, &name.full(), version, file, &statuses)
+            .newest_downloadable_file(&at, Downloadable::Listed)
             .await?
         {
             return serve_file(

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+use packyard_core::documents::{serve_document, Document};
 use packyard_core::model::Project;
 use packyard_core::policy::Action;
 use packyard_core::ApiError;
@@ -22,7 +23,10 @@ pub async fn list(ctx: &Ctx, raw_name: &str) -> Result<HttpResponse, ApiError> {
     if versions.rows.is_empty() {
         return Err(not_found(format!("package '{}' not found", name.full())));
     }
-    Ok(packyard_core::http::json(StatusCode::OK, &versions.tags))
+    // A derived document like the packument: revalidated by its bytes, and HEAD.
+    let body = serde_json::to_vec(&versions.tags).map_err(ApiError::internal)?;
+    let doc = Document::of_bytes(body.into(), "application/json")?;
+    Ok(serve_document(&ctx.req, &doc))
 }
 
 pub async fn add(

@@ -6,9 +6,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use packyard_core::http::{serve_file, PackageCaller};
-use packyard_core::model::PackageStatus;
+use packyard_core::conditional;
+use packyard_core::http::PackageCaller;
 use packyard_core::policy::Action;
+use packyard_core::serve::{serve_file, Downloadable, FileCoordinates};
 use packyard_core::{ApiError, Registry, RouteClass};
 
 use crate::handlers::keys;
@@ -45,20 +46,17 @@ pub async fn download(
         None => (path.file_name.as_str(), false),
     };
     let dist = metadata::parse_file_name(file_name).map_err(|_| not_found())?;
-    let statuses: Vec<PackageStatus> = PackageStatus::ALL
-        .into_iter()
-        .filter(|s| s.downloadable())
-        .collect();
+    let normalized = metadata::normalize_name(&dist.name);
+    let version = dist.version.to_string();
+    let at = FileCoordinates {
+        project: project.id,
+        format: FORMAT.0,
+        normalized_name: &normalized,
+        version: &version,
+        file_name,
+    };
     let found = registry
-        .packages()
-        .newest_package_file(
-            project.id,
-            FORMAT.0,
-            &metadata::normalize_name(&dist.name),
-            &dist.version.to_string(),
-            file_name,
-            &statuses,
-        )
+        .newest_downloadable_file(&at, Downloadable::All)
         .await?;
     let Some((package, file)) = found.filter(|(_, f)| f.sha256.eq_ignore_ascii_case(&path.sha256))
     else {
@@ -77,20 +75,17 @@ pub async fn download(
     ) else {
         return Err(not_found());
     };
+    // The metadata file is immutable, named by its digest: revalidated by ETag alone.
     let etag = format!("\"{sha}\"");
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((header::ETAG, etag))
-        .insert_header(("X-Checksum-SHA256", sha.to_owned()))
-        .body(text.to_owned()))
+    let mut resp = HttpResponse::Ok();
+    resp.content_type("text/plain; charset=utf-8")
+        .insert_header((header::ETAG, etag.clone()))
+        .insert_header(("X-Checksum-SHA256", sha.to_owned()));
+    Ok(conditional::respond(
+        &req,
+        resp,
+        Some(&etag),
+        None,
+        text.to_owned(),
+    ))
 }

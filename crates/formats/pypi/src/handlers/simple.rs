@@ -14,8 +14,8 @@ use serde::Deserialize;
 use packyard_core::documents::serve_document;
 use packyard_core::http::PackageCaller;
 use packyard_core::model::{Package, ProjectId};
-use packyard_core::policy::Action;
-use packyard_core::{ApiError, Registry, RouteClass};
+use packyard_core::scope::{project_ids, Scope};
+use packyard_core::{ApiError, Registry};
 
 use crate::handlers::{file_url, keys};
 use crate::metadata;
@@ -39,16 +39,7 @@ pub async fn project_index(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = registry
-        .authorize_project_at(
-            registry.request_stamp(&req),
-            &caller.0,
-            &path.id,
-            Action::ReadPackage,
-            RouteClass::Package,
-        )
-        .await?;
-    index(&req, &registry, &[project.id]).await
+    index(&req, &registry, &caller, Scope::Project(&path.id)).await
 }
 
 pub async fn group_index(
@@ -57,11 +48,7 @@ pub async fn group_index(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, projects) = registry
-        .readable_projects_in_group(&caller.0, &path.id, RouteClass::Package)
-        .await?;
-    let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
-    index(&req, &registry, &ids).await
+    index(&req, &registry, &caller, Scope::Group(&path.id)).await
 }
 
 pub async fn project_page(
@@ -70,16 +57,14 @@ pub async fn project_page(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = registry
-        .authorize_project_at(
-            registry.request_stamp(&req),
-            &caller.0,
-            &path.id,
-            Action::ReadPackage,
-            RouteClass::Package,
-        )
-        .await?;
-    page(&req, &registry, &[project.id], &path.name).await
+    page(
+        &req,
+        &registry,
+        &caller,
+        Scope::Project(&path.id),
+        &path.name,
+    )
+    .await
 }
 
 pub async fn group_page(
@@ -88,11 +73,7 @@ pub async fn group_page(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, projects) = registry
-        .readable_projects_in_group(&caller.0, &path.id, RouteClass::Package)
-        .await?;
-    let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
-    page(&req, &registry, &ids, &path.name).await
+    page(&req, &registry, &caller, Scope::Group(&path.id), &path.name).await
 }
 
 fn representation(req: &HttpRequest) -> Representation {
@@ -118,8 +99,11 @@ fn with_vary(mut resp: HttpResponse) -> HttpResponse {
 async fn index(
     req: &HttpRequest,
     registry: &Registry,
-    projects: &[ProjectId],
+    caller: &PackageCaller,
+    scope: Scope<'_>,
 ) -> Result<HttpResponse, ApiError> {
+    let readable = registry.readable_projects(req, &caller.0, scope).await?;
+    let projects = &project_ids(&readable)[..];
     let repr = representation(req);
     let reads = registry.packages();
     let revisions = registry
@@ -154,9 +138,12 @@ fn not_found() -> ApiError {
 async fn page(
     req: &HttpRequest,
     registry: &Registry,
-    projects: &[ProjectId],
+    caller: &PackageCaller,
+    scope: Scope<'_>,
     raw_name: &str,
 ) -> Result<HttpResponse, ApiError> {
+    let readable = registry.readable_projects(req, &caller.0, scope).await?;
+    let projects = &project_ids(&readable)[..];
     metadata::validate_name(raw_name).map_err(|_| not_found())?;
     let normalized = metadata::normalize_name(raw_name);
     // PEP 503: a non-normalized name redirects to the normalized URL (with its slash).

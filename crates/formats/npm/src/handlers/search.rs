@@ -1,4 +1,4 @@
-//! `GET /-/whoami` (`npm whoami`) and `GET /-/v1/search` (`npm search`, the shape of
+//! `GET /-/v1/search` (`npm search`, the shape of
 //! <https://github.com/npm/registry/blob/main/docs/REGISTRY-API.md#get-v1search>).
 
 use actix_web::http::StatusCode;
@@ -7,29 +7,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use packyard_core::model::{Project, ProjectId};
-use packyard_core::{ApiError, Principal, RouteClass};
+use packyard_core::scope::Scope;
+use packyard_core::ApiError;
 
 use super::{load_versions, Ctx};
-use crate::error::{bad_request, npm_error};
+use crate::error::bad_request;
 use crate::routes::Level;
 use crate::FORMAT;
-
-pub async fn whoami(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
-    let username = match &ctx.principal {
-        Principal::Anonymous => {
-            return Err(npm_error(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized: set _authToken for this registry in .npmrc",
-            ))
-        }
-        Principal::User { user, .. } | Principal::Job { user, .. } => user.username.clone(),
-        Principal::Deploy(t) => t.username.clone(),
-    };
-    Ok(packyard_core::http::json(
-        StatusCode::OK,
-        &json!({ "username": username }),
-    ))
-}
 
 #[derive(Deserialize)]
 struct SearchQuery {
@@ -48,35 +32,30 @@ pub async fn search(ctx: &Ctx) -> Result<HttpResponse, ApiError> {
     }
     let size = q.size.unwrap_or(20).clamp(1, 250);
     let from = q.from.unwrap_or(0);
-    let projects: Vec<Project> = match ctx.level {
-        Level::Project => vec![
-            ctx.project_for(packyard_core::policy::Action::ReadPackage)
-                .await?,
-        ],
-        Level::Group => {
-            let id = ctx.req.match_info().get("id").unwrap_or_default();
-            ctx.registry
-                .readable_projects_in_group(&ctx.principal, id, RouteClass::Package)
-                .await?
-                .1
-        }
+    let scope = match ctx.level {
+        Level::Project => Some(Scope::Project(ctx.id()?)),
+        Level::Group => Some(Scope::Group(ctx.id()?)),
         // The instance level searches the top-level group named by a `@scope` in the text.
-        Level::Instance => match text
+        Level::Instance => text
             .strip_prefix('@')
             .map(|s| s.split(['/', ' ']).next().unwrap_or_default())
-        {
-            Some(scope) if !scope.is_empty() => {
-                match ctx
-                    .registry
-                    .readable_projects_in_group(&ctx.principal, scope, RouteClass::Package)
-                    .await
-                {
-                    Ok((_, p)) => p,
-                    Err(_) => Vec::new(),
-                }
-            }
-            _ => Vec::new(),
-        },
+            .filter(|s| !s.is_empty())
+            .map(|group| Scope::Instance { group }),
+    };
+    let projects: Vec<Project> = match scope {
+        // An instance search names a group only loosely: one the caller may not read gives
+        // no results rather than a refusal.
+        Some(scope @ Scope::Instance { .. }) => ctx
+            .registry
+            .readable_projects(&ctx.req, &ctx.principal, scope)
+            .await
+            .unwrap_or_default(),
+        Some(scope) => {
+            ctx.registry
+                .readable_projects(&ctx.req, &ctx.principal, scope)
+                .await?
+        }
+        None => Vec::new(),
     };
     let ids: Vec<ProjectId> = projects.iter().map(|p| p.id).collect();
     let mut names: Vec<String> = if ids.is_empty() {
