@@ -1494,8 +1494,9 @@ async fn allow_anyone_to_pull_shows_packages_but_not_members_or_the_project_path
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(!body.to_string().contains("keeper"), "{body}");
     let change = test::TestRequest::put().uri(&format!("{base}/api/v1/crates/pulled/owners"));
+    // Changing owners is a write: an anonymous puller is asked for credentials.
     let (status, _, body) = send(&app, change).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(!body.to_string().contains("hidden-name"), "{body}");
     // REST package listings need the project visible too.
     let rest = test::TestRequest::get().uri("/api/v4/projects/acme%2Fhidden-name/packages");

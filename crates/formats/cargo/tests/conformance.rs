@@ -11,7 +11,7 @@ use bytes::Bytes;
 use packyard_core::PackageFormat;
 use packyard_format_cargo::{Cargo, CargoConfig};
 use packyard_testkit::conformance::{
-    self, Check, Conformance, CountingAlloc, KnownGap, PublishSpec, Route, Scope, Upload,
+    self, Conformance, CountingAlloc, PublishSpec, Route, Scope, Upload,
 };
 
 #[global_allocator]
@@ -152,35 +152,6 @@ impl Conformance for CargoKit {
 
     fn credentials(&self, secret: &str) -> Vec<(String, String)> {
         vec![("Authorization".into(), secret.into())]
-    }
-
-    fn known_gaps(&self) -> Vec<KnownGap> {
-        let owners = "changing owners through cargo is refused with 400 (owners are the \\
-                      project's Maintainers) to every caller who sees the project, before \\
-                      the write permission is checked: a Reporter gets 400, not 403";
-        vec![
-            KnownGap {
-                check: Check::ConditionalGet,
-                route: Some("/download"),
-                reason: "core's `http::serve_file` ignores a weak `W/` tag in If-None-Match \\
-                         (only exact strong tags of a list match; issue 13 item 5)",
-            },
-            KnownGap {
-                check: Check::ConditionalGet,
-                route: Some("/config.json"),
-                reason: "config.json (handlers/index.rs) is served without an ETag",
-            },
-            KnownGap {
-                check: Check::ReporterCannotWrite,
-                route: Some("/owners"),
-                reason: owners,
-            },
-            KnownGap {
-                check: Check::ReadOnlyDeployTokenCannotWrite,
-                route: Some("/owners"),
-                reason: owners,
-            },
-        ]
     }
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use packyard_core::PackageFormat;
 use packyard_format_generic::{Generic, GenericConfig};
 use packyard_testkit::conformance::{
-    self, Check, Conformance, CountingAlloc, KnownGap, PublishSpec, Route, Scope, Upload,
+    self, Conformance, CountingAlloc, PublishSpec, Route, Scope, Upload,
 };
 
 #[global_allocator]
@@ -75,15 +75,6 @@ impl Conformance for GenericKit {
         } else {
             Err("no string `message` or `error`".into())
         }
-    }
-
-    fn known_gaps(&self) -> Vec<KnownGap> {
-        vec![KnownGap {
-            check: Check::ConditionalGet,
-            route: Some("/generic/"),
-            reason: "core's `http::serve_file` ignores a weak `W/` tag in If-None-Match \
-                     (only exact strong tags of a list match; issue 13 item 5)",
-        }]
     }
 }
 

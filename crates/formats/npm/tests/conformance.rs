@@ -11,7 +11,7 @@ use bytes::Bytes;
 use packyard_core::PackageFormat;
 use packyard_format_npm::{Npm, NpmConfig};
 use packyard_testkit::conformance::{
-    self, Check, Conformance, CountingAlloc, KnownGap, PublishSpec, Route, Scope, Upload,
+    self, Conformance, CountingAlloc, PublishSpec, Route, Scope, Upload,
 };
 
 #[global_allocator]
@@ -171,23 +171,6 @@ impl Conformance for NpmKit {
     /// JSON and base64 decode of an unoptimized test build takes about 6 s for 64 MiB.
     fn large_publish(&self) -> usize {
         32 << 20
-    }
-
-    fn known_gaps(&self) -> Vec<KnownGap> {
-        vec![
-            KnownGap {
-                check: Check::ConditionalGet,
-                route: Some("/npm/{name}/-/{file}"),
-                reason: "core's `http::serve_file` ignores a weak `W/` tag in If-None-Match \\
-                         (only exact strong tags of a list match; issue 13 item 5)",
-            },
-            KnownGap {
-                check: Check::ConditionalGet,
-                route: Some("/dist-tags"),
-                reason: "the dist-tags document (handlers/tags.rs) is served without an ETag, \\
-                         so it cannot be revalidated (issue 13 item 5: one conditional helper)",
-            },
-        ]
     }
 }
 

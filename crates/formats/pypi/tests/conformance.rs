@@ -10,7 +10,7 @@ use bytes::Bytes;
 use packyard_core::PackageFormat;
 use packyard_format_pypi::{Pypi, PypiConfig};
 use packyard_testkit::conformance::{
-    self, Check, Conformance, CountingAlloc, KnownGap, PublishSpec, Route, Scope, Upload,
+    self, Conformance, CountingAlloc, PublishSpec, Route, Scope, Upload,
 };
 use sha2::{Digest, Sha256};
 
@@ -168,15 +168,6 @@ impl Conformance for PypiKit {
                 status.as_u16()
             ))
         }
-    }
-
-    fn known_gaps(&self) -> Vec<KnownGap> {
-        vec![KnownGap {
-            check: Check::ConditionalGet,
-            route: Some("/pypi/files/"),
-            reason: "core's `http::serve_file` ignores a weak `W/` tag in If-None-Match \
-                     (only exact strong tags of a list match; issue 13 item 5)",
-        }]
     }
 }
 

@@ -177,7 +177,10 @@ pub async fn change_owners(
     caller: PackageCaller,
     registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
+    let project = authorize(&registry, &caller.0, &path.id, Action::ReadPackage).await?;
+    // Only a caller who could change the crate hears how ownership works here; a Reporter or
+    // a read-only token is refused as for any other write.
+    check(&registry, &caller.0, &project, Action::PublishPackage).await?;
     // No project path here: a caller who may only pull ("allow anyone to pull") must not
     // learn the project's name from an error.
     Err(cargo_error(
