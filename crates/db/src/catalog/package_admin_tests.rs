@@ -1,5 +1,6 @@
-//! Catalog tests of package administration (package_admin.rs), on SQLite and, when
-//! `PACKYARD_TEST_POSTGRES_URL` is set, on PostgreSQL (see `tests::on_each_backend`).
+//! Catalog tests of package administration (protection.rs, cleanup.rs, settings.rs and the
+//! batched lookups), on SQLite and, when `PACKYARD_TEST_POSTGRES_URL` is set, on PostgreSQL
+//! (see `tests::on_each_backend`).
 #![allow(clippy::unwrap_used)]
 
 use packyard_core::model::*;

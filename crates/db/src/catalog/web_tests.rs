@@ -1,5 +1,6 @@
-//! Catalog tests of the web UI's sessions, shared secrets and sign-in throttling (web.rs),
-//! on SQLite and, when `PACKYARD_TEST_POSTGRES_URL` is set, on PostgreSQL.
+//! Catalog tests of the web UI's sessions, shared secrets and sign-in throttling
+//! (sessions.rs, logins.rs), on SQLite and, when `PACKYARD_TEST_POSTGRES_URL` is set, on
+//! PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
 use packyard_core::model::*;
