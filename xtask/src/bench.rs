@@ -9,12 +9,13 @@
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{ratio, stop, vm_hwm_kib};
+use crate::bench_support::{
+    nginx_binary, ratio, vm_hwm_kib, wait_head_ok, Nginx, NginxConfig, Server,
+};
 use crate::shell;
 
 const FILE_SIZE: u64 = 1 << 30;
@@ -36,15 +37,7 @@ fn generic() -> Result<()> {
     let target = shell::target_dir()?;
     let packyard = target.join("release").join("packyard");
     let curl = shell::ensure_tool("curl", "curl")?;
-    let nginx = match shell::which("nginx").or_else(|| existing("/usr/sbin/nginx")) {
-        Some(p) => p,
-        None => {
-            shell::apt_install(&["nginx"])?;
-            shell::which("nginx")
-                .or_else(|| existing("/usr/sbin/nginx"))
-                .context("nginx still missing after apt-get install nginx")?
-        }
-    };
+    let nginx = nginx_binary()?;
     let ticks_per_sec: f64 = shell::output(Command::new("getconf").arg("CLK_TCK"))?
         .trim()
         .parse()
@@ -66,10 +59,10 @@ fn generic() -> Result<()> {
     fs::create_dir_all(&data_dir)?;
 
     // Upload phase, in its own server process.
-    let server = BenchServer::start(&packyard, &data_dir, &token, work.path())?;
+    let server = Server::start(&packyard, &data_dir, &token, work.path())?;
     server.admin(&["create-group", "--path", "bench"])?;
     server.admin(&["create-project", "--path", "bench/files"])?;
-    let package_url = |server: &BenchServer, run: usize| {
+    let package_url = |server: &Server, run: usize| {
         format!(
             "{}/api/v4/projects/bench%2Ffiles/packages/generic/blob/1.0.{run}/{file_name}",
             server.url
@@ -89,7 +82,7 @@ fn generic() -> Result<()> {
     drop(server);
 
     // Download phase, in a fresh process so VmHWM reflects downloads only.
-    let server = BenchServer::start(&packyard, &data_dir, &token, work.path())?;
+    let server = Server::start(&packyard, &data_dir, &token, work.path())?;
     let download = measure(&[server.pid()], ticks_per_sec, |run| {
         let url = package_url(&server, run);
         curl_speed(
@@ -108,9 +101,20 @@ fn generic() -> Result<()> {
     })?;
     drop(server);
 
-    let nginx = Nginx::start(&nginx, &bench_dir, work.path(), &curl, &file_name)?;
+    let nginx = Nginx::start(
+        &nginx,
+        &bench_dir,
+        work.path(),
+        NginxConfig {
+            workers: "1",
+            worker_connections: 64,
+            default_type: "application/octet-stream",
+            port: None,
+        },
+    )?;
+    let nginx_url = format!("{}/{file_name}", nginx.url());
+    wait_head_ok(&curl, &nginx_url, "nginx")?;
     let pids = nginx.pids();
-    let nginx_url = format!("http://127.0.0.1:{}/{file_name}", nginx.port);
     let static_download = measure(&pids, ticks_per_sec, |_| {
         curl_speed(
             Command::new(&curl)
@@ -160,11 +164,6 @@ fn generic() -> Result<()> {
         "(nginx CPU and RSS are summed over its master and worker; RSS is VmHWM after the phase)"
     );
     Ok(())
-}
-
-fn existing(path: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    shell::is_executable(&p).then_some(p)
 }
 
 /// The 1 GiB random file, created once and kept in `target/bench/`.
@@ -245,161 +244,4 @@ fn cpu_ticks(pids: &[u32]) -> Result<u64> {
         total += utime + stime;
     }
     Ok(total)
-}
-
-fn parent_pid(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_comm = stat.rsplit_once(')')?.1;
-    after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Polls `url` until it answers 200; `head` sends HEAD (for the 1 GiB file).
-fn wait_http_ok(curl: &Path, url: &str, what: &str, head: bool) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let code = Command::new(curl)
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
-            .args(if head { &["-I"][..] } else { &[][..] })
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        if code == "200" {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("{what} did not answer 200 at {url} within 30 s (last: {code:?})");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-struct BenchServer {
-    child: Child,
-    url: String,
-    env: Vec<(String, String)>,
-    binary: PathBuf,
-}
-
-impl BenchServer {
-    fn start(binary: &Path, data_dir: &Path, token: &str, logs: &Path) -> Result<Self> {
-        let port = shell::free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let env = vec![
-            ("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")),
-            (
-                "PACKYARD_DATA_DIR".to_string(),
-                data_dir.display().to_string(),
-            ),
-            ("PACKYARD_EXTERNAL_URL".to_string(), url.clone()),
-            ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
-        ];
-        let log = File::create(logs.join(format!("packyard-{port}.log")))?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        println!("$ {}", shell::display(&cmd));
-        let child = cmd.spawn().context("starting packyard")?;
-        let mut server = BenchServer {
-            child,
-            url,
-            env,
-            binary: binary.to_path_buf(),
-        };
-        let ready = format!("{}/-/readiness", server.url);
-        if let Err(e) = wait_http_ok(Path::new("curl"), &ready, "packyard", false) {
-            stop(&mut server.child);
-            let log =
-                fs::read_to_string(logs.join(format!("packyard-{port}.log"))).unwrap_or_default();
-            bail!("{e}\nserver log:\n{log}");
-        }
-        Ok(server)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn admin(&self, args: &[&str]) -> Result<String> {
-        shell::output(
-            Command::new(&self.binary)
-                .arg("admin")
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k, v))),
-        )
-    }
-}
-
-impl Drop for BenchServer {
-    fn drop(&mut self) {
-        stop(&mut self.child);
-    }
-}
-
-struct Nginx {
-    child: Child,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(binary: &Path, root: &Path, work: &Path, curl: &Path, file: &str) -> Result<Self> {
-        let dir = work.join("nginx");
-        fs::create_dir_all(&dir)?;
-        let port = shell::free_port()?;
-        // As root, nginx workers would drop to `nobody`, who may not read target/ (e.g. under /root).
-        let user = if shell::is_root() { "user root;\n" } else { "" };
-        let d = dir.display();
-        let config = format!(
-            "{user}daemon off;\nworker_processes 1;\nerror_log stderr;\npid {d}/nginx.pid;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  sendfile on;\n  default_type application/octet-stream;\n\
-             \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
-            root.display()
-        );
-        let conf = dir.join("nginx.conf");
-        fs::write(&conf, config)?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("-p")
-            .arg(&dir)
-            .arg("-e")
-            .arg("stderr")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null());
-        println!("$ {}", shell::display(&cmd));
-        let mut child = cmd.spawn().context("starting nginx")?;
-        let url = format!("http://127.0.0.1:{port}/{file}");
-        if let Err(e) = wait_http_ok(curl, &url, "nginx", true) {
-            stop(&mut child);
-            return Err(e);
-        }
-        Ok(Nginx { child, port })
-    }
-
-    /// The master and its workers.
-    fn pids(&self) -> Vec<u32> {
-        let master = self.child.id();
-        let mut pids = vec![master];
-        if let Ok(entries) = fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
-                    if parent_pid(pid) == Some(master) {
-                        pids.push(pid);
-                    }
-                }
-            }
-        }
-        pids
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM to the master stops the workers too ("fast shutdown").
-        stop(&mut self.child);
-    }
 }

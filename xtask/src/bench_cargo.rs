@@ -12,12 +12,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{wait_ok, work_dir, Server};
+use crate::bench_support::{self, nginx_binary, wait_ok, work_dir, Nginx, NginxConfig, Server};
 use crate::shell;
 
 const VERSIONS: usize = 500;
@@ -33,15 +33,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let curl = shell::ensure_tool("curl", "curl")?;
     let tar = shell::ensure_tool("tar", "tar")?;
     let wrk = shell::ensure_tool("wrk", "wrk")?;
-    let nginx = match shell::which("nginx").or_else(|| existing("/usr/sbin/nginx")) {
-        Some(p) => p,
-        None => {
-            shell::apt_install(&["nginx"])?;
-            shell::which("nginx")
-                .or_else(|| existing("/usr/sbin/nginx"))
-                .context("nginx still missing after apt-get install nginx")?
-        }
-    };
+    let nginx = nginx_binary()?;
     let cargo = shell::which("cargo").context("cargo is not on PATH")?;
 
     let work = work_dir("cargo-")?;
@@ -112,7 +104,17 @@ pub fn run(args: &[String]) -> Result<()> {
             &dest,
         )?;
     }
-    let nginx = Nginx::start(&nginx, &root, work, port)?;
+    let nginx = Nginx::start(
+        &nginx,
+        &root,
+        work,
+        NginxConfig {
+            workers: "2",
+            worker_connections: 1024,
+            default_type: "text/plain",
+            port: Some(port),
+        },
+    )?;
     wait_ok(&curl, &format!("{nginx_url}/index/config.json"), "nginx")?;
 
     // ---- 1. the index file of `many`
@@ -172,10 +174,6 @@ pub fn run(args: &[String]) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn existing(path: &str) -> Option<PathBuf> {
-    Path::new(path).is_file().then(|| PathBuf::from(path))
 }
 
 /// The sparse index path of a crate name (lower-case).
@@ -274,41 +272,25 @@ struct Wrk {
     p99_ms: f64,
 }
 
+/// wrk on `url`, with `If-None-Match: TAG` when given (no warm-up).
 fn wrk_run(wrk: &Path, url: &str, if_none_match: Option<&str>) -> Result<Wrk> {
-    let mut cmd = Command::new(wrk);
-    cmd.args(["-t2", "-c32", "-d", WRK_SECONDS, "--latency"]);
-    if let Some(tag) = if_none_match {
-        cmd.arg("-H").arg(format!("If-None-Match: {tag}"));
-    }
-    let out = shell::output(cmd.arg(url))?;
-    let rps = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
-    let p99 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(str::trim)
-        .and_then(parse_duration_ms)
-        .with_context(|| format!("no 99% latency in wrk output:\n{out}"))?;
-    if out.contains("Non-2xx or 3xx responses") {
-        bail!("wrk got error responses from {url}:\n{out}");
-    }
-    Ok(Wrk { rps, p99_ms: p99 })
-}
-
-fn parse_duration_ms(s: &str) -> Option<f64> {
-    let (num, factor) = if let Some(v) = s.strip_suffix("us") {
-        (v, 0.001)
-    } else if let Some(v) = s.strip_suffix("ms") {
-        (v, 1.0)
-    } else if let Some(v) = s.strip_suffix('s') {
-        (v, 1000.0)
-    } else {
-        return None;
-    };
-    num.parse::<f64>().ok().map(|n| n * factor)
+    let headers: Vec<String> = if_none_match
+        .map(|tag| format!("If-None-Match: {tag}"))
+        .into_iter()
+        .collect();
+    let run = bench_support::wrk_run(
+        wrk,
+        &["-t2", "-c32", "-d", WRK_SECONDS, "--latency"],
+        &headers,
+        url,
+    )?;
+    let p99_ms = run
+        .p99_ms()
+        .with_context(|| format!("no 99% latency in wrk's report on {url}"))?;
+    Ok(Wrk {
+        rps: run.rps,
+        p99_ms,
+    })
 }
 
 fn write_app(work: &Path) -> Result<PathBuf> {
@@ -377,53 +359,4 @@ fn cargo_build(cargo: &Path, work: &Path, app: &Path, index: &str, label: &str) 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-/// nginx serving `root` statically on `port`, in the foreground, killed on drop.
-struct Nginx {
-    child: Child,
-}
-
-impl Nginx {
-    fn start(binary: &Path, root: &Path, work: &Path, port: u16) -> Result<Nginx> {
-        let prefix = work.join("nginx");
-        fs::create_dir_all(prefix.join("logs"))?;
-        let conf = prefix.join("nginx.conf");
-        let user = if shell::is_root() { "user root;\n" } else { "" };
-        fs::write(
-            &conf,
-            format!(
-                "{user}daemon off;\nworker_processes 2;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\n\
-                 events {{ worker_connections 1024; }}\n\
-                 http {{\n  access_log off;\n  sendfile on;\n  default_type text/plain;\n\
-                 client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n\
-                 uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
-                 server {{ listen 127.0.0.1:{port}; root {root}; etag on; }}\n}}\n",
-                p = prefix.display(),
-                root = root.display()
-            ),
-        )?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        Ok(Nginx { child })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM to the master (it stops its workers); `kill` sends SIGKILL, which would not.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
 }

@@ -11,12 +11,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok, work_dir, Server};
+use crate::bench_support::{
+    self, nginx_binary, ratio, vm_hwm_kib, wait_ok, work_dir, wrk_warm_up, Nginx, NginxConfig,
+    Peer, Server, WrkRun,
+};
 use crate::shell;
 
 const VERSIONS: usize = 200;
@@ -33,20 +36,12 @@ pub fn run(args: &[String]) -> Result<()> {
     let wrk = shell::ensure_tool("wrk", "wrk")?;
     let curl = shell::ensure_tool("curl", "curl")?;
     let python = shell::ensure_tool("python3", "python3")?;
-    let nginx = match shell::which("nginx").or_else(|| executable("/usr/sbin/nginx")) {
-        Some(p) => p,
-        None => {
-            shell::apt_install(&["nginx"])?;
-            shell::which("nginx")
-                .or_else(|| executable("/usr/sbin/nginx"))
-                .context("nginx still missing after apt-get install nginx")?
-        }
-    };
+    let nginx = nginx_binary()?;
     let work = work_dir("npm-")?;
     let script = work.path().join("publish.py");
     fs::write(&script, PUBLISH)?;
 
-    let mut rows: Vec<(String, Wrk)> = Vec::new();
+    let mut rows: Vec<(String, WrkRun)> = Vec::new();
 
     // Packyard.
     let token = format!("bench-{}", shell::random_hex(16)?);
@@ -101,7 +96,17 @@ pub fn run(args: &[String]) -> Result<()> {
     fs::create_dir_all(&root)?;
     fs::write(root.join("full.json"), &full)?;
     fs::write(root.join("abbreviated.json"), &abbr)?;
-    let nginx = Nginx::start(&nginx, &root, work.path())?;
+    let nginx = Nginx::start(
+        &nginx,
+        &root,
+        work.path(),
+        NginxConfig {
+            workers: "1",
+            worker_connections: 64,
+            default_type: "application/json",
+            port: None,
+        },
+    )?;
     let base = format!("http://127.0.0.1:{}", nginx.port);
     wait_ok(&curl, &format!("{base}/full.json"), "nginx")?;
     rows.push((
@@ -292,103 +297,16 @@ fn verdaccio_install(dir: &Path) -> Result<PathBuf> {
     }
     Ok(bin)
 }
-
-struct Wrk {
-    rps: f64,
-    p99: String,
-}
-
-fn wrk_run(wrk: &Path, url: &str, accept: Option<&str>) -> Result<Wrk> {
-    let header: Vec<String> = accept
-        .map(|a| vec!["-H".to_string(), format!("Accept: {a}")])
-        .unwrap_or_default();
-    shell::output(
-        Command::new(wrk)
-            .args(["-t1", "-c2", "-d2s"])
-            .args(&header)
-            .arg(url),
-    )?;
-    let out = shell::output(Command::new(wrk).args(WRK_ARGS).args(&header).arg(url))?;
-    let rps = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
-    let p99 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| "?".into());
-    if let Some(e) = out.lines().find(|l| l.contains("Non-2xx")) {
-        bail!("wrk saw errors on {url}: {e}");
-    }
+/// A warmed-up wrk run of `url`, with `Accept: ACCEPT` when given, printed.
+fn wrk_run(wrk: &Path, url: &str, accept: Option<&str>) -> Result<WrkRun> {
+    let headers: Vec<String> = accept.map(|a| format!("Accept: {a}")).into_iter().collect();
+    wrk_warm_up(wrk, &headers, url)?;
+    let run = bench_support::wrk_run(wrk, WRK_ARGS, &headers, url)?;
     println!(
-        "  {url} ({}): {rps:.0} req/s, p99 {p99}",
-        accept.unwrap_or("default")
+        "  {url} ({}): {:.0} req/s, p99 {}",
+        accept.unwrap_or("default"),
+        run.rps,
+        run.p99
     );
-    Ok(Wrk { rps, p99 })
-}
-
-struct Peer(Child);
-
-impl Peer {
-    fn start(cmd: &mut Command, log: PathBuf) -> Result<Self> {
-        let file = fs::File::create(&log)?;
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(file.try_clone()?)
-            .stderr(file)
-            .spawn()
-            .with_context(|| format!("starting {}", shell::display(cmd)))?;
-        Ok(Peer(child))
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        stop(&mut self.0);
-    }
-}
-
-/// nginx serving `root` as static files (the ceiling).
-struct Nginx {
-    child: Child,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(binary: &Path, root: &Path, work: &Path) -> Result<Self> {
-        let dir = work.join("nginx");
-        fs::create_dir_all(&dir)?;
-        let port = shell::free_port()?;
-        // As root, workers would drop to `nobody`, who may not read target/.
-        let user = if shell::is_root() { "user root;\n" } else { "" };
-        let d = dir.display();
-        let config = format!(
-            "{user}daemon off;\nworker_processes 1;\nerror_log stderr;\npid {d}/nginx.pid;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  sendfile on;\n  default_type application/json;\n\
-             \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
-            root.display()
-        );
-        let conf = dir.join("nginx.conf");
-        fs::write(&conf, config)?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(&dir)
-            .args(["-e", "stderr", "-c"])
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .spawn()
-            .context("starting nginx")?;
-        Ok(Nginx { child, port })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        stop(&mut self.child);
-    }
+    Ok(run)
 }

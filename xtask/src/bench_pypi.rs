@@ -7,14 +7,17 @@
 //! anonymous GETs of `/simple/<name>/` on a public project). Peak RSS is `VmHWM` of a fresh
 //! server process. Figures are printed, never asserted.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench_support::{executable, ratio, stop, vm_hwm_kib, wait_ok, work_dir, Server};
+use crate::bench_support::{
+    self, nginx_binary, ratio, vm_hwm_kib, wait_ok, work_dir, wrk_warm_up, Nginx, NginxConfig,
+    Peer, Server, WrkRun,
+};
 use crate::shell;
 
 const VERSIONS: usize = 200;
@@ -30,15 +33,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let packyard = target.join("release").join("packyard");
     let wrk = shell::ensure_tool("wrk", "wrk")?;
     let curl = shell::ensure_tool("curl", "curl")?;
-    let nginx = match shell::which("nginx").or_else(|| executable("/usr/sbin/nginx")) {
-        Some(p) => p,
-        None => {
-            shell::apt_install(&["nginx"])?;
-            shell::which("nginx")
-                .or_else(|| executable("/usr/sbin/nginx"))
-                .context("nginx still missing after apt-get install nginx")?
-        }
-    };
+    let nginx = nginx_binary()?;
     let venv = bench_venv(&target.join("bench-pypi-venv"), skip_peers)?;
     let python = venv.join("bin").join("python");
 
@@ -56,7 +51,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .arg(&dists),
     )?;
 
-    let mut rows: Vec<(String, Wrk)> = Vec::new();
+    let mut rows: Vec<(String, WrkRun)> = Vec::new();
 
     // Packyard.
     let token = format!("bench-{}", shell::random_hex(16)?);
@@ -95,7 +90,17 @@ pub fn run(args: &[String]) -> Result<()> {
     let static_dir = static_root.join("simple").join(NAME);
     fs::create_dir_all(&static_dir)?;
     fs::write(static_dir.join("index.html"), &page)?;
-    let nginx = Nginx::start(&nginx, &static_root, work.path())?;
+    let nginx = Nginx::start(
+        &nginx,
+        &static_root,
+        work.path(),
+        NginxConfig {
+            workers: "auto",
+            worker_connections: 256,
+            default_type: "text/html",
+            port: None,
+        },
+    )?;
     let nginx_url = format!("http://127.0.0.1:{}/simple/{NAME}/", nginx.port);
     wait_ok(&curl, &nginx_url, "nginx")?;
     rows.push(("nginx (static copy)".into(), wrk_run(&wrk, &nginx_url)?));
@@ -320,94 +325,10 @@ fn twine_upload(venv: &Path, url: &str, user: &str, password: &str, dir: &Path) 
     }
     Ok(())
 }
-
-struct Wrk {
-    rps: f64,
-    p99: String,
-}
-
-fn wrk_run(wrk: &Path, url: &str) -> Result<Wrk> {
-    // A short warm-up fills caches and connection pools.
-    shell::output(Command::new(wrk).args(["-t1", "-c2", "-d2s", url]))?;
-    let out = shell::output(Command::new(wrk).args(WRK_ARGS).arg(url))?;
-    let rps = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
-    let p99 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| "?".into());
-    let errors = out.lines().find(|l| l.contains("Non-2xx"));
-    if let Some(e) = errors {
-        bail!("wrk saw errors on {url}: {e}");
-    }
-    println!("  {url}: {rps:.0} req/s, p99 {p99}");
-    Ok(Wrk { rps, p99 })
-}
-
-/// A peer registry process, stopped on drop.
-struct Peer(Child);
-
-impl Peer {
-    fn start(cmd: &mut Command, log: PathBuf) -> Result<Self> {
-        let file = File::create(&log)?;
-        cmd.stdin(Stdio::null())
-            .stdout(file.try_clone()?)
-            .stderr(file);
-        println!("$ {}", shell::display(cmd));
-        Ok(Peer(cmd.spawn().context("starting a peer registry")?))
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        stop(&mut self.0);
-    }
-}
-
-struct Nginx {
-    child: Child,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(binary: &Path, root: &Path, work: &Path) -> Result<Self> {
-        let dir = work.join("nginx");
-        fs::create_dir_all(&dir)?;
-        let port = shell::free_port()?;
-        // As root, nginx workers would drop to `nobody`, who may not read target/.
-        let user = if shell::is_root() { "user root;\n" } else { "" };
-        let d = dir.display();
-        let config = format!(
-            "{user}daemon off;\nworker_processes auto;\nerror_log stderr;\npid {d}/nginx.pid;\n\
-             events {{ worker_connections 256; }}\n\
-             http {{\n  access_log off;\n  sendfile on;\n  default_type text/html;\n\
-             \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
-            root.display()
-        );
-        let conf = dir.join("nginx.conf");
-        fs::write(&conf, config)?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("-p")
-            .arg(&dir)
-            .arg("-e")
-            .arg("stderr")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null());
-        println!("$ {}", shell::display(&cmd));
-        let child = cmd.spawn().context("starting nginx")?;
-        Ok(Nginx { child, port })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        stop(&mut self.child);
-    }
+/// A warmed-up wrk run of `url`, printed.
+fn wrk_run(wrk: &Path, url: &str) -> Result<WrkRun> {
+    wrk_warm_up(wrk, &[], url)?;
+    let run = bench_support::wrk_run(wrk, WRK_ARGS, &[], url)?;
+    println!("  {url}: {:.0} req/s, p99 {}", run.rps, run.p99);
+    Ok(run)
 }

@@ -1,5 +1,7 @@
-//! Helpers shared by the `cargo xtask bench` commands: the Packyard server under test,
-//! process control, memory readings and small formatting.
+//! Helpers shared by the `cargo xtask bench` commands: the Packyard server under test, nginx
+//! serving a static copy (the ceiling), peer registries, wrk runs, process control, memory
+//! readings and small formatting. A format's bench is its workload: what it publishes, which
+//! URLs it loads, and its table.
 
 use std::fs;
 use std::io::Write;
@@ -63,10 +65,20 @@ pub fn vm_hwm_kib(pid: u32) -> Result<u64> {
 
 /// Polls `url` until it answers 200, for up to 60 s.
 pub fn wait_ok(curl: &Path, url: &str, what: &str) -> Result<()> {
+    wait_for_200(curl, url, what, false)
+}
+
+/// [`wait_ok`] with HEAD requests, for a URL whose body is large.
+pub fn wait_head_ok(curl: &Path, url: &str, what: &str) -> Result<()> {
+    wait_for_200(curl, url, what, true)
+}
+
+fn wait_for_200(curl: &Path, url: &str, what: &str, head: bool) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let code = Command::new(curl)
             .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
+            .args(if head { &["-I"][..] } else { &[][..] })
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
@@ -177,4 +189,198 @@ impl Drop for Server {
     fn drop(&mut self) {
         stop(&mut self.child);
     }
+}
+
+/// The nginx binary: on `PATH`, or `/usr/sbin/nginx`, else installed with apt-get.
+pub fn nginx_binary() -> Result<PathBuf> {
+    if let Some(p) = shell::which("nginx").or_else(|| executable("/usr/sbin/nginx")) {
+        return Ok(p);
+    }
+    shell::apt_install(&["nginx"])?;
+    shell::which("nginx")
+        .or_else(|| executable("/usr/sbin/nginx"))
+        .context("nginx still missing after apt-get install nginx")
+}
+
+/// How [`Nginx`] serves its folder.
+pub struct NginxConfig<'a> {
+    /// `worker_processes`: a number or `auto`.
+    pub workers: &'a str,
+    pub worker_connections: u32,
+    /// The `Content-Type` of every file (nginx's `default_type`).
+    pub default_type: &'a str,
+    /// The port to listen on; `None` picks a free one.
+    pub port: Option<u16>,
+}
+
+/// nginx serving a folder as static files on 127.0.0.1, in the foreground, its config and
+/// temp folders in `WORK/nginx`, errors on standard error; stopped on drop.
+pub struct Nginx {
+    child: Child,
+    pub port: u16,
+}
+
+impl Nginx {
+    /// Starts nginx; it may not answer yet (wait with [`wait_ok`] on a file of `root`).
+    pub fn start(
+        binary: &Path,
+        root: &Path,
+        work: &Path,
+        config: NginxConfig<'_>,
+    ) -> Result<Nginx> {
+        let dir = work.join("nginx");
+        fs::create_dir_all(&dir)?;
+        let port = match config.port {
+            Some(p) => p,
+            None => shell::free_port()?,
+        };
+        // As root, nginx workers would drop to `nobody`, who may not read target/ (e.g. under
+        // /root).
+        let user = if shell::is_root() { "user root;\n" } else { "" };
+        let d = dir.display();
+        let text = format!(
+            "{user}daemon off;\nworker_processes {workers};\nerror_log stderr;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections {connections}; }}\n\
+             http {{\n  access_log off;\n  sendfile on;\n  default_type {default_type};\n\
+             \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {root};\n  }}\n}}\n",
+            workers = config.workers,
+            connections = config.worker_connections,
+            default_type = config.default_type,
+            root = root.display()
+        );
+        let conf = dir.join("nginx.conf");
+        fs::write(&conf, text)?;
+        let mut cmd = Command::new(binary);
+        cmd.arg("-p")
+            .arg(&dir)
+            .args(["-e", "stderr", "-c"])
+            .arg(&conf)
+            .stdin(Stdio::null());
+        println!("$ {}", shell::display(&cmd));
+        let child = cmd.spawn().context("starting nginx")?;
+        Ok(Nginx { child, port })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The master and its workers.
+    pub fn pids(&self) -> Vec<u32> {
+        let master = self.child.id();
+        let mut pids = vec![master];
+        if let Ok(entries) = fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
+                    if parent_pid(pid) == Some(master) {
+                        pids.push(pid);
+                    }
+                }
+            }
+        }
+        pids
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM to the master stops the workers too ("fast shutdown").
+        stop(&mut self.child);
+    }
+}
+
+fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = stat.rsplit_once(')')?.1;
+    after_comm.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A peer registry process (the comparison), its output in `log`; stopped on drop.
+pub struct Peer(Child);
+
+impl Peer {
+    pub fn start(cmd: &mut Command, log: PathBuf) -> Result<Self> {
+        let file = fs::File::create(&log)?;
+        cmd.stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        println!("$ {}", shell::display(cmd));
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", shell::display(cmd)))?;
+        Ok(Peer(child))
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        stop(&mut self.0);
+    }
+}
+
+/// What one wrk run measured.
+pub struct WrkRun {
+    pub rps: f64,
+    /// The 99th percentile latency as wrk prints it (`1.23ms`), `?` when it printed none.
+    pub p99: String,
+}
+
+impl WrkRun {
+    /// [`WrkRun::p99`] in milliseconds.
+    pub fn p99_ms(&self) -> Option<f64> {
+        let s = self.p99.as_str();
+        let (num, factor) = if let Some(v) = s.strip_suffix("us") {
+            (v, 0.001)
+        } else if let Some(v) = s.strip_suffix("ms") {
+            (v, 1.0)
+        } else if let Some(v) = s.strip_suffix('s') {
+            (v, 1000.0)
+        } else {
+            return None;
+        };
+        num.parse::<f64>().ok().map(|n| n * factor)
+    }
+}
+
+/// A short wrk run (`-t1 -c2 -d2s`) that fills caches and connection pools.
+pub fn wrk_warm_up(wrk: &Path, headers: &[String], url: &str) -> Result<()> {
+    shell::output(
+        Command::new(wrk)
+            .args(["-t1", "-c2", "-d2s"])
+            .args(headers_args(headers))
+            .arg(url),
+    )
+    .map(drop)
+}
+
+/// `wrk ARGS [-H HEADER].. URL` (ARGS should include `--latency`): its requests per second
+/// and p99 latency; an error when wrk saw any response other than 2xx or 3xx.
+pub fn wrk_run(wrk: &Path, args: &[&str], headers: &[String], url: &str) -> Result<WrkRun> {
+    let out = shell::output(
+        Command::new(wrk)
+            .args(args)
+            .args(headers_args(headers))
+            .arg(url),
+    )?;
+    let rps = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))?;
+    let p99 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "?".into());
+    if let Some(e) = out.lines().find(|l| l.contains("Non-2xx")) {
+        bail!("wrk saw errors on {url}: {e}");
+    }
+    Ok(WrkRun { rps, p99 })
+}
+
+fn headers_args(headers: &[String]) -> Vec<&str> {
+    headers.iter().flat_map(|h| ["-H", h.as_str()]).collect()
 }
