@@ -384,3 +384,33 @@ pub fn wrk_run(wrk: &Path, args: &[&str], headers: &[String], url: &str) -> Resu
 fn headers_args(headers: &[String]) -> Vec<&str> {
     headers.iter().flat_map(|h| ["-H", h.as_str()]).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p99_is_read_in_milliseconds_from_each_unit_wrk_prints() {
+        let ms = |p99: &str| {
+            WrkRun {
+                rps: 0.0,
+                p99: p99.into(),
+            }
+            .p99_ms()
+        };
+        assert_eq!(ms("250.00us"), Some(0.25));
+        assert_eq!(ms("1.50ms"), Some(1.5));
+        assert_eq!(ms("2.00s"), Some(2000.0));
+        assert_eq!(ms("?"), None);
+    }
+
+    #[test]
+    fn each_header_becomes_one_dash_h_pair() {
+        let headers = vec!["Accept: a".to_string(), "If-None-Match: \"x\"".to_string()];
+        assert_eq!(
+            headers_args(&headers),
+            ["-H", "Accept: a", "-H", "If-None-Match: \"x\""]
+        );
+        assert!(headers_args(&[]).is_empty());
+    }
+}
