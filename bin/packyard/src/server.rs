@@ -62,7 +62,8 @@ pub async fn open_registry(config: &Config) -> anyhow::Result<Registry> {
             presign_ttl: Duration::from_secs(config.storage.s3.presign_ttl_secs),
             job_token_ttl: Duration::from_secs(config.job_token_ttl_secs),
         },
-    ))
+    )
+    .with_formats(crate::formats::enabled(config)))
 }
 
 /// Hides the password of a database URL in messages.

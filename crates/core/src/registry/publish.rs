@@ -73,6 +73,13 @@ impl Registry {
             self.discard(&sha256).await;
             return Err(e);
         }
+        let duplicates = match self.duplicate_policy(project, &req).await {
+            Ok(policy) => policy,
+            Err(e) => {
+                self.discard(&sha256).await;
+                return Err(e);
+            }
+        };
         let publish = PublishFile {
             package: NewPackage {
                 project_id: project.id,
@@ -89,7 +96,7 @@ impl Registry {
             file_metadata: req.file_metadata,
             build: principal.build_info(),
             user_id: principal.user().map(|u| u.id),
-            duplicates: req.duplicates,
+            duplicates,
         };
         match self.catalog.publish_file(publish).await {
             Ok(done) => Ok(done),
