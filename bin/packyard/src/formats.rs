@@ -8,17 +8,15 @@ use packyard_core::{FormatFactory, PackageFormat};
 
 use crate::config::Config;
 
-/// Every installed format's factory, in the order the server mounts their routes.
+/// Every installed format's factory, in the order the server mounts their routes: one line
+/// per format.
+#[rustfmt::skip]
 pub fn factories() -> Vec<FormatFactory> {
     vec![
-        #[cfg(feature = "generic")]
-        generic::factory(),
-        #[cfg(feature = "pypi")]
-        pypi::factory(),
-        #[cfg(feature = "npm")]
-        npm::factory(),
-        #[cfg(feature = "cargo")]
-        cargo::factory(),
+        #[cfg(feature = "generic")] generic::factory(),
+        #[cfg(feature = "pypi")] pypi::factory(),
+        #[cfg(feature = "npm")] npm::factory(),
+        #[cfg(feature = "cargo")] cargo::factory(),
     ]
 }
 
