@@ -942,11 +942,20 @@ fn group_package_settings_are_owner_only_and_govern_generic_duplicates() {
     assert_eq!(shown.json()["generic_duplicates_allowed"], true);
     // Only the installed formats that have GitLab's setting: PyPI, npm and Cargo always
     // refuse a version that exists, so they have none.
-    let mut fields: Vec<String> = shown.json().as_object().expect("object").keys().cloned().collect();
+    let mut fields: Vec<String> = shown
+        .json()
+        .as_object()
+        .expect("object")
+        .keys()
+        .cloned()
+        .collect();
     fields.sort();
     assert_eq!(
         fields,
-        ["generic_duplicate_exception_regex", "generic_duplicates_allowed"],
+        [
+            "generic_duplicate_exception_regex",
+            "generic_duplicates_allowed"
+        ],
         "{}",
         shown.text()
     );

@@ -19,8 +19,14 @@ const FILES: &[(&str, &str)] = &[
     ("README.md", include_str!("new_format/README.md.in")),
     ("src/lib.rs", include_str!("new_format/lib.rs.in")),
     ("src/routes.rs", include_str!("new_format/routes.rs.in")),
-    ("src/handlers/mod.rs", include_str!("new_format/handlers_mod.rs.in")),
-    ("src/handlers/ping.rs", include_str!("new_format/ping.rs.in")),
+    (
+        "src/handlers/mod.rs",
+        include_str!("new_format/handlers_mod.rs.in"),
+    ),
+    (
+        "src/handlers/ping.rs",
+        include_str!("new_format/ping.rs.in"),
+    ),
     ("src/metadata.rs", include_str!("new_format/metadata.rs.in")),
     ("src/views.rs", include_str!("new_format/views.rs.in")),
     ("src/error.rs", include_str!("new_format/error.rs.in")),
@@ -33,9 +39,17 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let root = shell::workspace_root();
     scaffold(&root, id)?;
+    // The templates are formatted for a short id; rustfmt fixes the lines a long one makes.
+    if let Err(e) = shell::run(shell::cargo().args(["fmt", "-p", &crate_name(id)])) {
+        eprintln!("warning: cargo fmt -p {}: {e:#}", crate_name(id));
+    }
     println!(
         "created crates/formats/{id}, registered in {MANIFEST} and {REGISTRY}\n\
-         next: cargo build -p packyard --features {id}; cargo test -p {}",
+         next: add its settings row to docs/configuration.md (a test checks it):\n\
+         | `{id}.max_file_size` | `PACKYARD_{}_MAX_FILE_SIZE` | `104857600` | Largest {} file accepted, in bytes. |\n\
+         then: cargo build -p packyard --features {id}; cargo test -p {}",
+        id.to_ascii_uppercase(),
+        type_name(id),
         crate_name(id)
     );
     Ok(())
@@ -110,13 +124,15 @@ fn add_dependency(manifest: &str, id: &str) -> Result<String> {
 fn add_registration(source: &str, id: &str) -> Result<String> {
     let line = format!("        #[cfg(feature = \"{id}\")] {id}::factory(),");
     let lines: Vec<&str> = source.lines().collect();
-    if lines.iter().any(|l| l.contains(&format!("feature = \"{id}\""))) {
+    if lines
+        .iter()
+        .any(|l| l.contains(&format!("feature = \"{id}\"")))
+    {
         bail!("{REGISTRY} already registers `{id}`");
     }
-    let Some(last) = lines
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("#[cfg(feature = ") && l.ends_with("::factory(),"))
-    else {
+    let Some(last) = lines.iter().rposition(|l| {
+        l.trim_start().starts_with("#[cfg(feature = ") && l.ends_with("::factory(),")
+    }) else {
         bail!("{REGISTRY} has no registration line to add `{id}` after");
     };
     Ok(insert_after(&lines, last, &line, source.ends_with('\n')))
@@ -219,7 +235,10 @@ mod tests {
         );
         // The new line is the feature check-features derives.
         let features = crate::features::features_of(&read(root, MANIFEST)).unwrap();
-        assert!(features.iter().any(|f| f == "terraform_module"), "{features:?}");
+        assert!(
+            features.iter().any(|f| f == "terraform_module"),
+            "{features:?}"
+        );
 
         let dir = root.join("crates/formats/terraform_module");
         for (path, _) in FILES {
@@ -234,7 +253,10 @@ mod tests {
         assert!(lib.contains("impl PackageFormat for TerraformModule"));
         assert!(lib.contains("FormatId(\"terraform_module\")"));
         assert!(lib.contains("pub fn factory() -> FormatFactory"));
-        assert!(!lib.contains("catalog()"), "formats reach data through the Registry only");
+        assert!(
+            !lib.contains("catalog()"),
+            "formats reach data through the Registry only"
+        );
         let routes = read(&dir, "src/routes.rs");
         assert!(routes.contains("web::scope(\"/terraform_module\")"));
         assert!(routes.contains("\"/ping\""));

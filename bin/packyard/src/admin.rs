@@ -331,9 +331,8 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 setting.allowed = a;
             }
             if let Some(re) = duplicate_exception_regex {
-                packyard_core::cleanup::validate_exception_regex(&re).map_err(|why| {
-                    anyhow!("--duplicate-exception-regex {why}")
-                })?;
+                packyard_core::cleanup::validate_exception_regex(&re)
+                    .map_err(|why| anyhow!("--duplicate-exception-regex {why}"))?;
                 setting.exception_regex = re;
             }
             registry

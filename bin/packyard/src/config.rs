@@ -516,7 +516,11 @@ mod tests {
     fn format_sections_come_from_the_formats_declarations() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p.toml");
-        std::fs::write(&f, "[npm]\nmax_file_size = 1000\n[cargo]\nmax_file_size = 7\n").unwrap();
+        std::fs::write(
+            &f,
+            "[npm]\nmax_file_size = 1000\n[cargo]\nmax_file_size = 7\n",
+        )
+        .unwrap();
         let c = load(
             Some(&f),
             env(&[
@@ -546,13 +550,19 @@ mod tests {
             load(None, env(&[("PACKYARD_NPM_MAX_FILE_SIZE", "big")]), &[]).unwrap_err()
         );
         assert!(e.contains("PACKYARD_NPM_MAX_FILE_SIZE"), "{e}");
-        assert!(e.contains("`npm.max_file_size` must be a whole number"), "{e}");
+        assert!(
+            e.contains("`npm.max_file_size` must be a whole number"),
+            "{e}"
+        );
         std::fs::write(&f, "[pypi]\nmax_file_size = -1\n").unwrap();
         let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
         assert!(e.contains("`pypi.max_file_size`"), "{e}");
         std::fs::write(&f, "[pypi]\nmax_file_size = \"1G\"\n").unwrap();
         let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
-        assert!(e.contains("`pypi.max_file_size` must be a whole number"), "{e}");
+        assert!(
+            e.contains("`pypi.max_file_size` must be a whole number"),
+            "{e}"
+        );
         std::fs::write(&f, "[generic]\nmax_filesize = 1\n").unwrap();
         let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
         assert!(e.contains("unknown key `generic.max_filesize`"), "{e}");

@@ -78,7 +78,12 @@ fn body(bytes: &'static [u8]) -> ByteStream {
     futures_util::stream::once(async move { Ok(Bytes::from_static(bytes)) }).boxed()
 }
 
-fn request(format: &'static str, name: &str, version: &str, duplicates: DuplicatePolicy) -> PublishRequest {
+fn request(
+    format: &'static str,
+    name: &str,
+    version: &str,
+    duplicates: DuplicatePolicy,
+) -> PublishRequest {
     PublishRequest {
         format: FormatId(format),
         name: name.into(),
@@ -109,7 +114,12 @@ async fn set_document(env: &Env, doc: serde_json::Value) {
 async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
     let env = env().await;
     let root = root(&env.registry).await;
-    let with: Vec<_> = env.registry.formats().with_duplicate_setting().map(|(f, r)| (f.id().0, r)).collect();
+    let with: Vec<_> = env
+        .registry
+        .formats()
+        .with_duplicate_setting()
+        .map(|(f, r)| (f.id().0, r))
+        .collect();
     assert_eq!(
         with.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         ["generic"],
@@ -139,15 +149,24 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
         publish("lib", "1.0").await.unwrap();
         let e = publish("lib", "1.0").await.expect_err("a duplicate");
         assert_eq!(e.status(), StatusCode::CONFLICT, "{id}");
-        assert!(e.to_string().contains("Duplicate package is not allowed"), "{id}: {e}");
+        assert!(
+            e.to_string().contains("Duplicate package is not allowed"),
+            "{id}: {e}"
+        );
         // The version matches the exception; so does the whole name `snap`.
         publish("lib", "2.0-SNAPSHOT").await.unwrap();
-        publish("lib", "2.0-SNAPSHOT").await.expect("version matches the exception");
+        publish("lib", "2.0-SNAPSHOT")
+            .await
+            .expect("version matches the exception");
         publish("snap", "1.0").await.unwrap();
-        publish("snap", "1.0").await.expect("name matches the exception");
+        publish("snap", "1.0")
+            .await
+            .expect("name matches the exception");
         // Anchored: `snap` does not match `snapshot`.
         publish("snapshot", "1.0").await.unwrap();
-        publish("snapshot", "1.0").await.expect_err("a partial match is no match");
+        publish("snapshot", "1.0")
+            .await
+            .expect_err("a partial match is no match");
         // Allowed again: the duplicate goes in.
         set_document(&env, json!({ format!("{id}_duplicates_allowed"): true })).await;
         publish("lib", "1.0").await.expect("allowed");
@@ -185,9 +204,16 @@ async fn formats_without_the_setting_keep_refusing_duplicates() {
         publish().await.unwrap();
         let e = publish().await.expect_err("a duplicate");
         assert_eq!(e.status(), StatusCode::CONFLICT, "{id}");
-        assert!(e.to_string().contains(&format!("{id} refuses")), "{id}: {e}");
+        assert!(
+            e.to_string().contains(&format!("{id} refuses")),
+            "{id}: {e}"
+        );
     }
     // Nor do the API or the settings show them.
-    let shown = env.registry.namespace_package_settings(&env.group).await.unwrap();
+    let shown = env
+        .registry
+        .namespace_package_settings(&env.group)
+        .await
+        .unwrap();
     assert_eq!(shown.formats.keys().collect::<Vec<_>>(), ["generic"]);
 }

@@ -216,7 +216,12 @@ impl FormatSettings {
     }
 
     /// Sets `key` from text (an environment variable's). Errors name `<id>.<key>`.
-    pub fn set_text(&mut self, factory: &FormatFactory, key: &str, raw: &str) -> Result<(), String> {
+    pub fn set_text(
+        &mut self,
+        factory: &FormatFactory,
+        key: &str,
+        raw: &str,
+    ) -> Result<(), String> {
         let decl = self.key(factory, key)?;
         let bad = || {
             format!(
@@ -267,6 +272,7 @@ fn kind_text(kind: ConfigKind) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -298,7 +304,10 @@ mod tests {
         s.set(&f, "strict", ConfigValue::Bool(true)).unwrap();
         assert!(s.bool("strict"));
         let e = s.set_text(&f, "max_file_size", "-1").unwrap_err();
-        assert!(e.contains("`demo.max_file_size` must be a whole number"), "{e}");
+        assert!(
+            e.contains("`demo.max_file_size` must be a whole number"),
+            "{e}"
+        );
         let e = s.set(&f, "strict", ConfigValue::UInt(1)).unwrap_err();
         assert!(e.contains("`demo.strict` must be true or false"), "{e}");
         let e = s.set(&f, "stirct", ConfigValue::Bool(true)).unwrap_err();

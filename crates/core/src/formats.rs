@@ -114,8 +114,14 @@ mod tests {
             Arc::new(Fake("terraform", "terraform_module", Some(false))),
             Arc::new(Fake("npm", "npm", None)),
         ]);
-        assert_eq!(formats.lookup("terraform_module").map(|f| f.id().0), Some("terraform"));
-        assert_eq!(formats.lookup("terraform").map(|f| f.id().0), Some("terraform"));
+        assert_eq!(
+            formats.lookup("terraform_module").map(|f| f.id().0),
+            Some("terraform")
+        );
+        assert_eq!(
+            formats.lookup("terraform").map(|f| f.id().0),
+            Some("terraform")
+        );
         assert!(formats.by_package_type("terraform").is_none());
         assert!(formats.lookup("maven").is_none());
         assert_eq!(

@@ -90,11 +90,11 @@ async fn world() -> World {
         web: seed
             .serve(
                 vec![
-                    WithDuplicates::new("generic", "Generic", true),
+                    WithDuplicates::format("generic", "Generic", true),
                     Format::plain("pypi", "PyPI"),
-                    WithDuplicates::new("maven", "Maven", true),
+                    WithDuplicates::format("maven", "Maven", true),
                     Format::plain("npm", "npm"),
-                    WithDuplicates::new("terraform_module", "Terraform module", false),
+                    WithDuplicates::format("terraform_module", "Terraform module", false),
                 ],
                 WebConfig::default(),
             )
@@ -385,15 +385,18 @@ async fn group_settings_are_for_group_owners_only() {
             assert!(html.contains(&format!(r#"name="{format}_duplicate_exception_regex""#)));
         }
         for format in ["pypi", "npm", "nuget", "cargo"] {
-            assert!(!html.contains(&format!(r#"name="{format}_duplicates_allowed""#)), "{format}");
+            assert!(
+                !html.contains(&format!(r#"name="{format}_duplicates_allowed""#)),
+                "{format}"
+            );
         }
         assert!(html.contains("Maven") && html.contains("Terraform module"));
         assert!(!html.contains("PyPI"), "PyPI has no duplicate setting");
         // The formats' defaults: Maven allows duplicates, Terraform modules do not.
         assert!(html.contains(r#"name="maven_duplicates_allowed" value="true" checked"#));
-        assert!(!html.contains(
-            r#"name="terraform_module_duplicates_allowed" value="true" checked"#
-        ));
+        assert!(
+            !html.contains(r#"name="terraform_module_duplicates_allowed" value="true" checked"#)
+        );
         assert!(html.contains(r#"href="/groups/acme/-/packages""#));
     }
     // A group Maintainer, a project Maintainer and an outsider see the public group, but
@@ -503,7 +506,12 @@ async fn a_bad_exception_regex_shows_the_form_again_with_the_problem() {
     let app = app(&w).await;
     let owen = sign_in(&app, "owen").await;
 
-    let resp = post_group(&app, &owen, group_form(&["maven"], &[("terraform_module", "foo(")])).await;
+    let resp = post_group(
+        &app,
+        &owen,
+        group_form(&["maven"], &[("terraform_module", "foo(")]),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let html = body_text(resp).await;
     assert!(html.contains("The settings were not saved."), "{html}");

@@ -248,7 +248,10 @@ mod tests {
             a.cmp(b)
         }
         fn configure_project(&self, _cfg: &mut web::ServiceConfig) {}
-        fn snippets(&self, _ctx: &packyard_core::SnippetContext<'_>) -> Vec<packyard_core::Snippet> {
+        fn snippets(
+            &self,
+            _ctx: &packyard_core::SnippetContext<'_>,
+        ) -> Vec<packyard_core::Snippet> {
             Vec::new()
         }
     }

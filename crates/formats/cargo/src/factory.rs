@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use packyard_core::{ConfigKey, FormatFactory};
 
-use crate::{FORMAT, Cargo, CargoConfig};
+use crate::{Cargo, CargoConfig, FORMAT};
 
 pub fn factory() -> FormatFactory {
     FormatFactory::new(

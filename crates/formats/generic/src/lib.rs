@@ -5,8 +5,8 @@
 //! with a raw streamed body; directory-structured file names; duplicates governed by the
 //! group's `generic_duplicates_allowed` and `generic_duplicate_exception_regex`.
 
-mod handlers;
 mod factory;
+mod handlers;
 pub mod metadata;
 mod routes;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use packyard_core::{ConfigKey, FormatFactory};
 
-use crate::{FORMAT, Npm, NpmConfig};
+use crate::{Npm, NpmConfig, FORMAT};
 
 pub fn factory() -> FormatFactory {
     FormatFactory::new(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use packyard_core::{ConfigKey, FormatFactory};
 
-use crate::{FORMAT, Pypi, PypiConfig};
+use crate::{Pypi, PypiConfig, FORMAT};
 
 pub fn factory() -> FormatFactory {
     FormatFactory::new(

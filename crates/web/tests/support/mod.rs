@@ -229,7 +229,11 @@ pub struct WithDuplicates(Format, bool);
 
 #[allow(dead_code)] // used by some test files only
 impl WithDuplicates {
-    pub fn new(id: &'static str, name: &'static str, allowed_by_default: bool) -> Arc<dyn PackageFormat> {
+    pub fn format(
+        id: &'static str,
+        name: &'static str,
+        allowed_by_default: bool,
+    ) -> Arc<dyn PackageFormat> {
         Arc::new(WithDuplicates(
             Format {
                 id,
