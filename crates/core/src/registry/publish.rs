@@ -3,19 +3,6 @@
 use super::*;
 
 impl Registry {
-    /// The package settings that apply to a project: its nearest group's.
-    pub async fn package_settings(&self, project: &Project) -> Result<PackageSettings, ApiError> {
-        match project.namespace {
-            Namespace::Group(g) => Ok(self
-                .catalog
-                .group_by_id(g)
-                .await?
-                .map(|g| g.package_settings)
-                .unwrap_or_default()),
-            Namespace::User(_) => Ok(PackageSettings::default()),
-        }
-    }
-
     /// Streams `body` into the blob store, then commits the package file row.
     pub async fn publish(
         &self,
