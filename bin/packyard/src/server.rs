@@ -94,7 +94,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let registry = web::Data::new(registry);
     crate::cleanup::spawn_schedule(registry.clone().into_inner(), &config);
     let metrics = web::Data::new(Metrics::new());
-    let formats = crate::formats::enabled(&config);
+    // The formats the Registry was built with: one instance of each serves everything.
+    let formats = registry.formats().to_vec();
     let web_state = web::Data::new(
         packyard_web::WebState::load(&registry, formats.clone(), config.web.web_config())
             .await
