@@ -4,6 +4,7 @@
 //! - `e2e [--skip STEP,...]`: build, then the end-to-end suite on SQLite + filesystem and on
 //!   PostgreSQL + S3.
 //! - `check-features`: `cargo check` the server with each format feature alone and with none.
+//! - `new-format <id>`: scaffold a format crate and register it behind its feature.
 //! - `bench generic`: upload/download throughput, CPU and memory of the generic registry,
 //!   next to nginx serving the same file.
 
@@ -20,6 +21,7 @@ mod e2e_npm;
 mod e2e_pypi;
 mod e2e_web;
 mod features;
+mod new_format;
 mod postgres;
 mod s3;
 mod shell;
@@ -32,6 +34,7 @@ commands:
   ci [--keep-going] [--skip STEP[,STEP]]   run every check CI runs
   e2e [--skip STEP[,STEP]]                 build and run the end-to-end suite (both backends)
   check-features                           cargo check the server per format feature
+  new-format <id>                          scaffold crates/formats/<id> and register it (two lines)
   bench generic                            benchmark generic uploads/downloads against nginx
   bench pypi|npm|cargo                     benchmark a format's index documents against its peers
   bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages";
@@ -55,6 +58,7 @@ fn run() -> Result<()> {
         "ci" => ci::ci(rest),
         "e2e" => ci::e2e(rest),
         "check-features" => features::check(),
+        "new-format" => new_format::run(rest),
         "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}\n\nci steps: {}", ci::STEPS.join(", "));

@@ -81,14 +81,19 @@ pub enum AdminCommand {
         #[arg(long)]
         username: Option<String>,
     },
-    /// Change a group's package settings.
+    /// Change a group's duplicate setting of one format (an installed format that has it).
     SetPackageSettings {
         #[arg(long)]
         group: String,
-        #[arg(long)]
-        generic_duplicates_allowed: Option<bool>,
-        #[arg(long)]
-        generic_duplicate_exception_regex: Option<String>,
+        /// The format's id.
+        #[arg(long, default_value = "generic")]
+        format: String,
+        /// `<format>_duplicates_allowed` (`--generic-duplicates-allowed` still works).
+        #[arg(long, alias = "generic-duplicates-allowed")]
+        duplicates_allowed: Option<bool>,
+        /// `<format>_duplicate_exception_regex`; `''` clears it.
+        #[arg(long, alias = "generic-duplicate-exception-regex")]
+        duplicate_exception_regex: Option<String>,
     },
     /// Change instance settings.
     SetInstanceSettings {
@@ -308,30 +313,27 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::SetPackageSettings {
             group: path,
-            generic_duplicates_allowed,
-            generic_duplicate_exception_regex,
+            format,
+            duplicates_allowed,
+            duplicate_exception_regex,
         } => {
             let g = group(registry, &path).await?;
             // Through the settings document, so other formats' settings are kept.
             let mut s = registry.namespace_package_settings(&g).await.map_err(api)?;
-            let generic = s
-                .formats
-                .entry("generic".to_owned())
-                .or_insert(DuplicateSetting {
-                    allowed: true,
-                    exception_regex: String::new(),
-                });
-            if let Some(a) = generic_duplicates_allowed {
-                generic.allowed = a;
+            let Some(setting) = s.formats.get_mut(&format) else {
+                let with: Vec<&str> = s.formats.keys().map(String::as_str).collect();
+                bail!(
+                    "--format {format:?} names no installed format with a duplicate setting (these have one: {})",
+                    with.join(", ")
+                );
+            };
+            if let Some(a) = duplicates_allowed {
+                setting.allowed = a;
             }
-            if let Some(re) = generic_duplicate_exception_regex {
-                if re.len() > 255 {
-                    bail!("--generic-duplicate-exception-regex may have at most 255 characters");
-                }
-                regex::Regex::new(&re).map_err(|e| {
-                    anyhow!("--generic-duplicate-exception-regex is not a valid regex: {e}")
-                })?;
-                generic.exception_regex = re;
+            if let Some(re) = duplicate_exception_regex {
+                packyard_core::cleanup::validate_exception_regex(&re)
+                    .map_err(|why| anyhow!("--duplicate-exception-regex {why}"))?;
+                setting.exception_regex = re;
             }
             registry
                 .set_namespace_package_settings(&g, &s)

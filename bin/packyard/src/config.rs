@@ -2,8 +2,15 @@
 //!
 //! One typed tree with `deny_unknown_fields`; every key has an environment name (see
 //! `ENV_KEYS` and docs/configuration.md). Validated at start with errors that name the key.
+//! Each installed format owns its `[<id>]` section and its `PACKYARD_<ID>_<KEY>` names
+//! (`packyard_core::FormatFactory`, listed in `crate::formats`): they are read and checked
+//! here by the format's declarations, with no per-format code.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use packyard_core::format_config::ConfigValue;
+use packyard_core::{FormatFactory, FormatSettings};
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -32,11 +39,11 @@ pub struct Config {
     /// policy waits between runs; 0 turns the schedule off (`packyard cleanup` still works).
     pub cleanup_interval_secs: u64,
     pub storage: StorageConfig,
-    pub generic: GenericSection,
-    pub pypi: FormatSection,
-    pub npm: FormatSection,
-    pub cargo: FormatSection,
     pub web: WebSection,
+    /// Each installed format's section, checked against its declarations; a format whose
+    /// section is absent has its defaults.
+    #[serde(skip)]
+    pub formats: BTreeMap<&'static str, FormatSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -67,13 +74,6 @@ pub struct S3Section {
     pub presign_ttl_secs: u64,
     /// Parallel multipart parts per upload (bounds memory: 8 MiB each).
     pub max_concurrent_parts: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GenericSection {
-    /// Largest generic file accepted, in bytes.
-    pub max_file_size: u64,
 }
 
 /// The web UI (`[web]`): sessions and sign-in throttling.
@@ -112,14 +112,6 @@ impl WebSection {
     }
 }
 
-/// Limits of one package format (`[pypi]`, `[npm]`, `[cargo]`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FormatSection {
-    /// Largest file (or publish body) accepted, in bytes; 0 means the format's default.
-    pub max_file_size: u64,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -136,11 +128,8 @@ impl Default for Config {
             // GitLab runs cleanup policies every 12 hours.
             cleanup_interval_secs: 43_200,
             storage: StorageConfig::default(),
-            generic: GenericSection::default(),
-            pypi: FormatSection::default(),
-            npm: FormatSection::default(),
-            cargo: FormatSection::default(),
             web: WebSection::default(),
+            formats: BTreeMap::new(),
         }
     }
 }
@@ -168,14 +157,6 @@ impl Default for S3Section {
             presigned_downloads: false,
             presign_ttl_secs: 300,
             max_concurrent_parts: 2,
-        }
-    }
-}
-
-impl Default for GenericSection {
-    fn default() -> Self {
-        GenericSection {
-            max_file_size: 5 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -224,10 +205,6 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
         "PACKYARD_S3_MAX_CONCURRENT_PARTS",
         "storage.s3.max_concurrent_parts",
     ),
-    ("PACKYARD_GENERIC_MAX_FILE_SIZE", "generic.max_file_size"),
-    ("PACKYARD_PYPI_MAX_FILE_SIZE", "pypi.max_file_size"),
-    ("PACKYARD_NPM_MAX_FILE_SIZE", "npm.max_file_size"),
-    ("PACKYARD_CARGO_MAX_FILE_SIZE", "cargo.max_file_size"),
     ("PACKYARD_WEB_SESSION_TTL_SECS", "web.session_ttl_secs"),
     ("PACKYARD_WEB_LOGIN_MAX_FAILURES", "web.login_max_failures"),
     ("PACKYARD_WEB_LOGIN_WINDOW_SECS", "web.login_window_secs"),
@@ -243,10 +220,6 @@ fn kind_of(key: &str) -> Kind {
         | "cleanup_interval_secs"
         | "storage.s3.presign_ttl_secs"
         | "storage.s3.max_concurrent_parts"
-        | "generic.max_file_size"
-        | "pypi.max_file_size"
-        | "npm.max_file_size"
-        | "cargo.max_file_size"
         | "web.session_ttl_secs"
         | "web.login_max_failures"
         | "web.login_window_secs"
@@ -283,8 +256,19 @@ fn set(table: &mut toml::Table, key: &str, raw: &str, origin: &str) -> anyhow::R
     Ok(())
 }
 
-/// Loads the file (if any), then the environment, then `flags` (key, value) on top.
+/// Loads the file (if any), then the environment, then `flags` (key, value) on top, with the
+/// sections of the formats compiled in.
 pub fn load(
+    file: Option<&std::path::Path>,
+    env: impl Fn(&str) -> Option<String>,
+    flags: &[(&str, String)],
+) -> anyhow::Result<Config> {
+    load_with(&crate::formats::factories(), file, env, flags)
+}
+
+/// [`load`] with these formats installed.
+pub fn load_with(
+    factories: &[FormatFactory],
     file: Option<&std::path::Path>,
     env: impl Fn(&str) -> Option<String>,
     flags: &[(&str, String)],
@@ -306,9 +290,17 @@ pub fn load(
     for (key, v) in flags {
         set(&mut table, key, v, &format!("flag for {key}"))?;
     }
+    // The formats' sections come out before the rest is read, which refuses what is left
+    // unknown (a misspelt key, the section of a format not compiled in).
+    let mut formats = BTreeMap::new();
+    for factory in factories {
+        let section = table.remove(factory.id);
+        formats.insert(factory.id, format_section(factory, section, &env)?);
+    }
     let mut config: Config = toml::Value::Table(table)
         .try_into()
         .context("invalid configuration")?;
+    config.formats = formats;
     if config.storage.s3.access_key_id.is_none() {
         config.storage.s3.access_key_id = env("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty());
     }
@@ -320,7 +312,56 @@ pub fn load(
     Ok(config)
 }
 
+/// One format's settings: its declarations' defaults, then the file's `[<id>]` section, then
+/// its `PACKYARD_<ID>_<KEY>` variables, then the format's own checks.
+fn format_section(
+    factory: &FormatFactory,
+    section: Option<toml::Value>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<FormatSettings> {
+    let id = factory.id;
+    let mut settings = factory.defaults();
+    match section {
+        None => {}
+        Some(toml::Value::Table(t)) => {
+            for (key, value) in t {
+                let value = match value {
+                    toml::Value::Integer(n) => match u64::try_from(n) {
+                        Ok(n) => ConfigValue::UInt(n),
+                        Err(_) => bail!("`{id}.{key}` must be a whole number, 0 or more, got {n}"),
+                    },
+                    toml::Value::Boolean(b) => ConfigValue::Bool(b),
+                    toml::Value::String(s) => ConfigValue::Str(s.into()),
+                    other => bail!("`{id}.{key}` has an unsupported value: {other}"),
+                };
+                settings
+                    .set(factory, &key, value)
+                    .map_err(|e| anyhow::anyhow!("in the config file: {e}"))?;
+            }
+        }
+        Some(_) => bail!("`{id}` must be a table ([{id}])"),
+    }
+    for key in &factory.keys {
+        let name = factory.env_name(key.name);
+        if let Some(raw) = env(&name).filter(|v| !v.is_empty()) {
+            settings
+                .set_text(factory, key.name, &raw)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
+    }
+    (factory.validate)(&settings).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    Ok(settings)
+}
+
 impl Config {
+    /// The settings of one installed format (its defaults when the config was not loaded).
+    pub fn format_settings(&self, factory: &FormatFactory) -> FormatSettings {
+        self.formats
+            .get(factory.id)
+            .cloned()
+            .unwrap_or_else(|| factory.defaults())
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         self.listen
             .parse::<std::net::SocketAddr>()
@@ -449,7 +490,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:3");
         assert_eq!(c.external_url(), "http://file");
-        assert_eq!(c.generic.max_file_size, 20);
+        assert_eq!(c.formats["generic"].uint("max_file_size"), 20);
     }
 
     #[test]
@@ -469,5 +510,93 @@ mod tests {
             load(None, env(&[("PACKYARD_STORAGE_BACKEND", "s3")]), &[]).unwrap_err()
         );
         assert!(e.contains("storage.s3.endpoint"), "{e}");
+    }
+
+    #[test]
+    fn format_sections_come_from_the_formats_declarations() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(
+            &f,
+            "[npm]\nmax_file_size = 1000\n[cargo]\nmax_file_size = 7\n",
+        )
+        .unwrap();
+        let c = load(
+            Some(&f),
+            env(&[
+                ("PACKYARD_CARGO_MAX_FILE_SIZE", "9"),
+                ("PACKYARD_PYPI_MAX_FILE_SIZE", "5"),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.formats["npm"].uint("max_file_size"), 1000);
+        assert_eq!(c.formats["cargo"].uint("max_file_size"), 9, "env over file");
+        assert_eq!(c.formats["pypi"].uint("max_file_size"), 5);
+        assert_eq!(
+            c.formats["generic"].uint("max_file_size"),
+            5 * 1024 * 1024 * 1024,
+            "default"
+        );
+        assert_eq!(crate::formats::enabled(&c).len(), 4);
+    }
+
+    #[test]
+    fn bad_format_settings_name_the_key_and_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        let e = format!(
+            "{:#}",
+            load(None, env(&[("PACKYARD_NPM_MAX_FILE_SIZE", "big")]), &[]).unwrap_err()
+        );
+        assert!(e.contains("PACKYARD_NPM_MAX_FILE_SIZE"), "{e}");
+        assert!(
+            e.contains("`npm.max_file_size` must be a whole number"),
+            "{e}"
+        );
+        std::fs::write(&f, "[pypi]\nmax_file_size = -1\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("`pypi.max_file_size`"), "{e}");
+        std::fs::write(&f, "[pypi]\nmax_file_size = \"1G\"\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(
+            e.contains("`pypi.max_file_size` must be a whole number"),
+            "{e}"
+        );
+        std::fs::write(&f, "[generic]\nmax_filesize = 1\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("unknown key `generic.max_filesize`"), "{e}");
+        std::fs::write(&f, "[maven]\nmax_file_size = 1\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("maven"), "{e}");
+        std::fs::write(&f, "npm = 3\n").unwrap();
+        let e = format!("{:#}", load(Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("`npm` must be a table"), "{e}");
+    }
+
+    #[test]
+    fn a_format_without_its_section_installed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "[npm]\nmax_file_size = 1\n").unwrap();
+        let e = format!("{:#}", load_with(&[], Some(&f), env(&[]), &[]).unwrap_err());
+        assert!(e.contains("npm"), "{e}");
+        // Without the format its variables are not read at all.
+        load_with(&[], None, env(&[("PACKYARD_NPM_MAX_FILE_SIZE", "x")]), &[]).unwrap();
+    }
+
+    /// docs/configuration.md lists every installed format's keys as the formats declare
+    /// them (`FormatFactory::doc_rows`): change the declaration, change the docs.
+    #[test]
+    fn configuration_docs_list_each_formats_keys_as_declared() {
+        let docs = include_str!("../../../docs/configuration.md");
+        for factory in crate::formats::factories() {
+            for row in factory.doc_rows() {
+                assert!(
+                    docs.lines().any(|l| l == row),
+                    "docs/configuration.md lacks the row\n{row}"
+                );
+            }
+        }
     }
 }

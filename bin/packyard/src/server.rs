@@ -62,7 +62,8 @@ pub async fn open_registry(config: &Config) -> anyhow::Result<Registry> {
             presign_ttl: Duration::from_secs(config.storage.s3.presign_ttl_secs),
             job_token_ttl: Duration::from_secs(config.job_token_ttl_secs),
         },
-    ))
+    )
+    .with_formats(crate::formats::enabled(config)))
 }
 
 /// Hides the password of a database URL in messages.
@@ -93,7 +94,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let registry = web::Data::new(registry);
     crate::cleanup::spawn_schedule(registry.clone().into_inner(), &config);
     let metrics = web::Data::new(Metrics::new());
-    let formats = crate::formats::enabled(&config);
+    // The formats the Registry was built with: one instance of each serves everything.
+    let formats = registry.formats().to_vec();
     let web_state = web::Data::new(
         packyard_web::WebState::load(&registry, formats.clone(), config.web.web_config())
             .await

@@ -74,7 +74,12 @@ async fn world() -> World {
             external_url: EXTERNAL.into(),
             ..RegistryConfig::default()
         },
-    );
+    )
+    .with_formats(vec![
+        Arc::new(Installed("generic", "generic")),
+        Arc::new(Installed("npm", "npm")),
+        Arc::new(Installed("terraform", "terraform_module")),
+    ]);
     let root = person(&registry, "root", true, &["api"]).await;
     let maintainer = person(&registry, "maria", false, &["api"]).await;
     let developer = person(&registry, "dev", false, &["api"]).await;
@@ -542,6 +547,15 @@ async fn packages_list_filters_orders_and_paginates_with_headers() {
     let r = send(&app, get(&format!("{url}?package_type=npm"), tok)).await;
     assert_eq!(r.body, json!([]));
     assert_eq!(r.header("x-total"), "0");
+    // An installed format by GitLab's name or by its id; a format not installed is a 400.
+    for t in ["terraform_module", "terraform"] {
+        let r = send(&app, get(&format!("{url}?package_type={t}"), tok)).await;
+        assert_eq!(r.status, StatusCode::OK, "{t}");
+        assert_eq!(r.body, json!([]));
+    }
+    let r = send(&app, get(&format!("{url}?package_type=maven"), tok)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"], "package_type does not have a valid value");
 
     let r = send(&app, get(&format!("{url}?sort=asc&per_page=2"), tok)).await;
     assert_eq!(names(&r.body), ["alpha@1.0.0", "beta@1.0.0"]);
@@ -1016,4 +1030,29 @@ async fn bad_order_by_is_400() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+/// An installed format as the API sees one: an id and GitLab's `package_type` name.
+struct Installed(&'static str, &'static str);
+
+impl packyard_core::PackageFormat for Installed {
+    fn id(&self) -> packyard_core::model::FormatId {
+        packyard_core::model::FormatId(self.0)
+    }
+    fn display_name(&self) -> &'static str {
+        self.0
+    }
+    fn normalize_name(&self, name: &str) -> Result<String, packyard_core::FormatError> {
+        Ok(name.to_owned())
+    }
+    fn compare_versions(&self, a: &str, b: &str) -> std::cmp::Ordering {
+        a.cmp(b)
+    }
+    fn configure_project(&self, _cfg: &mut actix_web::web::ServiceConfig) {}
+    fn snippets(&self, _ctx: &packyard_core::SnippetContext<'_>) -> Vec<packyard_core::Snippet> {
+        Vec::new()
+    }
+    fn gitlab_package_type(&self) -> &'static str {
+        self.1
+    }
 }

@@ -160,7 +160,7 @@ impl Registry {
         }
     }
 
-    /// A group's package settings for every format.
+    /// A group's duplicate settings, one per installed format with GitLab's setting.
     pub async fn namespace_package_settings(
         &self,
         group: &Group,
@@ -170,11 +170,14 @@ impl Registry {
             .group_package_settings_document(group.id)
             .await?
             .ok_or_else(|| ApiError::not_found("Group"))?;
-        Ok(NamespacePackageSettings::from_json(&doc))
+        Ok(NamespacePackageSettings::from_json(
+            &doc,
+            &self.formats().duplicate_defaults(),
+        ))
     }
 
-    /// Stores a group's package settings. Keys of the stored document that are not
-    /// duplicate settings (none today) are kept.
+    /// Stores a group's package settings. Keys of the stored document that are not these
+    /// settings (another format's, one not compiled in now) are kept.
     pub async fn set_namespace_package_settings(
         &self,
         group: &Group,
@@ -197,25 +200,6 @@ impl Registry {
             .catalog()
             .set_group_package_settings_document(group.id, &doc)
             .await?)
-    }
-
-    /// Whether the nearest group's settings let `format` accept a duplicate of
-    /// `name`/`version` (for format crates that honour `<format>_duplicates_allowed`).
-    pub async fn duplicates_allowed(
-        &self,
-        project: &Project,
-        format: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<bool, ApiError> {
-        let settings = match project.namespace {
-            Namespace::Group(g) => match self.catalog().group_package_settings_document(g).await? {
-                Some(doc) => NamespacePackageSettings::from_json(&doc),
-                None => NamespacePackageSettings::default(),
-            },
-            Namespace::User(_) => NamespacePackageSettings::default(),
-        };
-        Ok(duplicate_allowed(&settings.setting(format), name, version))
     }
 }
 
@@ -257,18 +241,21 @@ mod tests {
 
     #[test]
     fn settings_document_round_trips_and_keeps_generic_field_names() {
-        let mut s = NamespacePackageSettings::default();
-        assert!(s.setting("generic").allowed);
-        assert!(!s.setting("pypi").allowed);
+        let defaults = [("generic", true), ("maven", false)];
+        let mut s = NamespacePackageSettings::from_json(&serde_json::Value::Null, &defaults);
+        assert!(s.setting_or("generic", false).allowed);
+        assert!(!s.setting_or("maven", true).allowed);
+        assert_eq!(s.formats.len(), 2, "only the formats given");
         if let Some(x) = s.formats.get_mut("generic") {
             x.allowed = false;
             x.exception_regex = "1\\..*".into();
         }
         let doc = s.to_json();
         assert_eq!(doc["generic_duplicates_allowed"], false);
+        assert!(doc.get("pypi_duplicates_allowed").is_none());
         let old: PackageSettings = serde_json::from_value(doc.clone()).expect("superset");
         assert!(!old.generic_duplicates_allowed);
         assert_eq!(old.generic_duplicate_exception_regex, "1\\..*");
-        assert_eq!(NamespacePackageSettings::from_json(&doc), s);
+        assert_eq!(NamespacePackageSettings::from_json(&doc, &defaults), s);
     }
 }

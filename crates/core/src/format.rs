@@ -7,6 +7,7 @@ use actix_web::web;
 use std::cmp::Ordering;
 
 use crate::model::FormatId;
+use crate::ports::DuplicatePolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -50,4 +51,42 @@ pub trait PackageFormat: Send + Sync + 'static {
     fn configure_instance(&self, _cfg: &mut web::ServiceConfig) {}
     /// Install and publish snippets shown on a package's page.
     fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet>;
+    /// GitLab's `package_type` name of this format (the Packages API filter, protection
+    /// rules); the id unless GitLab spells it differently.
+    fn gitlab_package_type(&self) -> &'static str {
+        self.id().0
+    }
+    /// Whether the format has GitLab's group duplicate setting
+    /// (`<id>_duplicates_allowed`, `<id>_duplicate_exception_regex`; GitLab has it for maven,
+    /// generic, nuget and terraform_module), its default, and how a refused duplicate is
+    /// refused. `None` (the default): the format's own rule in `PublishRequest::duplicates`
+    /// always applies. With `Some`, `Registry::commit` decides from the group's setting.
+    fn duplicate_rule(&self) -> Option<DuplicateRule> {
+        None
+    }
+}
+
+/// A format's GitLab duplicate setting ([`PackageFormat::duplicate_rule`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateRule {
+    /// `<id>_duplicates_allowed` of a group that never set it.
+    pub allowed_by_default: bool,
+    /// What the catalog checks, in the publish transaction, when duplicates are not allowed
+    /// and the exception regex matches neither the name nor the version.
+    pub reject: DuplicatePolicy,
+}
+
+impl DuplicateRule {
+    /// GitLab's message for a refused duplicate.
+    pub const MESSAGE: &'static str = "Duplicate package is not allowed";
+
+    /// Refuses a second file of the same name in one package version.
+    pub fn same_file_name(allowed_by_default: bool) -> Self {
+        DuplicateRule {
+            allowed_by_default,
+            reject: DuplicatePolicy::RejectSameFileName {
+                message: Self::MESSAGE.into(),
+            },
+        }
+    }
 }

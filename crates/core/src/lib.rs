@@ -13,6 +13,8 @@ pub mod credentials;
 pub mod documents;
 pub mod error;
 pub mod format;
+pub mod format_config;
+pub mod formats;
 pub mod gitlab_json;
 pub mod http;
 pub mod model;
@@ -30,5 +32,7 @@ pub mod stamped;
 
 pub use archive::{ArchiveError, ArchiveLimits};
 pub use error::{ApiError, RouteClass};
-pub use format::{FormatError, PackageFormat, Snippet, SnippetContext};
+pub use format::{DuplicateRule, FormatError, PackageFormat, Snippet, SnippetContext};
+pub use format_config::{ConfigKey, ConfigKind, FormatFactory, FormatSettings};
+pub use formats::Formats;
 pub use registry::{Principal, Registry, RegistryConfig};

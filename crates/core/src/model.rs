@@ -874,31 +874,21 @@ pub struct DuplicateSetting {
     pub exception_regex: String,
 }
 
-/// Formats with a duplicate setting, and whether they allow duplicates by default
-/// (GitLab's defaults; PyPI, npm and Cargo refuse a version that exists).
-pub const DUPLICATE_SETTING_FORMATS: &[(&str, bool)] = &[
-    ("generic", true),
-    ("maven", true),
-    ("nuget", true),
-    ("terraform_module", false),
-    ("pypi", false),
-    ("npm", false),
-    ("cargo", false),
-];
-
-/// A group's package settings for every format, read from (and written back to) the JSON
-/// document of the group's `package_settings`, a superset of [`PackageSettings`] with the
-/// same field names, so the generic format's reading of it is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A group's duplicate settings, one per installed format that has GitLab's setting
+/// (`PackageFormat::duplicate_rule`; `Registry::formats`), read from (and written back to)
+/// the JSON document of the group's `package_settings`, a superset of [`PackageSettings`]
+/// with the same field names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NamespacePackageSettings {
     pub formats: std::collections::BTreeMap<String, DuplicateSetting>,
 }
 
 impl NamespacePackageSettings {
-    /// Reads `<format>_duplicates_allowed` / `<format>_duplicate_exception_regex`; what is
-    /// missing or of the wrong type takes the default.
-    pub fn from_json(doc: &serde_json::Value) -> Self {
-        let formats = DUPLICATE_SETTING_FORMATS
+    /// Reads `<format>_duplicates_allowed` / `<format>_duplicate_exception_regex` of each of
+    /// `formats` (`(id, allowed by default)`); what is missing or of the wrong type takes the
+    /// default. Keys of other formats are not read.
+    pub fn from_json(doc: &serde_json::Value, formats: &[(&str, bool)]) -> Self {
+        let formats = formats
             .iter()
             .map(|(format, default_allowed)| {
                 let allowed = doc
@@ -938,24 +928,15 @@ impl NamespacePackageSettings {
         serde_json::Value::Object(map)
     }
 
-    /// The setting of `format`, or its default when it has none.
-    pub fn setting(&self, format: &str) -> DuplicateSetting {
+    /// The setting of `format`, or `allowed_by_default` with no exception when it has none.
+    pub fn setting_or(&self, format: &str, allowed_by_default: bool) -> DuplicateSetting {
         self.formats
             .get(format)
             .cloned()
             .unwrap_or_else(|| DuplicateSetting {
-                allowed: DUPLICATE_SETTING_FORMATS
-                    .iter()
-                    .find(|(f, _)| *f == format)
-                    .is_none_or(|(_, d)| *d),
+                allowed: allowed_by_default,
                 exception_regex: String::new(),
             })
-    }
-}
-
-impl Default for NamespacePackageSettings {
-    fn default() -> Self {
-        Self::from_json(&serde_json::Value::Null)
     }
 }
 

@@ -162,6 +162,11 @@ impl Registry {
         names: &[&str],
         guarded: Guarded,
     ) -> Result<(), ApiError> {
+        // Rules name a format by GitLab's `package_type`; callers pass the format's id.
+        let package_type = self
+            .formats()
+            .by_id(package_type)
+            .map_or(package_type, |f| f.gitlab_package_type());
         let rules = self
             .catalog()
             .protection_rules(project.id, Some(package_type))

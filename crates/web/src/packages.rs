@@ -161,9 +161,13 @@ impl Listing {
             .chars()
             .take(MAX_SEARCH_CHARS)
             .collect();
-        let format = get(&["format", "package_type"])
-            .filter(|f| formats.iter().any(|known| known.id().0 == *f))
-            .map(str::to_owned);
+        // An installed format, by its id or GitLab's `package_type` name.
+        let format = get(&["format", "package_type"]).and_then(|f| {
+            formats
+                .iter()
+                .find(|known| known.id().0 == f || known.gitlab_package_type() == f)
+                .map(|known| known.id().0.to_owned())
+        });
         let status = get(&["status"]).and_then(PackageStatus::parse);
         let order_by = get(&["order_by"])
             .and_then(|o| OrderBy::parse(o, group))

@@ -23,7 +23,7 @@ use maud::{html, Markup};
 use packyard_core::cleanup::{parse_keep, validate_exception_regex};
 use packyard_core::model::{
     AccessLevel, CleanupPolicy, Group, NamespacePackageSettings, Project, ProjectUpdate,
-    RegistryAccess, DUPLICATE_SETTING_FORMATS,
+    RegistryAccess,
 };
 use packyard_core::Registry;
 use serde::Deserialize;
@@ -409,25 +409,9 @@ async fn project_save(
 
 // ------------------------------------------------------------------ group
 
-/// A format's name when its crate is not compiled in.
-fn fallback_format_name(id: &str) -> &str {
-    match id {
-        "generic" => "Generic",
-        "maven" => "Maven",
-        "nuget" => "NuGet",
-        "terraform_module" => "Terraform module",
-        "pypi" => "PyPI",
-        "npm" => "npm",
-        "cargo" => "Cargo",
-        other => other,
-    }
-}
-
+/// A format's display name (its id if it is not installed, which the settings never list).
 fn format_name<'a>(state: &'a WebState, id: &'a str) -> &'a str {
-    match state.format(id) {
-        Some(f) => f.display_name(),
-        None => fallback_format_name(id),
-    }
+    state.format(id).map_or(id, |f| f.display_name())
 }
 
 /// The group form as it was submitted, to show again with its errors.
@@ -472,6 +456,9 @@ fn group_body(
                     }
                 }
             }
+            @if view.settings.formats.is_empty() {
+                p { "No package format installed here has a duplicate setting: each refuses a version that exists." }
+            }
             form method="post" action=(action) {
                 (layout::csrf_field(visitor))
                 div.table-wrap {
@@ -485,8 +472,7 @@ fn group_body(
                             }
                         }
                         tbody {
-                            @for (format, _) in DUPLICATE_SETTING_FORMATS {
-                                @let s = view.settings.setting(format);
+                            @for (format, s) in &view.settings.formats {
                                 @let name = format_name(state, format);
                                 @let allowed_id = format!("{format}_duplicates_allowed");
                                 @let regex_id = format!("{format}_duplicate_exception_regex");

@@ -15,8 +15,15 @@ use packyard_core::model::*;
 use packyard_web::WebConfig;
 use support::{
     add_member, app, body_text, fetch, follow, location, new_group, new_project, post, post_form,
-    seed, user, Browser, Svc, Web, PASSWORD,
+    seed, user, Browser, Format, Svc, Web, WithDuplicates, PASSWORD,
 };
+
+/// The formats with GitLab's duplicate setting in this world, and their defaults.
+const WITH_SETTING: [(&str, bool); 3] = [
+    ("generic", true),
+    ("maven", true),
+    ("terraform_module", false),
+];
 
 const TOOLS: &str = "/acme/tools/-/settings/packages_and_registries";
 const OPEN: &str = "/acme/open/-/settings/packages_and_registries";
@@ -80,7 +87,18 @@ async fn world() -> World {
         add_member(registry, source, user.id, level).await;
     }
     World {
-        web: seed.serve(Vec::new(), WebConfig::default()).await,
+        web: seed
+            .serve(
+                vec![
+                    WithDuplicates::format("generic", "Generic", true),
+                    Format::plain("pypi", "PyPI"),
+                    WithDuplicates::format("maven", "Maven", true),
+                    Format::plain("npm", "npm"),
+                    WithDuplicates::format("terraform_module", "Terraform module", false),
+                ],
+                WebConfig::default(),
+            )
+            .await,
         tools,
         group,
     }
@@ -358,17 +376,27 @@ async fn group_settings_are_for_group_owners_only() {
         let (status, html) = page(&app, GROUP, Some(&b)).await;
         assert_eq!(status, StatusCode::OK, "{who}");
         assert!(html.contains("Duplicate packages"));
-        for (format, _) in DUPLICATE_SETTING_FORMATS {
+        // Exactly the installed formats that have the setting, by their display names.
+        for (format, _) in WITH_SETTING {
             assert!(
                 html.contains(&format!(r#"name="{format}_duplicates_allowed""#)),
                 "{format}"
             );
             assert!(html.contains(&format!(r#"name="{format}_duplicate_exception_regex""#)));
         }
-        assert!(html.contains("PyPI") && html.contains("Maven") && html.contains("NuGet"));
-        // GitLab's defaults: Maven allows duplicates, PyPI does not.
+        for format in ["pypi", "npm", "nuget", "cargo"] {
+            assert!(
+                !html.contains(&format!(r#"name="{format}_duplicates_allowed""#)),
+                "{format}"
+            );
+        }
+        assert!(html.contains("Maven") && html.contains("Terraform module"));
+        assert!(!html.contains("PyPI"), "PyPI has no duplicate setting");
+        // The formats' defaults: Maven allows duplicates, Terraform modules do not.
         assert!(html.contains(r#"name="maven_duplicates_allowed" value="true" checked"#));
-        assert!(!html.contains(r#"name="pypi_duplicates_allowed" value="true" checked"#));
+        assert!(
+            !html.contains(r#"name="terraform_module_duplicates_allowed" value="true" checked"#)
+        );
         assert!(html.contains(r#"href="/groups/acme/-/packages""#));
     }
     // A group Maintainer, a project Maintainer and an outsider see the public group, but
@@ -378,7 +406,7 @@ async fn group_settings_are_for_group_owners_only() {
         let (status, html) = page(&app, GROUP, Some(&b)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
         assert!(!html.contains("Duplicate packages"));
-        let resp = post(&app, GROUP, &b, &[("pypi_duplicates_allowed", "true")]).await;
+        let resp = post(&app, GROUP, &b, &[("maven_duplicates_allowed", "true")]).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{who}");
     }
     let owen = sign_in(&app, "owen").await;
@@ -397,19 +425,24 @@ async fn group_settings_are_for_group_owners_only() {
         .namespace_package_settings(&w.group)
         .await
         .unwrap();
-    assert_eq!(settings, NamespacePackageSettings::default());
+    assert_eq!(settings, defaults());
+}
+
+/// The settings of a group that never saved any.
+fn defaults() -> NamespacePackageSettings {
+    NamespacePackageSettings::from_json(&serde_json::Value::Null, &WITH_SETTING)
 }
 
 /// Every format's fields as the page posts them: `allowed` lists the checked boxes.
 fn group_form<'a>(allowed: &[&str], regexes: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
     let mut form = Vec::new();
-    for (format, _) in DUPLICATE_SETTING_FORMATS {
-        if allowed.contains(format) {
+    for (format, _) in WITH_SETTING {
+        if allowed.contains(&format) {
             form.push((format!("{format}_duplicates_allowed"), "true".to_owned()));
         }
         let re = regexes
             .iter()
-            .find(|(f, _)| f == format)
+            .find(|(f, _)| *f == format)
             .map(|(_, r)| *r)
             .unwrap_or("");
         form.push((format!("{format}_duplicate_exception_regex"), re.to_owned()));
@@ -436,15 +469,15 @@ async fn saving_group_duplicate_settings_changes_what_the_registry_reports() {
         &app,
         &owen,
         group_form(
-            &["pypi", "generic"],
-            &[("npm", "@acme/.*"), ("maven", r".*-SNAPSHOT")],
+            &["terraform_module", "generic"],
+            &[("generic", "@acme/.*"), ("maven", r".*-SNAPSHOT")],
         ),
     )
     .await;
     assert_eq!(location(&resp), GROUP);
     let html = follow(&app, resp, &owen.session).await;
     assert!(html.contains("Settings saved."));
-    assert!(html.contains(r#"name="pypi_duplicates_allowed" value="true" checked"#));
+    assert!(html.contains(r#"name="terraform_module_duplicates_allowed" value="true" checked"#));
     assert!(!html.contains(r#"name="maven_duplicates_allowed" value="true" checked"#));
     assert!(html.contains(r#"value="@acme/.*""#), "{html}");
 
@@ -454,24 +487,17 @@ async fn saving_group_duplicate_settings_changes_what_the_registry_reports() {
         .await
         .unwrap();
     let json = settings.to_json();
-    assert_eq!(json["pypi_duplicates_allowed"], true);
+    assert_eq!(json["terraform_module_duplicates_allowed"], true);
     assert_eq!(json["generic_duplicates_allowed"], true);
     assert_eq!(json["maven_duplicates_allowed"], false);
-    assert_eq!(json["npm_duplicates_allowed"], false);
-    assert_eq!(json["npm_duplicate_exception_regex"], "@acme/.*");
+    assert_eq!(json["generic_duplicate_exception_regex"], "@acme/.*");
     assert_eq!(json["maven_duplicate_exception_regex"], ".*-SNAPSHOT");
-    // The publish path reads the same settings: npm refuses duplicates but for @acme/.
+    assert!(json.get("pypi_duplicates_allowed").is_none());
+    assert_eq!(json.as_object().unwrap().len(), 6, "{json}");
+    // The publish path reads the same settings (Registry::project_duplicate_settings).
     let tools = tools_now(&w).await;
-    assert!(w
-        .registry
-        .duplicates_allowed(&tools, "npm", "@acme/ui", "1.0.0")
-        .await
-        .unwrap());
-    assert!(!w
-        .registry
-        .duplicates_allowed(&tools, "npm", "left-pad", "1.0.0")
-        .await
-        .unwrap());
+    let applied = w.registry.project_duplicate_settings(&tools).await.unwrap();
+    assert_eq!(applied, settings);
 }
 
 #[actix_web::test]
@@ -480,15 +506,20 @@ async fn a_bad_exception_regex_shows_the_form_again_with_the_problem() {
     let app = app(&w).await;
     let owen = sign_in(&app, "owen").await;
 
-    let resp = post_group(&app, &owen, group_form(&["maven"], &[("pypi", "foo(")])).await;
+    let resp = post_group(
+        &app,
+        &owen,
+        group_form(&["maven"], &[("terraform_module", "foo(")]),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let html = body_text(resp).await;
     assert!(html.contains("The settings were not saved."), "{html}");
-    assert!(html.contains("PyPI exceptions: the regex is invalid."));
+    assert!(html.contains("Terraform module exceptions: the regex is invalid."));
     assert!(html.contains(r#"value="foo(""#), "what was typed is kept");
     assert!(html.contains(r#"aria-invalid="true""#));
     let long = "a".repeat(300);
-    let resp = post_group(&app, &owen, group_form(&[], &[("npm", long.as_str())])).await;
+    let resp = post_group(&app, &owen, group_form(&[], &[("maven", long.as_str())])).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(body_text(resp).await.contains("too long"));
     assert_eq!(
@@ -496,7 +527,7 @@ async fn a_bad_exception_regex_shows_the_form_again_with_the_problem() {
             .namespace_package_settings(&w.group)
             .await
             .unwrap(),
-        NamespacePackageSettings::default(),
+        defaults(),
         "nothing was saved"
     );
 
@@ -510,7 +541,7 @@ async fn a_bad_exception_regex_shows_the_form_again_with_the_problem() {
             .namespace_package_settings(&w.group)
             .await
             .unwrap(),
-        NamespacePackageSettings::default()
+        defaults()
     );
 }
 

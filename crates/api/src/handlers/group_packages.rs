@@ -57,7 +57,7 @@ pub async fn list(
     if by_project_path {
         list.order_by = None;
     }
-    let (filter, order, descending) = filter_from(&list)?;
+    let (filter, order, descending) = filter_from(&list, registry.formats())?;
     let page = page_from(list.page.as_deref(), list.per_page.as_deref())?;
 
     let (group, access) = registry

@@ -18,30 +18,10 @@ use packyard_core::model::{
 };
 use packyard_core::pagination::{self, page_from};
 use packyard_core::policy::Action;
-use packyard_core::{gitlab_json, ApiError, Principal, Registry, RouteClass};
+use packyard_core::{gitlab_json, ApiError, Formats, Principal, Registry, RouteClass};
 
 use crate::handlers::query_without_paging;
 use crate::views::{self, PackageExtras};
-
-/// GitLab's package types (spec §3); `package_type` must be one of them.
-pub(crate) const PACKAGE_TYPES: &[&str] = &[
-    "maven",
-    "npm",
-    "conan",
-    "nuget",
-    "pypi",
-    "composer",
-    "generic",
-    "golang",
-    "debian",
-    "rubygems",
-    "helm",
-    "terraform_module",
-    "rpm",
-    "ml_model",
-    // Packyard's own formats that GitLab does not have.
-    "cargo",
-];
 
 #[derive(Deserialize)]
 pub struct ProjectPath {
@@ -98,15 +78,22 @@ fn parse_id(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok()
 }
 
-pub(crate) fn filter_from(q: &ListQuery) -> Result<(PackageFilter, PackageOrder, bool), ApiError> {
+/// The list filter of `q`. `package_type` names an installed format, by GitLab's
+/// `package_type` or by its id (spec §3); anything else is a 400.
+pub(crate) fn filter_from(
+    q: &ListQuery,
+    formats: &Formats,
+) -> Result<(PackageFilter, PackageOrder, bool), ApiError> {
     let non_empty = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
-    let format = non_empty(&q.package_type);
-    if format
-        .as_deref()
-        .is_some_and(|t| !PACKAGE_TYPES.contains(&t))
-    {
-        return Err(invalid_value("package_type"));
-    }
+    let format = match non_empty(&q.package_type) {
+        None => None,
+        Some(t) => Some(
+            formats
+                .lookup(&t)
+                .map(|f| f.id().0.to_owned())
+                .ok_or_else(|| invalid_value("package_type"))?,
+        ),
+    };
     let status = match non_empty(&q.status) {
         None => None,
         Some(s) => Some(PackageStatus::parse(&s).ok_or_else(|| invalid_value("status"))?),
@@ -240,7 +227,7 @@ pub async fn list(
     let project = registry
         .authorize_project(&principal, &path.id, Action::ReadPackage, RouteClass::Rest)
         .await?;
-    let (filter, order, descending) = filter_from(&query)?;
+    let (filter, order, descending) = filter_from(&query, registry.formats())?;
     let page = page_from(query.page.as_deref(), query.per_page.as_deref())?;
     let (rows, total) = registry
         .catalog()
@@ -511,18 +498,23 @@ mod tests {
 
     #[test]
     fn list_parameters_are_validated_like_gitlab() {
-        let err = |pairs: &[(&str, &str)]| filter_from(&query(pairs)).err().unwrap().to_string();
+        let none = Formats::default();
+        let err =
+            |pairs: &[(&str, &str)]| filter_from(&query(pairs), &none).err().unwrap().to_string();
         assert!(err(&[("order_by", "size")]).contains("order_by does not have a valid value"));
         assert!(err(&[("sort", "up")]).contains("sort does not have a valid value"));
         assert!(err(&[("status", "gone")]).contains("status does not have a valid value"));
         assert!(
             err(&[("package_type", "crates")]).contains("package_type does not have a valid value")
         );
-        let (f, o, d) = filter_from(&query(&[
-            ("order_by", "name"),
-            ("sort", "desc"),
-            ("status", "hidden"),
-        ]))
+        assert!(
+            err(&[("package_type", "npm")]).contains("package_type does not have a valid value"),
+            "not installed"
+        );
+        let (f, o, d) = filter_from(
+            &query(&[("order_by", "name"), ("sort", "desc"), ("status", "hidden")]),
+            &none,
+        )
         .unwrap();
         assert_eq!(
             (o, d, f.status),

@@ -16,10 +16,9 @@ use packyard_core::model::{NewProtectionRule, Project, ProtectionLevel};
 use packyard_core::policy::Action;
 use packyard_core::ports::CatalogError;
 use packyard_core::protection::validate_pattern;
-use packyard_core::{ApiError, Principal, Registry, RouteClass};
+use packyard_core::{ApiError, Formats, Principal, Registry, RouteClass};
 
 use crate::handlers::package_params::{invalid, Params};
-use crate::handlers::packages::PACKAGE_TYPES;
 use crate::views;
 
 #[derive(Deserialize)]
@@ -58,15 +57,24 @@ async fn authorize(
         .await
 }
 
-fn package_type(params: &Params, required: bool) -> Result<Option<String>, ApiError> {
+/// An installed format, named by GitLab's `package_type` or by its id; stored (and shown)
+/// as GitLab's `package_type`.
+fn package_type(
+    params: &Params,
+    required: bool,
+    formats: &Formats,
+) -> Result<Option<String>, ApiError> {
     let value = if required {
         Some(params.required("package_type")?)
     } else {
         params.string("package_type")?
     };
     match value {
-        Some(t) if !PACKAGE_TYPES.contains(&t.as_str()) => Err(invalid("package_type")),
-        v => Ok(v),
+        Some(t) => match formats.lookup(&t) {
+            Some(f) => Ok(Some(f.gitlab_package_type().to_owned())),
+            None => Err(invalid("package_type")),
+        },
+        None => Ok(None),
     }
 }
 
@@ -132,7 +140,7 @@ pub async fn create(
     let project = authorize(&registry, &caller.0, &path.id).await?;
     let params = Params::read(&req, body).await?;
     let package_name_pattern = pattern(&params, true)?.unwrap_or_default();
-    let package_type = package_type(&params, true)?.unwrap_or_default();
+    let package_type = package_type(&params, true, registry.formats())?.unwrap_or_default();
     let push = level(&params, "minimum_access_level_for_push")?.flatten();
     let delete = level(&params, "minimum_access_level_for_delete")?.flatten();
     if push.is_none() && delete.is_none() {
@@ -176,7 +184,7 @@ pub async fn update(
     if let Some(p) = pattern(&params, false)? {
         rule.package_name_pattern = p;
     }
-    if let Some(t) = package_type(&params, false)? {
+    if let Some(t) = package_type(&params, false, registry.formats())? {
         rule.package_type = t;
     }
     if let Some(l) = level(&params, "minimum_access_level_for_push")? {
@@ -225,6 +233,29 @@ pub async fn delete(
 mod tests {
     use super::*;
 
+    struct Fake;
+    impl packyard_core::PackageFormat for Fake {
+        fn id(&self) -> packyard_core::model::FormatId {
+            packyard_core::model::FormatId("npm")
+        }
+        fn display_name(&self) -> &'static str {
+            "npm"
+        }
+        fn normalize_name(&self, name: &str) -> Result<String, packyard_core::FormatError> {
+            Ok(name.into())
+        }
+        fn compare_versions(&self, a: &str, b: &str) -> std::cmp::Ordering {
+            a.cmp(b)
+        }
+        fn configure_project(&self, _cfg: &mut web::ServiceConfig) {}
+        fn snippets(
+            &self,
+            _ctx: &packyard_core::SnippetContext<'_>,
+        ) -> Vec<packyard_core::Snippet> {
+            Vec::new()
+        }
+    }
+
     #[test]
     fn rule_json_has_gitlab_fields_with_null_for_unset_levels() {
         use packyard_core::model::{ProjectId, ProtectionRule};
@@ -264,7 +295,15 @@ mod tests {
             Some(None)
         );
         assert_eq!(level(&p, "absent").unwrap(), None);
-        assert_eq!(package_type(&p, true).unwrap().as_deref(), Some("npm"));
+        let formats = Formats::new(vec![std::sync::Arc::new(Fake)]);
+        assert_eq!(
+            package_type(&p, true, &formats).unwrap().as_deref(),
+            Some("npm")
+        );
+        assert!(
+            package_type(&p, true, &Formats::default()).is_err(),
+            "npm not installed"
+        );
         let bad = Params::from_json(json!({
             "minimum_access_level_for_push": "developer",
             "package_type": "apt",
@@ -273,7 +312,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("does not have a valid value"));
-        assert!(package_type(&bad, true).is_err());
+        assert!(package_type(&bad, true, &formats).is_err());
         assert!(pattern(&Params::from_json(json!({})), true)
             .unwrap_err()
             .to_string()

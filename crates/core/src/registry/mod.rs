@@ -27,6 +27,7 @@ pub use crate::protection::Guarded;
 mod access;
 mod admin;
 mod auth;
+mod duplicates;
 mod publish;
 mod reads;
 mod writes;
@@ -197,6 +198,8 @@ pub struct Registry {
     reads: Reads,
     /// The one bound on argon2 work (sign-in, password changes, user creation).
     passwords: PasswordHasher,
+    /// The formats compiled in ([`Registry::with_formats`]).
+    formats: crate::formats::Formats,
 }
 
 /// The catalog reads every request makes (credentials, project, access facts, document
@@ -248,7 +251,20 @@ impl Registry {
             documents: DocumentCache::default(),
             reads: Reads::default(),
             passwords: PasswordHasher::default(),
+            formats: crate::formats::Formats::default(),
         }
+    }
+
+    /// Installs the formats compiled in: the packages API filter, protection rules, group
+    /// settings and the publish path's duplicate rule read them from here.
+    pub fn with_formats(mut self, formats: Vec<Arc<dyn crate::PackageFormat>>) -> Self {
+        self.formats = crate::formats::Formats::new(formats);
+        self
+    }
+
+    /// The installed formats.
+    pub fn formats(&self) -> &crate::formats::Formats {
+        &self.formats
     }
 
     /// Replaces the password hasher (another bound on concurrent hashing, or a test's).

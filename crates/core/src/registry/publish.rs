@@ -3,19 +3,6 @@
 use super::*;
 
 impl Registry {
-    /// The package settings that apply to a project: its nearest group's.
-    pub async fn package_settings(&self, project: &Project) -> Result<PackageSettings, ApiError> {
-        match project.namespace {
-            Namespace::Group(g) => Ok(self
-                .catalog
-                .group_by_id(g)
-                .await?
-                .map(|g| g.package_settings)
-                .unwrap_or_default()),
-            Namespace::User(_) => Ok(PackageSettings::default()),
-        }
-    }
-
     /// Streams `body` into the blob store, then commits the package file row.
     pub async fn publish(
         &self,
@@ -73,6 +60,13 @@ impl Registry {
             self.discard(&sha256).await;
             return Err(e);
         }
+        let duplicates = match self.duplicate_policy(project, &req).await {
+            Ok(policy) => policy,
+            Err(e) => {
+                self.discard(&sha256).await;
+                return Err(e);
+            }
+        };
         let publish = PublishFile {
             package: NewPackage {
                 project_id: project.id,
@@ -89,7 +83,7 @@ impl Registry {
             file_metadata: req.file_metadata,
             build: principal.build_info(),
             user_id: principal.user().map(|u| u.id),
-            duplicates: req.duplicates,
+            duplicates,
         };
         match self.catalog.publish_file(publish).await {
             Ok(done) => Ok(done),

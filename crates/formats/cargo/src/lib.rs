@@ -11,6 +11,7 @@
 //! name is built from those rows and cached by the catalog's revision (ETag, 304).
 
 mod error;
+mod factory;
 mod handlers;
 pub mod metadata;
 mod routes;
@@ -21,6 +22,8 @@ use std::cmp::Ordering;
 use actix_web::web;
 use packyard_core::model::FormatId;
 use packyard_core::{FormatError, PackageFormat, Snippet, SnippetContext};
+
+pub use factory::factory;
 
 pub const FORMAT: FormatId = FormatId("cargo");
 

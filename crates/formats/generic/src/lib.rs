@@ -5,6 +5,7 @@
 //! with a raw streamed body; directory-structured file names; duplicates governed by the
 //! group's `generic_duplicates_allowed` and `generic_duplicate_exception_regex`.
 
+mod factory;
 mod handlers;
 pub mod metadata;
 mod routes;
@@ -14,6 +15,8 @@ use std::cmp::Ordering;
 use actix_web::web;
 use packyard_core::model::FormatId;
 use packyard_core::{FormatError, PackageFormat, Snippet, SnippetContext};
+
+pub use factory::factory;
 
 pub const FORMAT: FormatId = FormatId("generic");
 
@@ -60,6 +63,12 @@ impl PackageFormat for Generic {
     }
     fn configure_project(&self, cfg: &mut web::ServiceConfig) {
         routes::configure(cfg, self.config.clone());
+    }
+    /// GitLab's `generic_duplicates_allowed` (default: allowed) and
+    /// `generic_duplicate_exception_regex`; a refused duplicate is a second file of the same
+    /// name in one package version (the handler answers 400).
+    fn duplicate_rule(&self) -> Option<packyard_core::DuplicateRule> {
+        Some(packyard_core::DuplicateRule::same_file_name(true))
     }
     /// GitLab's documented curl forms
     /// (<https://docs.gitlab.com/user/packages/generic_packages/>) with this instance's URL.

@@ -83,21 +83,6 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
     x.len().cmp(&y.len())
 }
 
-/// GitLab's classic duplicate rule: allowed when the setting allows duplicates, or when the
-/// name or version matches the exception regex (anchored at both ends).
-pub fn duplicate_allowed(allowed: bool, exception_regex: &str, name: &str, version: &str) -> bool {
-    if allowed {
-        return true;
-    }
-    if exception_regex.is_empty() {
-        return false;
-    }
-    match regex::Regex::new(&format!(r"\A(?:{exception_regex})\z")) {
-        Ok(re) => re.is_match(name) || re.is_match(version),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -160,18 +145,6 @@ mod tests {
         assert_eq!(compare_versions("v2", "1.0"), Ordering::Greater);
         assert_eq!(compare_versions("1.0", "1.0.1"), Ordering::Less);
         assert_eq!(compare_versions("1.0.0", "1.0.0"), Ordering::Equal);
-    }
-
-    #[test]
-    fn duplicate_rule_follows_setting_and_exception() {
-        assert!(duplicate_allowed(true, "", "n", "1"));
-        assert!(!duplicate_allowed(false, "", "n", "1"));
-        assert!(duplicate_allowed(false, "1\\..*", "n", "1.2"));
-        assert!(duplicate_allowed(false, "snap.*", "snapshot", "1"));
-        // Anchored: a partial match is not a match.
-        assert!(!duplicate_allowed(false, "snap", "snapshot", "1"));
-        // A broken regex matches nothing.
-        assert!(!duplicate_allowed(false, "(", "n", "1"));
     }
 
     proptest::proptest! {

@@ -16,6 +16,7 @@
 
 pub mod body;
 mod error;
+mod factory;
 mod handlers;
 pub mod metadata;
 pub mod routes;
@@ -26,6 +27,8 @@ use std::cmp::Ordering;
 use actix_web::web;
 use packyard_core::model::FormatId;
 use packyard_core::{FormatError, PackageFormat, Snippet, SnippetContext};
+
+pub use factory::factory;
 
 pub const FORMAT: FormatId = FormatId("npm");
 

@@ -14,6 +14,7 @@
 
 pub mod archive;
 mod error;
+mod factory;
 mod handlers;
 pub mod metadata;
 mod routes;
@@ -26,6 +27,8 @@ use packyard_core::model::FormatId;
 use packyard_core::{FormatError, PackageFormat, Snippet, SnippetContext};
 
 pub use error::PypiError;
+
+pub use factory::factory;
 
 pub const FORMAT: FormatId = FormatId("pypi");
 

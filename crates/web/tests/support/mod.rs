@@ -71,12 +71,11 @@ pub async fn seed(external_url: Option<&str>) -> Seed {
 impl Seed {
     /// Loads the web state over the filled registry.
     pub async fn serve(self, formats: Vec<Arc<dyn PackageFormat>>, config: WebConfig) -> Web {
-        let state = WebState::load(&self.registry, formats, config)
-            .await
-            .unwrap();
+        let registry = self.registry.with_formats(formats.clone());
+        let state = WebState::load(&registry, formats, config).await.unwrap();
         Web {
             _dir: self.dir,
-            registry: web::Data::new(self.registry),
+            registry: web::Data::new(registry),
             state: web::Data::new(state),
         }
     }
@@ -222,6 +221,49 @@ impl Format {
             name,
             snippets: |_| Vec::new(),
         })
+    }
+}
+
+/// A [`Format`] with GitLab's duplicate setting (`PackageFormat::duplicate_rule`).
+pub struct WithDuplicates(Format, bool);
+
+#[allow(dead_code)] // used by some test files only
+impl WithDuplicates {
+    pub fn format(
+        id: &'static str,
+        name: &'static str,
+        allowed_by_default: bool,
+    ) -> Arc<dyn PackageFormat> {
+        Arc::new(WithDuplicates(
+            Format {
+                id,
+                name,
+                snippets: |_| Vec::new(),
+            },
+            allowed_by_default,
+        ))
+    }
+}
+
+impl PackageFormat for WithDuplicates {
+    fn id(&self) -> FormatId {
+        self.0.id()
+    }
+    fn display_name(&self) -> &'static str {
+        self.0.display_name()
+    }
+    fn normalize_name(&self, name: &str) -> Result<String, FormatError> {
+        self.0.normalize_name(name)
+    }
+    fn compare_versions(&self, a: &str, b: &str) -> std::cmp::Ordering {
+        self.0.compare_versions(a, b)
+    }
+    fn configure_project(&self, _cfg: &mut web::ServiceConfig) {}
+    fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet> {
+        self.0.snippets(ctx)
+    }
+    fn duplicate_rule(&self) -> Option<packyard_core::DuplicateRule> {
+        Some(packyard_core::DuplicateRule::same_file_name(self.1))
     }
 }
 

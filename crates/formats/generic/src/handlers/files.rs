@@ -94,18 +94,10 @@ pub async fn upload(
     if content_length(&req).is_some_and(|len| len > config.max_file_size) {
         return Err(ApiError::payload_too_large(config.max_file_size));
     }
-    let settings = registry.package_settings(&project).await?;
-    let duplicates = if metadata::duplicate_allowed(
-        settings.generic_duplicates_allowed,
-        &settings.generic_duplicate_exception_regex,
-        &valid.name,
-        &valid.version,
-    ) {
-        DuplicatePolicy::Allow
-    } else {
-        DuplicatePolicy::RejectSameFileName {
-            message: DUPLICATE.into(),
-        }
+    // The group's `generic_duplicates_allowed` / `generic_duplicate_exception_regex` decide
+    // in `Registry::commit` (`PackageFormat::duplicate_rule`); this is the refusal.
+    let duplicates = DuplicatePolicy::RejectSameFileName {
+        message: DUPLICATE.into(),
     };
     let request = PublishRequest {
         format: FORMAT,
