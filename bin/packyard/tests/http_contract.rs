@@ -1526,11 +1526,14 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
         ))])
         .boxed()
     };
-    // Two publishes of the same bytes stage at once; one is refused and discarded.
+    // Two publishes of the same bytes stage at once; one is refused: dropping its guard
+    // discards it.
+    let discarded = registry.discarded_uploads();
     let refused = registry.stage(body(), None).await.unwrap();
     let kept = registry.stage(body(), None).await.unwrap();
-    assert_eq!(refused.sha256, kept.sha256);
-    registry.discard(&refused.sha256).await;
+    assert_eq!(refused.sha256(), kept.sha256());
+    drop(refused);
+    assert_eq!(registry.discarded_uploads(), discarded + 1);
     let project = env.project("acme/tools").await;
     let request = packyard_core::registry::PublishRequest {
         format: FormatId("generic"),
@@ -1554,16 +1557,49 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
             .unwrap(),
         scopes: None,
     };
-    let (package, file) = registry
-        .commit(&root, &project, request, kept)
-        .await
-        .unwrap();
+    // Committing consumes the guard: nothing more is discarded.
+    let (package, file) = kept.commit(&root, &project, request.clone()).await.unwrap();
+    assert_eq!(registry.discarded_uploads(), discarded + 1);
     let download = registry.download(&package, &file, None).await.unwrap();
     let packyard_core::registry::Download::Stream(read) = download else {
         panic!("a folder store streams");
     };
     let bytes: Vec<u8> = read.stream.map(|c| c.unwrap().to_vec()).concat().await;
     assert_eq!(bytes, b"the same bytes");
+    // A refused commit (here: a Reporter may not publish) discards the upload too, and
+    // writes no row.
+    let reporter = env
+        .user("reader", Some(AccessLevel::Reporter), &["api"])
+        .await;
+    let reporter = registry
+        .authenticate(
+            Some(packyard_core::credentials::Credential::PrivateToken(
+                reporter.clone(),
+            )),
+            packyard_core::RouteClass::Package,
+        )
+        .await
+        .unwrap();
+    let again = registry.stage(body(), None).await.unwrap();
+    let refused = again
+        .commit(
+            &reporter,
+            &project,
+            packyard_core::registry::PublishRequest {
+                version: "2.0.0".into(),
+                ..request
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(registry.discarded_uploads(), discarded + 2);
+    let versions = registry
+        .packages()
+        .packages_by_name(project.id, "generic", "shared")
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1, "{versions:?}");
     // gc keeps what a row references, and a refused upload's blob until the grace period
     // has passed.
     let orphan = registry
@@ -1576,7 +1612,8 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
         )
         .await
         .unwrap();
-    registry.discard(&orphan.sha256).await;
+    let orphan_sha256 = orphan.sha256().to_owned();
+    drop(orphan);
     let report = registry
         .gc(std::time::Duration::from_secs(3600))
         .await
@@ -1585,7 +1622,7 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
     let report = registry.gc(std::time::Duration::ZERO).await.unwrap();
     assert_eq!(report.deleted, 1);
     assert!(registry.read_blob(&file.sha256, None).await.is_ok());
-    assert!(registry.read_blob(&orphan.sha256, None).await.is_err());
+    assert!(registry.read_blob(&orphan_sha256, None).await.is_err());
 }
 
 #[actix_web::test]

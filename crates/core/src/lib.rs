@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod archive;
+pub mod body;
 pub mod cleanup;
 pub mod credentials;
 pub mod documents;
@@ -22,9 +23,11 @@ pub mod ports;
 pub mod protection;
 pub mod redirect;
 pub mod registry;
+pub mod staged;
 pub mod stamped;
 
 pub use archive::{ArchiveError, ArchiveLimits};
 pub use error::{ApiError, RouteClass};
 pub use format::{FormatError, PackageFormat, Snippet, SnippetContext};
 pub use registry::{Principal, Registry, RegistryConfig};
+pub use staged::Staged;

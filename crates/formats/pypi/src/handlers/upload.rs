@@ -6,8 +6,8 @@
 //! (descriptions, classifiers) are drained unread. The `content` part streams into the blob
 //! store and, at the same time, into an anonymous temporary file, from which the core
 //! metadata is read (bounded) on the blocking pool. Whatever is refused after staging is
-//! discarded (`Registry::discard`): no row refers to it, and `packyard gc` removes its blob
-//! after the grace period unless another publish of the same bytes committed it.
+//! discarded when its `Staged` guard drops: no row refers to it, and `packyard gc` removes
+//! its blob after the grace period unless another publish of the same bytes committed it.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Seek, SeekFrom};
@@ -23,11 +23,11 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use packyard_core::http::{content_length, PackageCaller};
-use packyard_core::model::{BlobDigests, PackageStatus, Project};
+use packyard_core::model::{PackageStatus, Project};
 use packyard_core::policy::Action;
 use packyard_core::ports::DuplicatePolicy;
 use packyard_core::registry::PublishRequest;
-use packyard_core::{ApiError, Principal, Registry, RouteClass};
+use packyard_core::{ApiError, Principal, Registry, RouteClass, Staged};
 
 use crate::error::*;
 use crate::handlers::keys;
@@ -57,9 +57,11 @@ const MAX_FIELD: usize = 64 * 1024;
 /// Room for the form around the file in a declared `Content-Length`.
 const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
 
-struct Staged {
+/// The `content` part: staged in the blob store (dropping it discards the upload) with a
+/// seekable copy to read the metadata from (a wheel is a zip, read from its end).
+struct Upload<'r> {
     file_name: String,
-    digests: BlobDigests,
+    staged: Staged<'r>,
     copy: std::fs::File,
 }
 
@@ -91,21 +93,16 @@ pub async fn upload(
     }
     let mut multipart = Multipart::new(req.headers(), body);
     let mut form = HashMap::new();
-    let mut staged = None;
-    let read = read_form(&mut multipart, &registry, &config, &mut form, &mut staged).await;
-    let sha256 = staged.as_ref().map(|s| s.digests.sha256.clone());
-    let outcome = match read {
-        Ok(()) => publish(&registry, &principal, &project, form, staged).await,
+    let mut upload = None;
+    // A refusal anywhere below drops the staged upload, which discards it.
+    let outcome = match read_form(&mut multipart, &registry, &config, &mut form, &mut upload).await
+    {
+        Ok(()) => publish(&principal, &project, form, upload).await,
         Err(e) => Err(e),
     };
     match outcome {
         Ok(resp) => resp,
-        Err(e) => {
-            if let Some(sha) = sha256 {
-                registry.discard(&sha).await;
-            }
-            e.into_response()
-        }
+        Err(e) => e.into_response(),
     }
 }
 
@@ -116,18 +113,18 @@ fn bad_form(e: impl std::fmt::Display) -> PypiError {
     )
 }
 
-async fn read_form(
+async fn read_form<'r>(
     multipart: &mut Multipart,
-    registry: &Registry,
+    registry: &'r Registry,
     config: &PypiConfig,
     form: &mut HashMap<String, String>,
-    staged: &mut Option<Staged>,
+    upload: &mut Option<Upload<'r>>,
 ) -> Result<(), PypiError> {
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(bad_form)?;
         let name = field.name().unwrap_or_default().to_owned();
         if name == "content" {
-            if staged.is_some() {
+            if upload.is_some() {
                 return Err(PypiError::refused(
                     INVALID_FORM,
                     "the form has more than one content part",
@@ -139,7 +136,7 @@ async fn read_form(
                 .map(str::to_owned)
                 .filter(|f| !f.is_empty())
                 .ok_or_else(|| PypiError::refused(NO_FILE, "the content part has no file name"))?;
-            *staged = Some(stage(registry, config, &mut field, file_name).await?);
+            *upload = Some(stage(registry, config, &mut field, file_name).await?);
         } else if KNOWN_FIELDS.contains(&name.as_str()) {
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
@@ -169,12 +166,12 @@ async fn read_form(
 }
 
 /// Streams the content part into the blob store and a temporary copy at once.
-async fn stage(
-    registry: &Registry,
+async fn stage<'r>(
+    registry: &'r Registry,
     config: &PypiConfig,
     field: &mut Field,
     file_name: String,
-) -> Result<Staged, PypiError> {
+) -> Result<Upload<'r>, PypiError> {
     let copy = tempfile::tempfile().map_err(ApiError::internal)?;
     let mut copy = tokio::fs::File::from_std(copy);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
@@ -216,15 +213,14 @@ async fn stage(
         }
         failure
     };
-    let (failure, digests) = tokio::join!(pump, registry.stage(stream, Some(config.max_file_size)));
-    let digests = digests?;
+    let (failure, staged) = tokio::join!(pump, registry.stage(stream, Some(config.max_file_size)));
+    let staged = staged?;
     if let Some(e) = failure {
-        registry.discard(&digests.sha256).await;
         return Err(e);
     }
-    Ok(Staged {
+    Ok(Upload {
         file_name,
-        digests,
+        staged,
         copy: copy.into_std().await,
     })
 }
@@ -234,11 +230,10 @@ fn mismatch(detail: String) -> PypiError {
 }
 
 async fn publish(
-    registry: &Registry,
     principal: &Principal,
     project: &Project,
     form: HashMap<String, String>,
-    staged: Option<Staged>,
+    upload: Option<Upload<'_>>,
 ) -> Result<HttpResponse, PypiError> {
     let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(action) = field(":action") {
@@ -252,31 +247,32 @@ async fn publish(
             ));
         }
     }
-    let staged = staged.ok_or_else(|| {
+    let upload = upload.ok_or_else(|| {
         PypiError::refused(NO_FILE, "the form has no 'content' part with the file")
     })?;
-    let dist = metadata::parse_file_name(&staged.file_name)
+    let digests = upload.staged.digests();
+    let dist = metadata::parse_file_name(&upload.file_name)
         .map_err(|e| PypiError::refused(INVALID_FILE_NAME, e.0))?;
     if let Some(sha) = field("sha256_digest") {
-        if !sha.eq_ignore_ascii_case(&staged.digests.sha256) {
+        if !sha.eq_ignore_ascii_case(&digests.sha256) {
             return Err(PypiError::refused(
                 DIGEST_MISMATCH,
                 format!(
                     "sha256_digest is {} but the received file hashes to {}",
                     metadata::printable(sha),
-                    staged.digests.sha256
+                    digests.sha256
                 ),
             ));
         }
     }
     if let Some(md5) = field("md5_digest") {
-        if !md5.eq_ignore_ascii_case(&staged.digests.md5) {
+        if !md5.eq_ignore_ascii_case(&digests.md5) {
             return Err(PypiError::refused(
                 DIGEST_MISMATCH,
                 format!(
                     "md5_digest is {} but the received file hashes to {}",
                     metadata::printable(md5),
-                    staged.digests.md5
+                    digests.md5
                 ),
             ));
         }
@@ -286,13 +282,13 @@ async fn publish(
             return Err(mismatch(format!(
                 "filetype is '{}' but '{}' is a {}",
                 metadata::printable(filetype),
-                staged.file_name,
+                upload.file_name,
                 dist.kind.filetype()
             )));
         }
     }
     let kind = dist.kind;
-    let mut copy = staged.copy;
+    let mut copy = upload.copy;
     let raw = web::block(move || {
         copy.seek(SeekFrom::Start(0))
             .map_err(|_| metadata::Invalid("the upload could not be read back".into()))?;
@@ -347,7 +343,7 @@ async fn publish(
     }
     let normalized_name = metadata::normalize_name(&meta.name);
     let version = dist.version.to_string();
-    let file_name = staged.file_name;
+    let file_name = upload.file_name;
     let request = PublishRequest {
         format: FORMAT,
         name: meta.name.clone(),
@@ -363,10 +359,7 @@ async fn publish(
         },
         max_size: None,
     };
-    match registry
-        .commit(principal, project, request, staged.digests)
-        .await
-    {
+    match upload.staged.commit(principal, project, request).await {
         Ok(_) => Ok(packyard_core::http::json(
             StatusCode::CREATED,
             &json!({ "message": "201 Created" }),
