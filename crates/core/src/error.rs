@@ -337,3 +337,54 @@ impl From<BlobError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_readable_and_reshaping_keeps_status_and_challenge() {
+        let e = ApiError::unauthorized_basic();
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(e.client_message(), "401 Unauthorized");
+        assert!(e.challenge().unwrap().starts_with("Basic realm="));
+        let npm = e.reshaped(|m| json!({ "error": m }));
+        assert_eq!(npm.status(), StatusCode::UNAUTHORIZED);
+        assert!(npm.challenge().is_some());
+        assert_eq!(
+            npm.to_string(),
+            r#"401 Unauthorized {"error":"401 Unauthorized"}"#
+        );
+
+        let scope = ApiError::insufficient_scope();
+        assert!(scope
+            .client_message()
+            .starts_with("The request requires higher privileges"));
+        let cargo = ApiError::with_body(
+            StatusCode::CONFLICT,
+            json!({ "errors": [{ "detail": "crate exists" }] }),
+        );
+        assert_eq!(cargo.client_message(), "crate exists");
+        let text = ApiError::conflict("409 taken").reshaped_text(|m| format!("{m}!"));
+        assert_eq!(text.to_string(), "409 Conflict 409 taken!");
+        assert_eq!(text.client_text().as_deref(), Some("409 taken"));
+    }
+
+    #[test]
+    fn an_internal_error_never_shows_its_cause_in_any_shape() {
+        let e = ApiError::internal(std::io::Error::other("secret path /var/db"));
+        assert_eq!(e.client_message(), "500 Internal Server Error");
+        assert_eq!(e.client_text(), None);
+        let shaped = e.reshaped(|m| json!({ "error": m }));
+        assert!(!shaped.to_string().contains("secret"), "{shaped}");
+        let text = ApiError::internal(std::io::Error::other("secret")).reshaped_text(str::to_owned);
+        assert!(!text.to_string().contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn printable_cuts_control_characters_and_length() {
+        assert_eq!(printable("a\nb\u{7}c"), "a?b?c");
+        assert_eq!(printable(&"x".repeat(500)).chars().count(), 100);
+    }
+}

@@ -85,8 +85,7 @@ fn package_writes_outside_core_go_through_the_registry() {
 
 /// The `[dependencies]` of a manifest, by name (dev-dependencies are free: tests build
 /// archives and fixtures).
-fn dependencies(manifest: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(manifest).unwrap();
+fn dependencies(text: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut inside = false;
     for line in text.lines() {
@@ -99,10 +98,22 @@ fn dependencies(manifest: &Path) -> Vec<String> {
             continue;
         }
         if let Some((name, _)) = line.split_once('=') {
-            names.push(name.trim().trim_matches('"').to_owned());
+            // `name = ...`, `name.workspace = true`, `"name" = ...`
+            let name = name.trim().trim_matches('"');
+            names.push(name.split('.').next().unwrap_or(name).to_owned());
         }
     }
     names
+}
+
+#[test]
+fn the_manifest_reader_sees_every_spelling_of_a_dependency() {
+    let deps = dependencies(
+        "[package]\nname = \"x\"\n[dependencies]\npackyard-core.workspace = true\n\
+         # a comment\npackyard-db = { path = \"../db\" }\n\"zip\" = \"2\"\n\
+         [dev-dependencies]\ntar = \"0.4\"\n",
+    );
+    assert_eq!(deps, ["packyard-core", "packyard-db", "zip"]);
 }
 
 #[test]
@@ -133,7 +144,7 @@ fn format_crates_depend_on_no_packyard_crate_but_core_nor_on_storage() {
     assert!(manifests.len() >= 4, "found the formats: {manifests:?}");
     let mut offenders = Vec::new();
     for m in &manifests {
-        let deps = dependencies(m);
+        let deps = dependencies(&std::fs::read_to_string(m).unwrap());
         assert!(
             deps.iter().any(|d| d == "packyard-core"),
             "{} does not depend on packyard-core: the parser found {deps:?}",
