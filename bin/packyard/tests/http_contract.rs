@@ -1435,6 +1435,99 @@ async fn pypi_and_cargo_yanks_pass_the_delete_protection_rule() {
 }
 
 #[actix_web::test]
+async fn small_bodies_read_into_memory_are_413_past_their_cap() {
+    let env = env().await;
+    let app = app!(env);
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    env.seed("acme/tools", "npm", "big", "1.0.0", serde_json::json!({}))
+        .await;
+    env.seed("acme/tools", "pypi", "big", "1.0", serde_json::json!({}))
+        .await;
+    // npm dist-tag add: the body is a version as a JSON string, in npm's error shape.
+    let tag = test::TestRequest::put()
+        .uri(&format!("{NPM}/-/package/big/dist-tags/next"))
+        .set_payload(format!("\"{}\"", "1".repeat(4096)));
+    let (status, _, body) = send(&app, with_token(tag, &maintainer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("1024 bytes"),
+        "{body}"
+    );
+    assert!(env.tags("npm", "big").await.is_empty());
+    // PyPI yank: the reason's JSON.
+    let yank = test::TestRequest::put()
+        .uri("/api/v4/projects/acme%2Ftools/packages/pypi/yank/big/1.0")
+        .set_payload(format!("{{\"reason\": \"{}\"}}", "r".repeat(64 * 1024)));
+    let (status, _, body) = send(&app, with_token(yank, &maintainer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(env
+        .package("pypi", "big", "1.0")
+        .await
+        .metadata
+        .get("yanked")
+        .is_none());
+}
+
+#[actix_web::test]
+async fn npm_unpublish_passes_the_delete_protection_rule() {
+    let env = env().await;
+    let app = app!(env);
+    env.rule("npm", "@secret/*", None, Some(ProtectionLevel::Owner))
+        .await;
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    let owner = env.user("owner", Some(AccessLevel::Owner), &["api"]).await;
+    for version in ["1.0.0", "2.0.0"] {
+        env.seed(
+            "acme/tools",
+            "npm",
+            "@secret/x",
+            version,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let whole = || test::TestRequest::delete().uri(&format!("{NPM}/@secret%2fx/-rev/1-0"));
+    let one =
+        || test::TestRequest::delete().uri(&format!("{NPM}/@secret%2fx/-/x-1.0.0.tgz/-rev/1-0"));
+    for req in [whole(), one()] {
+        let (status, _, body) = send(&app, with_token(req, &maintainer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("Package protected"),
+            "{body}"
+        );
+    }
+    let project = env.project("acme/tools").await;
+    let left = |env: &Env| {
+        let registry = env.registry.clone();
+        async move {
+            let mut v: Vec<String> = registry
+                .packages()
+                .packages_by_name(project.id, "npm", "@secret/x")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.version)
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(left(&env).await, ["1.0.0", "2.0.0"]);
+    // An Owner passes the rule.
+    let (status, _, body) = send(&app, with_token(one(), &owner)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(left(&env).await, ["2.0.0"]);
+}
+
+#[actix_web::test]
 async fn allow_anyone_to_pull_shows_packages_but_not_members_or_the_project_path() {
     let env = env().await;
     let app = app!(env);
