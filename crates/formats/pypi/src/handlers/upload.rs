@@ -4,13 +4,14 @@
 //!
 //! The form is read as a stream. Small fields are buffered up to a bound; unknown fields
 //! (descriptions, classifiers) are drained unread. The `content` part streams into the blob
-//! store and, at the same time, into an anonymous temporary file, from which the core
-//! metadata is read (bounded) on the blocking pool. Whatever is refused after staging is
-//! discarded when its `Staged` guard drops: no row refers to it, and `packyard gc` removes
-//! its blob after the grace period unless another publish of the same bytes committed it.
+//! store and, at the same time, through core's bridge to the blocking pool, where it is
+//! spooled into an anonymous temporary file and its core metadata read (bounded). Whatever
+//! is refused after staging is discarded when its `Staged` guard drops: no row refers to
+//! it, and `packyard gc` removes its blob after the grace period unless another publish of
+//! the same bytes committed it.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{self, BufReader, Seek, SeekFrom};
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::StatusCode;
@@ -20,12 +21,13 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
+use packyard_core::body::{read_blocking, BlockingReader, BridgeError};
 use packyard_core::http::{content_length, PackageCaller};
 use packyard_core::model::{PackageStatus, Project};
 use packyard_core::policy::Action;
-use packyard_core::ports::DuplicatePolicy;
+use packyard_core::ports::{ByteStream, DuplicatePolicy};
 use packyard_core::registry::PublishRequest;
 use packyard_core::{ApiError, Principal, Registry, RouteClass, Staged};
 
@@ -57,12 +59,12 @@ const MAX_FIELD: usize = 64 * 1024;
 /// Room for the form around the file in a declared `Content-Length`.
 const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
 
-/// The `content` part: staged in the blob store (dropping it discards the upload) with a
-/// seekable copy to read the metadata from (a wheel is a zip, read from its end).
+/// The `content` part: staged in the blob store (dropping it discards the upload), with its
+/// core metadata as read while it streamed (`None` when the file name is unusable).
 struct Upload<'r> {
     file_name: String,
     staged: Staged<'r>,
-    copy: std::fs::File,
+    metadata: Option<Result<Vec<u8>, metadata::Invalid>>,
 }
 
 pub async fn upload(
@@ -165,64 +167,95 @@ async fn read_form<'r>(
     Ok(())
 }
 
-/// Streams the content part into the blob store and a temporary copy at once.
+/// Streams the content part into the blob store and, at the same time, through core's
+/// bridge (`packyard_core::body::read_blocking`) to the blocking pool, where it is spooled
+/// into an anonymous temporary file (a wheel is a zip, read from its end) and its core
+/// metadata read, bounded. One pass over the bytes; memory stays flat.
 async fn stage<'r>(
     registry: &'r Registry,
     config: &PypiConfig,
     field: &mut Field,
     file_name: String,
 ) -> Result<Upload<'r>, PypiError> {
-    let copy = tempfile::tempfile().map_err(ApiError::internal)?;
-    let mut copy = tokio::fs::File::from_std(copy);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed();
-    let pump = async {
-        let mut failure: Option<PypiError> = None;
+    // An unusable file name is refused by `publish`, before the metadata would be read.
+    let kind = metadata::parse_file_name(&file_name).ok().map(|d| d.kind);
+    let (store_tx, store_rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let (copy_tx, copy_rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let reader = read_blocking(receiver_stream(copy_rx), move |r| {
+        kind.map(|kind| spool_and_read(r, kind))
+    });
+    // `move`: both senders end with the pump, which ends both streams.
+    let pump = async move {
+        let mut copy_tx = Some(copy_tx);
         while let Some(chunk) = field.next().await {
             match chunk {
                 Ok(bytes) => {
-                    if let Err(e) = copy.write_all(&bytes).await {
-                        failure = Some(ApiError::internal(e).into());
-                        break;
+                    if let Some(tx) = &copy_tx {
+                        // The reader may be done (it found the metadata or failed): it
+                        // reports, the store still takes every byte.
+                        if tx.send(Ok(bytes.clone())).await.is_err() {
+                            copy_tx = None;
+                        }
                     }
-                    if tx.send(Ok(bytes)).await.is_err() {
+                    if store_tx.send(Ok(bytes)).await.is_err() {
                         // The store stopped reading (limit reached or failure): it reports.
-                        break;
+                        return None;
                     }
                 }
                 Err(e) => {
-                    let _ = tx
-                        .send(Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            e.to_string(),
-                        )))
-                        .await;
-                    failure = Some(bad_form(e));
-                    break;
+                    let cut = || io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string());
+                    if let Some(tx) = &copy_tx {
+                        let _ = tx.send(Err(cut())).await;
+                    }
+                    let _ = store_tx.send(Err(cut())).await;
+                    return Some(bad_form(e));
                 }
             }
         }
-        drop(tx);
-        if failure.is_none() {
-            if let Err(e) = copy.flush().await {
-                failure = Some(ApiError::internal(e).into());
-            }
-        }
-        failure
+        None
     };
-    let (failure, staged) = tokio::join!(pump, registry.stage(stream, Some(config.max_file_size)));
+    let (failure, staged, read) = tokio::join!(
+        pump,
+        registry.stage(receiver_stream(store_rx), Some(config.max_file_size)),
+        reader
+    );
     let staged = staged?;
     if let Some(e) = failure {
         return Err(e);
     }
+    let metadata = match read.map_err(BridgeError::for_request_body)? {
+        Some(Err(Spool::Io(e))) => return Err(ApiError::internal(e).into()),
+        Some(Err(Spool::Invalid(e))) => Some(Err(e)),
+        Some(Ok(raw)) => Some(Ok(raw)),
+        None => None,
+    };
     Ok(Upload {
         file_name,
         staged,
-        copy: copy.into_std().await,
+        metadata,
     })
+}
+
+fn receiver_stream(rx: mpsc::Receiver<io::Result<Bytes>>) -> ByteStream {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
+}
+
+enum Spool {
+    /// The temporary file failed: ours.
+    Io(io::Error),
+    /// The distribution is not what it says: the uploader's.
+    Invalid(metadata::Invalid),
+}
+
+/// Copies the upload into an anonymous temporary file, then reads its core metadata.
+fn spool_and_read(reader: &mut BlockingReader, kind: DistKind) -> Result<Vec<u8>, Spool> {
+    let mut copy = tempfile::tempfile().map_err(Spool::Io)?;
+    io::copy(reader, &mut copy).map_err(Spool::Io)?;
+    copy.seek(SeekFrom::Start(0)).map_err(Spool::Io)?;
+    archive::core_metadata(BufReader::new(copy), kind).map_err(Spool::Invalid)
 }
 
 fn mismatch(detail: String) -> PypiError {
@@ -288,15 +321,14 @@ async fn publish(
         }
     }
     let kind = dist.kind;
-    let mut copy = upload.copy;
-    let raw = web::block(move || {
-        copy.seek(SeekFrom::Start(0))
-            .map_err(|_| metadata::Invalid("the upload could not be read back".into()))?;
-        archive::core_metadata(BufReader::new(copy), kind)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| PypiError::refused(INVALID_DISTRIBUTION, e.0))?;
+    let raw = upload
+        .metadata
+        .ok_or_else(|| {
+            ApiError::internal(io::Error::other(
+                "the metadata of a valid file name was not read",
+            ))
+        })?
+        .map_err(|e| PypiError::refused(INVALID_DISTRIBUTION, e.0))?;
     let raw = String::from_utf8(raw).map_err(|_| {
         PypiError::refused(
             INVALID_METADATA,
