@@ -1435,6 +1435,99 @@ async fn pypi_and_cargo_yanks_pass_the_delete_protection_rule() {
 }
 
 #[actix_web::test]
+async fn small_bodies_read_into_memory_are_413_past_their_cap() {
+    let env = env().await;
+    let app = app!(env);
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    env.seed("acme/tools", "npm", "big", "1.0.0", serde_json::json!({}))
+        .await;
+    env.seed("acme/tools", "pypi", "big", "1.0", serde_json::json!({}))
+        .await;
+    // npm dist-tag add: the body is a version as a JSON string, in npm's error shape.
+    let tag = test::TestRequest::put()
+        .uri(&format!("{NPM}/-/package/big/dist-tags/next"))
+        .set_payload(format!("\"{}\"", "1".repeat(4096)));
+    let (status, _, body) = send(&app, with_token(tag, &maintainer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("1024 bytes"),
+        "{body}"
+    );
+    assert!(env.tags("npm", "big").await.is_empty());
+    // PyPI yank: the reason's JSON.
+    let yank = test::TestRequest::put()
+        .uri("/api/v4/projects/acme%2Ftools/packages/pypi/yank/big/1.0")
+        .set_payload(format!("{{\"reason\": \"{}\"}}", "r".repeat(64 * 1024)));
+    let (status, _, body) = send(&app, with_token(yank, &maintainer)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(env
+        .package("pypi", "big", "1.0")
+        .await
+        .metadata
+        .get("yanked")
+        .is_none());
+}
+
+#[actix_web::test]
+async fn npm_unpublish_passes_the_delete_protection_rule() {
+    let env = env().await;
+    let app = app!(env);
+    env.rule("npm", "@secret/*", None, Some(ProtectionLevel::Owner))
+        .await;
+    let maintainer = env
+        .user("maintainer", Some(AccessLevel::Maintainer), &["api"])
+        .await;
+    let owner = env.user("owner", Some(AccessLevel::Owner), &["api"]).await;
+    for version in ["1.0.0", "2.0.0"] {
+        env.seed(
+            "acme/tools",
+            "npm",
+            "@secret/x",
+            version,
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    let whole = || test::TestRequest::delete().uri(&format!("{NPM}/@secret%2fx/-rev/1-0"));
+    let one =
+        || test::TestRequest::delete().uri(&format!("{NPM}/@secret%2fx/-/x-1.0.0.tgz/-rev/1-0"));
+    for req in [whole(), one()] {
+        let (status, _, body) = send(&app, with_token(req, &maintainer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("Package protected"),
+            "{body}"
+        );
+    }
+    let project = env.project("acme/tools").await;
+    let left = |env: &Env| {
+        let registry = env.registry.clone();
+        async move {
+            let mut v: Vec<String> = registry
+                .packages()
+                .packages_by_name(project.id, "npm", "@secret/x")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.version)
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(left(&env).await, ["1.0.0", "2.0.0"]);
+    // An Owner passes the rule.
+    let (status, _, body) = send(&app, with_token(one(), &owner)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(left(&env).await, ["2.0.0"]);
+}
+
+#[actix_web::test]
 async fn allow_anyone_to_pull_shows_packages_but_not_members_or_the_project_path() {
     let env = env().await;
     let app = app!(env);
@@ -1527,11 +1620,14 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
         ))])
         .boxed()
     };
-    // Two publishes of the same bytes stage at once; one is refused and discarded.
+    // Two publishes of the same bytes stage at once; one is refused: dropping its guard
+    // discards it.
+    let discarded = registry.discarded_uploads();
     let refused = registry.stage(body(), None).await.unwrap();
     let kept = registry.stage(body(), None).await.unwrap();
-    assert_eq!(refused.sha256, kept.sha256);
-    registry.discard(&refused.sha256).await;
+    assert_eq!(refused.sha256(), kept.sha256());
+    drop(refused);
+    assert_eq!(registry.discarded_uploads(), discarded + 1);
     let project = env.project("acme/tools").await;
     let request = packyard_core::registry::PublishRequest {
         format: FormatId("generic"),
@@ -1555,16 +1651,49 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
             .unwrap(),
         scopes: None,
     };
-    let (package, file) = registry
-        .commit(&root, &project, request, kept)
-        .await
-        .unwrap();
+    // Committing consumes the guard: nothing more is discarded.
+    let (package, file) = kept.commit(&root, &project, request.clone()).await.unwrap();
+    assert_eq!(registry.discarded_uploads(), discarded + 1);
     let download = registry.download(&package, &file, None).await.unwrap();
     let packyard_core::registry::Download::Stream(read) = download else {
         panic!("a folder store streams");
     };
     let bytes: Vec<u8> = read.stream.map(|c| c.unwrap().to_vec()).concat().await;
     assert_eq!(bytes, b"the same bytes");
+    // A refused commit (here: a Reporter may not publish) discards the upload too, and
+    // writes no row.
+    let reporter = env
+        .user("reader", Some(AccessLevel::Reporter), &["api"])
+        .await;
+    let reporter = registry
+        .authenticate(
+            Some(packyard_core::credentials::Credential::PrivateToken(
+                reporter.clone(),
+            )),
+            packyard_core::RouteClass::Package,
+        )
+        .await
+        .unwrap();
+    let again = registry.stage(body(), None).await.unwrap();
+    let refused = again
+        .commit(
+            &reporter,
+            &project,
+            packyard_core::registry::PublishRequest {
+                version: "2.0.0".into(),
+                ..request
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(registry.discarded_uploads(), discarded + 2);
+    let versions = registry
+        .packages()
+        .packages_by_name(project.id, "generic", "shared")
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1, "{versions:?}");
     // gc keeps what a row references, and a refused upload's blob until the grace period
     // has passed.
     let orphan = registry
@@ -1577,7 +1706,8 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
         )
         .await
         .unwrap();
-    registry.discard(&orphan.sha256).await;
+    let orphan_sha256 = orphan.sha256().to_owned();
+    drop(orphan);
     let report = registry
         .gc(std::time::Duration::from_secs(3600))
         .await
@@ -1586,7 +1716,7 @@ async fn a_refused_upload_never_removes_the_blob_another_staged_publish_commits(
     let report = registry.gc(std::time::Duration::ZERO).await.unwrap();
     assert_eq!(report.deleted, 1);
     assert!(registry.read_blob(&file.sha256, None).await.is_ok());
-    assert!(registry.read_blob(&orphan.sha256, None).await.is_err());
+    assert!(registry.read_blob(&orphan_sha256, None).await.is_err());
 }
 
 #[actix_web::test]

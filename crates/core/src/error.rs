@@ -22,9 +22,16 @@ enum Body {
     Text(String),
 }
 
+/// A failure as the client will see it: its status, the client-safe message, the body shape
+/// (GitLab's by default), an optional auth challenge and `Retry-After`. Formats read the
+/// fields ([`ApiError::status`], [`ApiError::client_message`], [`ApiError::challenge`]) to
+/// answer in their client's shape ([`ApiError::reshaped`], [`ApiError::reshaped_text`]).
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
+    /// The text a client may read: the body's `message`, `error_description` or `error`, or
+    /// the plain body; the generic status text for an internal error.
+    message: String,
     body: Body,
     www_authenticate: Option<String>,
     /// `Retry-After` seconds (a 429 or 503 that clears by itself).
@@ -46,9 +53,11 @@ pub enum RouteClass {
 impl ApiError {
     /// `{"message": "<status> <text>"}`, GitLab's most common shape.
     pub fn message(status: StatusCode, text: impl fmt::Display) -> Self {
+        let text = text.to_string();
         ApiError {
             status,
-            body: Body::Json(json!({ "message": text.to_string() })),
+            body: Body::Json(json!({ "message": text })),
+            message: text,
             www_authenticate: None,
             retry_after: None,
             source: None,
@@ -56,9 +65,11 @@ impl ApiError {
     }
     /// `{"error": "<text>"}`, GitLab's parameter-validation shape.
     pub fn error(status: StatusCode, text: impl fmt::Display) -> Self {
+        let text = text.to_string();
         ApiError {
             status,
-            body: Body::Json(json!({ "error": text.to_string() })),
+            body: Body::Json(json!({ "error": text })),
+            message: text,
             www_authenticate: None,
             retry_after: None,
             source: None,
@@ -68,6 +79,7 @@ impl ApiError {
     pub fn with_body(status: StatusCode, body: serde_json::Value) -> Self {
         ApiError {
             status,
+            message: text_of(&body),
             body: Body::Json(body),
             www_authenticate: None,
             retry_after: None,
@@ -76,9 +88,11 @@ impl ApiError {
     }
     /// A plain-text body (clients that print the body verbatim).
     pub fn text(status: StatusCode, text: impl fmt::Display) -> Self {
+        let text = text.to_string();
         ApiError {
             status,
-            body: Body::Text(text.to_string()),
+            message: text.clone(),
+            body: Body::Text(text),
             www_authenticate: None,
             retry_after: None,
             source: None,
@@ -132,7 +146,8 @@ impl ApiError {
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            body: Body::Json(json!({ "message": "500 Internal Server Error" })),
+            message: INTERNAL.to_owned(),
+            body: Body::Json(json!({ "message": INTERNAL })),
             www_authenticate: None,
             retry_after: None,
             source: Some(source.into()),
@@ -160,18 +175,47 @@ impl ApiError {
         if self.status.is_server_error() {
             return None;
         }
-        Some(match &self.body {
-            Body::Text(t) => t.clone(),
-            Body::Json(v) => match v
-                .get("message")
-                .or_else(|| v.get("error_description"))
-                .or_else(|| v.get("error"))
-            {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => v.to_string(),
-            },
-        })
+        Some(self.message.clone())
+    }
+
+    /// The client-safe message, whatever the status: the text the body carries (`message`,
+    /// `error_description` or `error`, or the plain body). For an internal error it is the
+    /// generic "500 Internal Server Error"; the cause is only logged.
+    pub fn client_message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `WWW-Authenticate` challenge sent with this error, if any.
+    pub fn challenge(&self) -> Option<&str> {
+        self.www_authenticate.as_deref()
+    }
+
+    /// The same error in another JSON shape, built from the client-safe message (npm's
+    /// `{"error": m}`, Cargo's `{"errors": [{"detail": m}]}`). Status, challenge and
+    /// `Retry-After` are kept. A 5xx is returned as it is, so that its cause is logged and
+    /// the generic answer sent.
+    pub fn reshaped(self, shape: impl FnOnce(&str) -> serde_json::Value) -> Self {
+        if self.status.is_server_error() {
+            return self;
+        }
+        let body = shape(&self.message);
+        ApiError {
+            body: Body::Json(body),
+            ..self
+        }
+    }
+
+    /// The same error as a plain-text body (clients that print the body verbatim), built
+    /// from the client-safe message; see [`ApiError::reshaped`].
+    pub fn reshaped_text(self, shape: impl FnOnce(&str) -> String) -> Self {
+        if self.status.is_server_error() {
+            return self;
+        }
+        let body = shape(&self.message);
+        ApiError {
+            body: Body::Text(body),
+            ..self
+        }
     }
 
     /// Turns a policy refusal into the answer this route class gives (spec §1.3).
@@ -189,6 +233,33 @@ impl ApiError {
             ),
         }
     }
+}
+
+/// The generic answer of a 500.
+const INTERNAL: &str = "500 Internal Server Error";
+
+/// The client-readable text of a JSON error body (`message`, then `error_description`, then
+/// `error`; the whole body when it has none of them).
+fn text_of(body: &serde_json::Value) -> String {
+    match body
+        .get("message")
+        .or_else(|| body.get("error_description"))
+        .or_else(|| body.get("error"))
+        .or_else(|| body.pointer("/errors/0/detail"))
+    {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => body.to_string(),
+    }
+}
+
+/// At most 100 characters of client input with control characters replaced, fit to quote in
+/// an error message (names, versions, digests a client sent).
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .take(100)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 impl fmt::Display for ApiError {
@@ -264,5 +335,56 @@ impl From<BlobError> for ApiError {
             ),
             other => ApiError::internal(other),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_readable_and_reshaping_keeps_status_and_challenge() {
+        let e = ApiError::unauthorized_basic();
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(e.client_message(), "401 Unauthorized");
+        assert!(e.challenge().unwrap().starts_with("Basic realm="));
+        let npm = e.reshaped(|m| json!({ "error": m }));
+        assert_eq!(npm.status(), StatusCode::UNAUTHORIZED);
+        assert!(npm.challenge().is_some());
+        assert_eq!(
+            npm.to_string(),
+            r#"401 Unauthorized {"error":"401 Unauthorized"}"#
+        );
+
+        let scope = ApiError::insufficient_scope();
+        assert!(scope
+            .client_message()
+            .starts_with("The request requires higher privileges"));
+        let cargo = ApiError::with_body(
+            StatusCode::CONFLICT,
+            json!({ "errors": [{ "detail": "crate exists" }] }),
+        );
+        assert_eq!(cargo.client_message(), "crate exists");
+        let text = ApiError::conflict("409 taken").reshaped_text(|m| format!("{m}!"));
+        assert_eq!(text.to_string(), "409 Conflict 409 taken!");
+        assert_eq!(text.client_text().as_deref(), Some("409 taken"));
+    }
+
+    #[test]
+    fn an_internal_error_never_shows_its_cause_in_any_shape() {
+        let e = ApiError::internal(std::io::Error::other("secret path /var/db"));
+        assert_eq!(e.client_message(), "500 Internal Server Error");
+        assert_eq!(e.client_text(), None);
+        let shaped = e.reshaped(|m| json!({ "error": m }));
+        assert!(!shaped.to_string().contains("secret"), "{shaped}");
+        let text = ApiError::internal(std::io::Error::other("secret")).reshaped_text(str::to_owned);
+        assert!(!text.to_string().contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn printable_cuts_control_characters_and_length() {
+        assert_eq!(printable("a\nb\u{7}c"), "a?b?c");
+        assert_eq!(printable(&"x".repeat(500)).chars().count(), 100);
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod archive;
+pub mod body;
 pub mod cleanup;
 pub mod conditional;
 pub mod credentials;
@@ -28,6 +29,7 @@ pub mod redirect;
 pub mod registry;
 pub mod scope;
 pub mod serve;
+pub mod staged;
 pub mod stamped;
 
 pub use archive::{ArchiveError, ArchiveLimits};
@@ -36,3 +38,4 @@ pub use format::{DuplicateRule, FormatError, PackageFormat, Snippet, SnippetCont
 pub use format_config::{ConfigKey, ConfigKind, FormatFactory, FormatSettings};
 pub use formats::Formats;
 pub use registry::{Principal, Registry, RegistryConfig};
+pub use staged::Staged;

@@ -82,3 +82,116 @@ fn package_writes_outside_core_go_through_the_registry() {
         "package writes must go through the Registry (policy + protection rules): {offenders:?}"
     );
 }
+
+/// The `[dependencies]` of a manifest, by name (dev-dependencies are free: tests build
+/// archives and fixtures).
+fn dependencies(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if !inside || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((name, _)) = line.split_once('=') {
+            // `name = ...`, `name.workspace = true`, `"name" = ...`
+            let name = name.trim().trim_matches('"');
+            names.push(name.split('.').next().unwrap_or(name).to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn the_manifest_reader_sees_every_spelling_of_a_dependency() {
+    let deps = dependencies(
+        "[package]\nname = \"x\"\n[dependencies]\npackyard-core.workspace = true\n\
+         # a comment\npackyard-db = { path = \"../db\" }\n\"zip\" = \"2\"\n\
+         [dev-dependencies]\ntar = \"0.4\"\n",
+    );
+    assert_eq!(deps, ["packyard-core", "packyard-db", "zip"]);
+}
+
+#[test]
+fn format_crates_depend_on_no_packyard_crate_but_core_nor_on_storage() {
+    // Storage and database clients are the adapters' (crates/db, crates/storage); archive
+    // and body readers are core's bounded ones (`packyard_core::archive`, `body`).
+    const FORBIDDEN: &[&str] = &[
+        "diesel",
+        "diesel-async",
+        "rusqlite",
+        "libsqlite3-sys",
+        "tokio-postgres",
+        "rust-s3",
+        "aws-sdk-s3",
+        "actix-files",
+        "tar",
+        "zip",
+        "flate2",
+        "tokio-util",
+    ];
+    let mut manifests = Vec::new();
+    for format in std::fs::read_dir(crates_dir().join("formats")).unwrap() {
+        let manifest = format.unwrap().path().join("Cargo.toml");
+        if manifest.exists() {
+            manifests.push(manifest);
+        }
+    }
+    assert!(manifests.len() >= 4, "found the formats: {manifests:?}");
+    let mut offenders = Vec::new();
+    for m in &manifests {
+        let deps = dependencies(&std::fs::read_to_string(m).unwrap());
+        assert!(
+            deps.iter().any(|d| d == "packyard-core"),
+            "{} does not depend on packyard-core: the parser found {deps:?}",
+            m.display()
+        );
+        for d in deps {
+            if (d.starts_with("packyard-") && d != "packyard-core")
+                || FORBIDDEN.contains(&d.as_str())
+            {
+                offenders.push(format!("{}: {d}", m.display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "a format crate depends on packyard-core only for data, storage and archives: \
+         {offenders:?}"
+    );
+}
+
+#[test]
+fn format_crates_use_the_narrow_door_and_the_shared_mechanics() {
+    // (what a format source may not contain, what it uses instead)
+    const FORBIDDEN: &[(&str, &str)] = &[
+        (
+            ".catalog()",
+            "Registry::packages() and the Registry's checked writes",
+        ),
+        (".blobs()", "Registry::stage and Registry::download"),
+        (".read_blob(", "Staged::read"),
+        (".discard(", "dropping the Staged guard"),
+        ("fnprintable(", "packyard_core::error::printable"),
+        ("SyncIoBridge", "packyard_core::body::read_blocking"),
+        ("blocking_recv(", "packyard_core::body::read_blocking"),
+    ];
+    let mut files = Vec::new();
+    for format in std::fs::read_dir(crates_dir().join("formats")).unwrap() {
+        rust_files(&format.unwrap().path().join("src"), &mut files);
+    }
+    let mut offenders = Vec::new();
+    for f in &files {
+        let text = squeezed(f);
+        for (bad, instead) in FORBIDDEN {
+            if text.contains(&bad.replace(' ', "")) {
+                offenders.push(format!("{}: {bad} (use {instead})", f.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}

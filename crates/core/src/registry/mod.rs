@@ -4,6 +4,34 @@
 //! files from byte streams (blob first, then the row, so a cut-off upload leaves nothing),
 //! serves files as streams or presigned redirects, and runs the maintenance jobs (`gc`,
 //! `fsck`). It works only through the `Catalog` and `BlobStore` ports.
+//!
+//! # The format door
+//!
+//! A format crate depends on `packyard-core` only and reaches data through these methods,
+//! never through [`Registry::catalog`] or [`Registry::blobs`] (`tests/format_seam.rs` keeps
+//! it so). Every write checks the policy and the package protection rules itself, whatever
+//! the handler checked before.
+//!
+//! - Callers and projects: [`Registry::authenticate`] (or `http::PackageCaller`),
+//!   [`Registry::authorize_project`], [`Registry::find_and_decide`], [`Registry::decide`],
+//!   [`Registry::readable_projects_in_group`], [`Registry::project_maintainers`],
+//!   [`Registry::package_settings`].
+//! - Reads of packages and files by name across readable projects:
+//!   [`Registry::packages`] ([`PackageReads`]), [`Registry::package_revisions`],
+//!   [`Registry::documents`], [`Registry::download`].
+//! - Publish: [`Registry::publish`] for a body stored as it comes, or [`Registry::stage`],
+//!   then [`Staged::commit`](crate::staged::Staged::commit); dropping the
+//!   [`Staged`](crate::staged::Staged) guard discards the upload. The staged bytes are read
+//!   back with [`Staged::read`](crate::staged::Staged::read).
+//! - Tags: [`Registry::set_package_tag`], [`Registry::delete_package_tag`].
+//! - Status and metadata (yank, deprecate): [`Registry::update_package`],
+//!   [`Registry::update_package_file_metadata`].
+//! - Deletes: [`Registry::delete_package`], [`Registry::delete_package_file`].
+//! - Several writes refused before the first: [`Registry::authorize_name_write`].
+//!
+//! Shared mechanics for handlers live beside it: `crate::body` (bounded request bodies, the
+//! blocking-reader bridge), `crate::archive` (bounded archive readers), `crate::http`,
+//! `crate::error` (`ApiError`'s fields, `printable`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -200,6 +228,8 @@ pub struct Registry {
     passwords: PasswordHasher,
     /// The formats compiled in ([`Registry::with_formats`]).
     formats: crate::formats::Formats,
+    /// Staged uploads dropped uncommitted (`crate::staged`).
+    discarded: std::sync::atomic::AtomicU64,
 }
 
 /// The catalog reads every request makes (credentials, project, access facts, document
@@ -252,6 +282,7 @@ impl Registry {
             reads: Reads::default(),
             passwords: PasswordHasher::default(),
             formats: crate::formats::Formats::default(),
+            discarded: Default::default(),
         }
     }
 

@@ -22,6 +22,12 @@ pub fn cargo_error(status: StatusCode, detail: impl std::fmt::Display) -> ApiErr
     )
 }
 
+/// Re-shapes an error from the core (a 413 while staging, a protection refusal) into
+/// cargo's body, from its status and client-safe message; a 5xx is left as it is.
+pub fn cargo_shape(e: ApiError) -> ApiError {
+    e.reshaped(|detail| json!({ "errors": [{ "detail": detail }] }))
+}
+
 pub fn not_found(detail: impl std::fmt::Display) -> ApiError {
     cargo_error(StatusCode::NOT_FOUND, detail)
 }

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Component;
 
 use packyard_core::archive::{self, ArchiveError, ArchiveLimits, TarMember, Walk};
+use packyard_core::error::printable;
 use serde::{Deserialize, Serialize};
 
 /// Longest crate name crates.io accepts.
@@ -167,14 +168,6 @@ pub fn index_path(name: &str) -> String {
         3 => format!("3/{}/{lower}", &lower[..1]),
         _ => format!("{}/{}/{lower}", &lower[..2], &lower[2..4]),
     }
-}
-
-/// A name inside an error message: control characters and overlong text are cut.
-fn printable(s: &str) -> String {
-    s.chars()
-        .take(80)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 // ------------------------------------------------------------------ publish metadata

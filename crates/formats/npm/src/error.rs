@@ -25,27 +25,17 @@ pub fn not_found(text: impl std::fmt::Display) -> ApiError {
     npm_error(StatusCode::NOT_FOUND, text)
 }
 
-/// Re-shapes an error from the core (refusals, 413, 404) into npm's body, keeping its
-/// status and text. Server errors are left alone so they are logged and answered generically.
+/// Re-shapes an error from the core (refusals, 413, 404) into npm's body, from its fields:
+/// status, client-safe message, challenge. Server errors are left alone so they are logged
+/// and answered generically.
 pub fn npm_shape(e: ApiError) -> ApiError {
-    let status = e.status();
-    if status.is_server_error() {
-        return e;
+    let unauthorized = e.status() == StatusCode::UNAUTHORIZED && e.challenge().is_none();
+    let shaped = e.reshaped(|text| json!({ "error": text }));
+    if unauthorized {
+        shaped.www_authenticate(format!("Basic realm=\"{PACKAGE_REALM}\""))
+    } else {
+        shaped
     }
-    // `ApiError`'s Display is "<status> <json body>"; the body's text is what the client
-    // should read.
-    let shown = e.to_string();
-    let text = shown
-        .find('{')
-        .and_then(|i| serde_json::from_str::<serde_json::Value>(&shown[i..]).ok())
-        .and_then(|v| {
-            v.get("error_description")
-                .or_else(|| v.get("message"))
-                .or_else(|| v.get("error"))
-                .and_then(|m| m.as_str().map(str::to_owned))
-        })
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    npm_error(status, text)
 }
 
 pub fn body_error(e: BodyError) -> ApiError {

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use std::io::Read;
 
 use packyard_core::archive::{self, ArchiveError, ArchiveLimits, TarMember, Walk};
+pub use packyard_core::error::printable;
 use serde_json::{Map, Value};
 
 /// Longest name npm accepts.
@@ -246,14 +247,6 @@ fn tarball_error(e: ArchiveError) -> Invalid {
         )),
         other => invalid(format!("the tarball cannot be read: {other}")),
     }
-}
-
-/// Text of client input safe to echo in an error (no control characters, bounded).
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .take(100)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub enum PypiError {
         reason: &'static str,
         detail: String,
     },
-    /// Anything else (auth, storage, catalog), answered as core answers it.
+    /// Anything else (auth, storage, catalog): core's status, challenge and message, as text.
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -54,7 +54,9 @@ impl PypiError {
                 resp.head_mut().reason = Some(reason);
                 resp
             }
-            PypiError::Api(e) => e.error_response(),
+            // PyPI answers in plain text: the status and the core's client-safe message
+            // (a 5xx stays generic and is logged).
+            PypiError::Api(e) => e.reshaped_text(str::to_owned).error_response(),
         }
     }
 }
@@ -72,5 +74,25 @@ mod tests {
             .await
             .expect("body");
         assert_eq!(&body[..], b"400 File already exists: demo-1.0.tar.gz");
+    }
+
+    #[actix_web::test]
+    async fn core_refusals_keep_status_and_challenge_in_text() {
+        let resp = PypiError::from(ApiError::unauthorized_basic()).into_response();
+        assert_eq!(resp.status(), 401);
+        assert!(resp
+            .headers()
+            .get("www-authenticate")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("Basic realm=")));
+        let body = actix_web::body::to_bytes(resp.into_body())
+            .await
+            .expect("body");
+        assert_eq!(&body[..], b"401 Unauthorized");
+        let resp = PypiError::from(ApiError::internal(std::io::Error::other("disk on fire")))
+            .into_response();
+        let body = actix_web::body::to_bytes(resp.into_body())
+            .await
+            .expect("body");
+        assert!(!String::from_utf8_lossy(&body).contains("disk"));
     }
 }

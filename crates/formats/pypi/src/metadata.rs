@@ -13,6 +13,7 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+pub use packyard_core::error::printable;
 use pep440_rs::Version;
 
 /// A file or metadata problem, in words a user can act on.
@@ -286,14 +287,6 @@ pub fn check_agreement(file: &DistFileName, meta: &CoreMetadata) -> Result<(), I
         )));
     }
     Ok(())
-}
-
-/// At most 100 characters of `s` with control characters replaced, for error messages.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .take(100)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,24 +6,24 @@
 //! discards the upload (`Registry::discard`; the shared blob is left to gc). The index line only appears once the row commits, after the blob is
 //! stored, so no reader, in any process, sees a version whose download is missing.
 
-use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use packyard_core::body::{self, BridgeError};
 use packyard_core::http::{content_length, json, payload_stream, PackageCaller};
 use packyard_core::model::{Package, PackageStatus};
 use packyard_core::policy::Action;
 use packyard_core::ports::{ByteStream, DuplicatePolicy};
 use packyard_core::registry::PublishRequest;
-use packyard_core::{ApiError, Registry};
+use packyard_core::{ApiError, Registry, Staged};
 
-use crate::error::{authorize, cargo_error};
+use crate::error::{authorize, cargo_error, cargo_shape};
 use crate::metadata::{self, PublishError, MAX_METADATA_LEN, MAX_UNPACKED_LEN};
 use crate::views;
 use crate::{CargoConfig, FORMAT};
@@ -69,20 +69,18 @@ pub async fn publish(
     check_existing(&existing, &meta.name, &meta.vers, &duplicate)?;
 
     let (stream, framing) = body.into_exact(crate_len);
-    let digests = match registry.stage(stream, Some(crate_len)).await {
-        Ok(d) => d,
+    let staged = match registry.stage(stream, Some(crate_len)).await {
+        Ok(staged) => staged,
         Err(e) => {
             return Err(match framing.get() {
                 Some(f) => f.clone().into(),
-                None => e,
+                None => cargo_shape(e),
             })
         }
     };
-    if let Err(e) = verify_crate(&registry, &digests.sha256, &meta.name, &meta.vers).await {
-        registry.discard(&digests.sha256).await;
-        return Err(e);
-    }
-    let entry = metadata::index_entry(&meta, &digests.sha256);
+    // A refusal from here on drops `staged`, which discards the upload.
+    verify_crate(&staged, &meta.name, &meta.vers).await?;
+    let entry = metadata::index_entry(&meta, staged.sha256());
     let request = PublishRequest {
         format: FORMAT,
         name: meta.name.clone(),
@@ -106,10 +104,7 @@ pub async fn publish(
         },
         max_size: Some(crate_len),
     };
-    match registry
-        .commit(&principal, &project, request, digests)
-        .await
-    {
+    match staged.commit(&principal, &project, request).await {
         Ok(_) => Ok(json(
             StatusCode::OK,
             &views::PublishWarnings {
@@ -119,7 +114,7 @@ pub async fn publish(
         Err(e) if e.status() == StatusCode::CONFLICT => {
             Err(cargo_error(StatusCode::CONFLICT, duplicate))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(cargo_shape(e)),
     }
 }
 
@@ -266,59 +261,17 @@ struct Exact {
     done: bool,
 }
 
-/// Reads the staged `.crate` back and checks it on the blocking pool; the async side feeds
-/// it through a small channel, so memory stays bounded whatever the size.
-async fn verify_crate(
-    registry: &Registry,
-    sha256: &str,
-    name: &str,
-    version: &str,
-) -> Result<(), ApiError> {
-    let read = registry.read_blob(sha256, None).await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+/// Reads the staged `.crate` back and checks it on the blocking pool, fed through a small
+/// channel (`packyard_core::body::read_blocking`), so memory stays bounded whatever the size.
+async fn verify_crate(staged: &Staged<'_>, name: &str, version: &str) -> Result<(), ApiError> {
+    let read = staged.read(None).await?;
     let (name, version) = (name.to_owned(), version.to_owned());
-    let check = tokio::task::spawn_blocking(move || {
-        let reader = ChannelReader {
-            rx,
-            current: Bytes::new(),
-        };
+    body::read_blocking(read.stream, move |reader| {
         metadata::read_crate(reader, &name, &version, MAX_UNPACKED_LEN)
-    });
-    let mut stream = read.stream;
-    let pump = async move {
-        while let Some(chunk) = stream.next().await {
-            // A send error means the checker stopped reading: it has its answer.
-            if tx.send(chunk?).await.is_err() {
-                break;
-            }
-        }
-        Ok::<(), std::io::Error>(())
-    };
-    let (pumped, checked) = tokio::join!(pump, check);
-    let checked = checked.map_err(ApiError::internal)?;
-    pumped.map_err(ApiError::internal)?;
-    checked?;
+    })
+    .await
+    .map_err(BridgeError::for_stored_bytes)??;
     Ok(())
-}
-
-struct ChannelReader {
-    rx: tokio::sync::mpsc::Receiver<Bytes>,
-    current: Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(b) => self.current = b,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! sends before deleting the tarball.
 //!
 //! Memory stays flat whatever the tarball's size: the body is read by `body::parse` on the
-//! blocking pool through a `SyncIoBridge`; the attachment's base64 is decoded as it streams
-//! and sent through a bounded channel to `Registry::stage`, which hashes it into the blob
-//! store. Only then are the manifest, the declared length and integrity, and the
-//! `package.json` inside the stored tarball checked; a refusal discards the upload
-//! (`Registry::discard`; the shared blob is left to gc).
+//! blocking pool through core's bridge (`packyard_core::body::read_blocking`); the
+//! attachment's base64 is decoded as it streams and sent through a bounded channel to
+//! `Registry::stage`, which hashes it into the blob store. Only then are the manifest, the
+//! declared length and integrity, and the `package.json` inside the stored tarball checked;
+//! a refusal drops the `Staged` guard, which discards the upload (the shared blob is left to
+//! gc).
 
 use std::io;
 
@@ -17,14 +18,14 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::io::{StreamReader, SyncIoBridge};
 
+use packyard_core::body::{read_blocking, BridgeError};
 use packyard_core::http::{content_length, payload_stream};
-use packyard_core::model::{BlobDigests, PackageStatus, Project};
+use packyard_core::model::{PackageStatus, Project};
 use packyard_core::policy::Action;
 use packyard_core::ports::DuplicatePolicy;
 use packyard_core::registry::PublishRequest;
-use packyard_core::ApiError;
+use packyard_core::{ApiError, Staged};
 
 use super::{update, Ctx};
 use crate::body::{self, AttachmentSink, BodyError, PublishBody, SinkClosed};
@@ -81,40 +82,42 @@ pub async fn put(
             format!("the package is larger than the limit of {max} bytes"),
         ));
     }
-    let reader = SyncIoBridge::new(StreamReader::new(payload_stream(payload)));
     let (started_tx, started_rx) = oneshot::channel();
     let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(8);
-    let parser = tokio::task::spawn_blocking(move || {
+    // The document is parsed on the blocking pool; the attachment it decodes is staged here
+    // at the same time.
+    let parser = read_blocking(payload_stream(payload), move |reader| {
         let mut sink = ChannelSink {
             started: Some(started_tx),
             tx: Some(tx),
         };
         body::parse(reader, &mut sink)
     });
-    let staged = match started_rx.await {
-        Ok(()) => {
-            let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
-            Some(ctx.registry.stage(stream, Some(max)).await)
+    let stage = async {
+        match started_rx.await {
+            Ok(()) => {
+                let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
+                Some(ctx.registry.stage(stream, Some(max)).await)
+            }
+            Err(_) => None,
         }
-        Err(_) => None,
     };
-    let parsed = parser.await.map_err(ApiError::internal)?;
-    let (body, digests) = match (parsed, staged) {
+    let (parsed, staged) = tokio::join!(parser, stage);
+    // From here on, a refusal drops `staged`, which discards the upload.
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(BridgeError::Stream(_)) => Err(BodyError::Interrupted),
+        Err(e) => return Err(e.for_request_body()),
+    };
+    let (body, staged) = match (parsed, staged) {
         (Err(BodyError::Aborted), Some(Err(e))) => return Err(npm_shape(e)),
-        (Err(e), Some(Ok(d))) => {
-            ctx.registry.discard(&d.sha256).await;
-            return Err(body_error(e));
-        }
         (Err(e), _) => return Err(body_error(e)),
         (Ok(_), Some(Err(e))) => return Err(npm_shape(e)),
-        (Ok(body), Some(Ok(d))) => (body, Some(d)),
+        (Ok(body), Some(Ok(staged))) => (body, Some(staged)),
         (Ok(body), None) => (body, None),
     };
     if let Some(n) = &body.name {
         if *n != name.full() {
-            if let Some(d) = &digests {
-                ctx.registry.discard(&d.sha256).await;
-            }
             return Err(bad_request(format!(
                 "the document names '{}' but was sent to '{}'",
                 metadata::printable(n),
@@ -122,21 +125,9 @@ pub async fn put(
             )));
         }
     }
-    match digests {
-        Some(d) if rewrite => {
-            ctx.registry.discard(&d.sha256).await;
-            Err(bad_request("a revision update cannot carry a tarball"))
-        }
-        Some(d) => {
-            let sha = d.sha256.clone();
-            match publish_staged(ctx, &project, &name, &body, d).await {
-                Ok(resp) => Ok(resp),
-                Err(e) => {
-                    ctx.registry.discard(&sha).await;
-                    Err(e)
-                }
-            }
-        }
+    match staged {
+        Some(_) if rewrite => Err(bad_request("a revision update cannot carry a tarball")),
+        Some(staged) => publish_staged(ctx, &project, &name, &body, staged).await,
         None if body.attachment.is_some() => Err(bad_request(
             "the attachment has no data: send the tarball base64-encoded in _attachments.<file>.data",
         )),
@@ -149,9 +140,10 @@ async fn publish_staged(
     project: &Project,
     name: &NpmName,
     body: &PublishBody,
-    digests: BlobDigests,
+    staged: Staged<'_>,
 ) -> Result<HttpResponse, ApiError> {
     let full = name.full();
+    let digests = staged.digests().clone();
     let mut versions = body.versions.iter();
     let (version, manifest) = match (versions.next(), versions.next()) {
         (Some(one), None) => one,
@@ -209,7 +201,7 @@ async fn publish_staged(
             )));
         }
     }
-    let inner = read_staged_package_json(ctx, &digests.sha256).await?;
+    let inner = read_staged_package_json(&staged).await?;
     if inner.get("name").and_then(Value::as_str) != Some(full.as_str())
         || inner.get("version").and_then(Value::as_str) != Some(version.as_str())
     {
@@ -256,11 +248,7 @@ async fn publish_staged(
         },
         max_size: Some(ctx.config.max_file_size),
     };
-    let (package, _) = match ctx
-        .registry
-        .commit(&ctx.principal, project, request, digests)
-        .await
-    {
+    let (package, _) = match staged.commit(&ctx.principal, project, request).await {
         Ok(done) => done,
         Err(e) if e.status() == StatusCode::CONFLICT => {
             return Err(npm_error(
@@ -299,11 +287,10 @@ async fn publish_staged(
 }
 
 /// Reads `package/package.json` from the staged tarball, bounded (`metadata.rs`).
-async fn read_staged_package_json(ctx: &Ctx, sha256: &str) -> Result<Map<String, Value>, ApiError> {
-    let read = ctx.registry.read_blob(sha256, None).await?;
-    let reader = SyncIoBridge::new(StreamReader::new(read.stream));
-    tokio::task::spawn_blocking(move || metadata::read_package_json(reader))
+async fn read_staged_package_json(staged: &Staged<'_>) -> Result<Map<String, Value>, ApiError> {
+    let read = staged.read(None).await?;
+    read_blocking(read.stream, |tgz| metadata::read_package_json(tgz))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(BridgeError::for_stored_bytes)?
         .map_err(bad_request)
 }

@@ -3,9 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+use packyard_core::body::read_bounded;
 use packyard_core::documents::{serve_document, Document};
 use packyard_core::model::Project;
 use packyard_core::policy::Action;
@@ -29,24 +29,20 @@ pub async fn list(ctx: &Ctx, raw_name: &str) -> Result<HttpResponse, ApiError> {
     Ok(serve_document(&ctx.req, &doc))
 }
 
+/// Largest body of `npm dist-tag add` (a version as a JSON string).
+const MAX_TAG_BODY: usize = 1024;
+
 pub async fn add(
     ctx: &Ctx,
     raw_name: &str,
     tag: &str,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let project = ctx.project_for(Action::PublishPackage).await?;
     let name = metadata::parse_name(raw_name).map_err(bad_request)?;
     metadata::validate_tag(tag).map_err(bad_request)?;
     // The body is the version as a JSON string: tiny, so read it with a small bound.
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| bad_request("the request body ended early"))?;
-        if body.len() + chunk.len() > 1024 {
-            return Err(bad_request("the body must be a version as a JSON string"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_bounded(payload, MAX_TAG_BODY).await?;
     let version = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::String(v)) => v,
         _ => {

@@ -4,13 +4,14 @@
 //!
 //! The form is read as a stream. Small fields are buffered up to a bound; unknown fields
 //! (descriptions, classifiers) are drained unread. The `content` part streams into the blob
-//! store and, at the same time, into an anonymous temporary file, from which the core
-//! metadata is read (bounded) on the blocking pool. Whatever is refused after staging is
-//! discarded (`Registry::discard`): no row refers to it, and `packyard gc` removes its blob
-//! after the grace period unless another publish of the same bytes committed it.
+//! store and, at the same time, through core's bridge to the blocking pool, where it is
+//! spooled into an anonymous temporary file and its core metadata read (bounded). Whatever
+//! is refused after staging is discarded when its `Staged` guard drops: no row refers to
+//! it, and `packyard gc` removes its blob after the grace period unless another publish of
+//! the same bytes committed it.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{self, BufReader, Seek, SeekFrom};
 
 use actix_multipart::{Field, Multipart};
 use actix_web::http::StatusCode;
@@ -20,14 +21,15 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
 
+use packyard_core::body::{read_blocking, BlockingReader, BridgeError};
 use packyard_core::http::{content_length, PackageCaller};
-use packyard_core::model::{BlobDigests, PackageStatus, Project};
+use packyard_core::model::{PackageStatus, Project};
 use packyard_core::policy::Action;
-use packyard_core::ports::DuplicatePolicy;
+use packyard_core::ports::{ByteStream, DuplicatePolicy};
 use packyard_core::registry::PublishRequest;
-use packyard_core::{ApiError, Principal, Registry, RouteClass};
+use packyard_core::{ApiError, Principal, Registry, RouteClass, Staged};
 
 use crate::error::*;
 use crate::handlers::keys;
@@ -57,10 +59,12 @@ const MAX_FIELD: usize = 64 * 1024;
 /// Room for the form around the file in a declared `Content-Length`.
 const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
 
-struct Staged {
+/// The `content` part: staged in the blob store (dropping it discards the upload), with its
+/// core metadata as read while it streamed (`None` when the file name is unusable).
+struct Upload<'r> {
     file_name: String,
-    digests: BlobDigests,
-    copy: std::fs::File,
+    staged: Staged<'r>,
+    metadata: Option<Result<Vec<u8>, metadata::Invalid>>,
 }
 
 pub async fn upload(
@@ -91,21 +95,16 @@ pub async fn upload(
     }
     let mut multipart = Multipart::new(req.headers(), body);
     let mut form = HashMap::new();
-    let mut staged = None;
-    let read = read_form(&mut multipart, &registry, &config, &mut form, &mut staged).await;
-    let sha256 = staged.as_ref().map(|s| s.digests.sha256.clone());
-    let outcome = match read {
-        Ok(()) => publish(&registry, &principal, &project, form, staged).await,
+    let mut upload = None;
+    // A refusal anywhere below drops the staged upload, which discards it.
+    let outcome = match read_form(&mut multipart, &registry, &config, &mut form, &mut upload).await
+    {
+        Ok(()) => publish(&principal, &project, form, upload).await,
         Err(e) => Err(e),
     };
     match outcome {
         Ok(resp) => resp,
-        Err(e) => {
-            if let Some(sha) = sha256 {
-                registry.discard(&sha).await;
-            }
-            e.into_response()
-        }
+        Err(e) => e.into_response(),
     }
 }
 
@@ -116,18 +115,18 @@ fn bad_form(e: impl std::fmt::Display) -> PypiError {
     )
 }
 
-async fn read_form(
+async fn read_form<'r>(
     multipart: &mut Multipart,
-    registry: &Registry,
+    registry: &'r Registry,
     config: &PypiConfig,
     form: &mut HashMap<String, String>,
-    staged: &mut Option<Staged>,
+    upload: &mut Option<Upload<'r>>,
 ) -> Result<(), PypiError> {
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(bad_form)?;
         let name = field.name().unwrap_or_default().to_owned();
         if name == "content" {
-            if staged.is_some() {
+            if upload.is_some() {
                 return Err(PypiError::refused(
                     INVALID_FORM,
                     "the form has more than one content part",
@@ -139,7 +138,7 @@ async fn read_form(
                 .map(str::to_owned)
                 .filter(|f| !f.is_empty())
                 .ok_or_else(|| PypiError::refused(NO_FILE, "the content part has no file name"))?;
-            *staged = Some(stage(registry, config, &mut field, file_name).await?);
+            *upload = Some(stage(registry, config, &mut field, file_name).await?);
         } else if KNOWN_FIELDS.contains(&name.as_str()) {
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
@@ -168,65 +167,95 @@ async fn read_form(
     Ok(())
 }
 
-/// Streams the content part into the blob store and a temporary copy at once.
-async fn stage(
-    registry: &Registry,
+/// Streams the content part into the blob store and, at the same time, through core's
+/// bridge (`packyard_core::body::read_blocking`) to the blocking pool, where it is spooled
+/// into an anonymous temporary file (a wheel is a zip, read from its end) and its core
+/// metadata read, bounded. One pass over the bytes; memory stays flat.
+async fn stage<'r>(
+    registry: &'r Registry,
     config: &PypiConfig,
     field: &mut Field,
     file_name: String,
-) -> Result<Staged, PypiError> {
-    let copy = tempfile::tempfile().map_err(ApiError::internal)?;
-    let mut copy = tokio::fs::File::from_std(copy);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed();
-    let pump = async {
-        let mut failure: Option<PypiError> = None;
+) -> Result<Upload<'r>, PypiError> {
+    // An unusable file name is refused by `publish`, before the metadata would be read.
+    let kind = metadata::parse_file_name(&file_name).ok().map(|d| d.kind);
+    let (store_tx, store_rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let (copy_tx, copy_rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let reader = read_blocking(receiver_stream(copy_rx), move |r| {
+        kind.map(|kind| spool_and_read(r, kind))
+    });
+    // `move`: both senders end with the pump, which ends both streams.
+    let pump = async move {
+        let mut copy_tx = Some(copy_tx);
         while let Some(chunk) = field.next().await {
             match chunk {
                 Ok(bytes) => {
-                    if let Err(e) = copy.write_all(&bytes).await {
-                        failure = Some(ApiError::internal(e).into());
-                        break;
+                    if let Some(tx) = &copy_tx {
+                        // The reader may be done (it found the metadata or failed): it
+                        // reports, the store still takes every byte.
+                        if tx.send(Ok(bytes.clone())).await.is_err() {
+                            copy_tx = None;
+                        }
                     }
-                    if tx.send(Ok(bytes)).await.is_err() {
+                    if store_tx.send(Ok(bytes)).await.is_err() {
                         // The store stopped reading (limit reached or failure): it reports.
-                        break;
+                        return None;
                     }
                 }
                 Err(e) => {
-                    let _ = tx
-                        .send(Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            e.to_string(),
-                        )))
-                        .await;
-                    failure = Some(bad_form(e));
-                    break;
+                    let cut = || io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string());
+                    if let Some(tx) = &copy_tx {
+                        let _ = tx.send(Err(cut())).await;
+                    }
+                    let _ = store_tx.send(Err(cut())).await;
+                    return Some(bad_form(e));
                 }
             }
         }
-        drop(tx);
-        if failure.is_none() {
-            if let Err(e) = copy.flush().await {
-                failure = Some(ApiError::internal(e).into());
-            }
-        }
-        failure
+        None
     };
-    let (failure, digests) = tokio::join!(pump, registry.stage(stream, Some(config.max_file_size)));
-    let digests = digests?;
+    let (failure, staged, read) = tokio::join!(
+        pump,
+        registry.stage(receiver_stream(store_rx), Some(config.max_file_size)),
+        reader
+    );
+    let staged = staged?;
     if let Some(e) = failure {
-        registry.discard(&digests.sha256).await;
         return Err(e);
     }
-    Ok(Staged {
+    let metadata = match read.map_err(BridgeError::for_request_body)? {
+        Some(Err(Spool::Io(e))) => return Err(ApiError::internal(e).into()),
+        Some(Err(Spool::Invalid(e))) => Some(Err(e)),
+        Some(Ok(raw)) => Some(Ok(raw)),
+        None => None,
+    };
+    Ok(Upload {
         file_name,
-        digests,
-        copy: copy.into_std().await,
+        staged,
+        metadata,
     })
+}
+
+fn receiver_stream(rx: mpsc::Receiver<io::Result<Bytes>>) -> ByteStream {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
+}
+
+enum Spool {
+    /// The temporary file failed: ours.
+    Io(io::Error),
+    /// The distribution is not what it says: the uploader's.
+    Invalid(metadata::Invalid),
+}
+
+/// Copies the upload into an anonymous temporary file, then reads its core metadata.
+fn spool_and_read(reader: &mut BlockingReader, kind: DistKind) -> Result<Vec<u8>, Spool> {
+    let mut copy = tempfile::tempfile().map_err(Spool::Io)?;
+    io::copy(reader, &mut copy).map_err(Spool::Io)?;
+    copy.seek(SeekFrom::Start(0)).map_err(Spool::Io)?;
+    archive::core_metadata(BufReader::new(copy), kind).map_err(Spool::Invalid)
 }
 
 fn mismatch(detail: String) -> PypiError {
@@ -234,11 +263,10 @@ fn mismatch(detail: String) -> PypiError {
 }
 
 async fn publish(
-    registry: &Registry,
     principal: &Principal,
     project: &Project,
     form: HashMap<String, String>,
-    staged: Option<Staged>,
+    upload: Option<Upload<'_>>,
 ) -> Result<HttpResponse, PypiError> {
     let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(action) = field(":action") {
@@ -252,31 +280,32 @@ async fn publish(
             ));
         }
     }
-    let staged = staged.ok_or_else(|| {
+    let upload = upload.ok_or_else(|| {
         PypiError::refused(NO_FILE, "the form has no 'content' part with the file")
     })?;
-    let dist = metadata::parse_file_name(&staged.file_name)
+    let digests = upload.staged.digests();
+    let dist = metadata::parse_file_name(&upload.file_name)
         .map_err(|e| PypiError::refused(INVALID_FILE_NAME, e.0))?;
     if let Some(sha) = field("sha256_digest") {
-        if !sha.eq_ignore_ascii_case(&staged.digests.sha256) {
+        if !sha.eq_ignore_ascii_case(&digests.sha256) {
             return Err(PypiError::refused(
                 DIGEST_MISMATCH,
                 format!(
                     "sha256_digest is {} but the received file hashes to {}",
                     metadata::printable(sha),
-                    staged.digests.sha256
+                    digests.sha256
                 ),
             ));
         }
     }
     if let Some(md5) = field("md5_digest") {
-        if !md5.eq_ignore_ascii_case(&staged.digests.md5) {
+        if !md5.eq_ignore_ascii_case(&digests.md5) {
             return Err(PypiError::refused(
                 DIGEST_MISMATCH,
                 format!(
                     "md5_digest is {} but the received file hashes to {}",
                     metadata::printable(md5),
-                    staged.digests.md5
+                    digests.md5
                 ),
             ));
         }
@@ -286,21 +315,20 @@ async fn publish(
             return Err(mismatch(format!(
                 "filetype is '{}' but '{}' is a {}",
                 metadata::printable(filetype),
-                staged.file_name,
+                upload.file_name,
                 dist.kind.filetype()
             )));
         }
     }
     let kind = dist.kind;
-    let mut copy = staged.copy;
-    let raw = web::block(move || {
-        copy.seek(SeekFrom::Start(0))
-            .map_err(|_| metadata::Invalid("the upload could not be read back".into()))?;
-        archive::core_metadata(BufReader::new(copy), kind)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| PypiError::refused(INVALID_DISTRIBUTION, e.0))?;
+    let raw = upload
+        .metadata
+        .ok_or_else(|| {
+            ApiError::internal(io::Error::other(
+                "the metadata of a valid file name was not read",
+            ))
+        })?
+        .map_err(|e| PypiError::refused(INVALID_DISTRIBUTION, e.0))?;
     let raw = String::from_utf8(raw).map_err(|_| {
         PypiError::refused(
             INVALID_METADATA,
@@ -347,7 +375,7 @@ async fn publish(
     }
     let normalized_name = metadata::normalize_name(&meta.name);
     let version = dist.version.to_string();
-    let file_name = staged.file_name;
+    let file_name = upload.file_name;
     let request = PublishRequest {
         format: FORMAT,
         name: meta.name.clone(),
@@ -363,10 +391,7 @@ async fn publish(
         },
         max_size: None,
     };
-    match registry
-        .commit(principal, project, request, staged.digests)
-        .await
-    {
+    match upload.staged.commit(principal, project, request).await {
         Ok(_) => Ok(packyard_core::http::json(
             StatusCode::CREATED,
             &json!({ "message": "201 Created" }),

@@ -12,6 +12,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use packyard_core::body::read_bounded;
 use packyard_core::http::PackageCaller;
 use packyard_core::model::PackageUpdate;
 use packyard_core::policy::Action;
@@ -36,14 +37,17 @@ pub struct YankQuery {
 
 /// Longest yank reason kept.
 const MAX_REASON: usize = 1000;
+/// Largest yank body read (a reason of `MAX_REASON` characters, escaped, fits).
+const MAX_BODY: usize = 16 * 1024;
 
 pub async fn yank(
     path: web::Path<ReleasePath>,
     query: web::Query<YankQuery>,
     caller: PackageCaller,
     registry: web::Data<Registry>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_bounded(payload, MAX_BODY).await?;
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         String::new()
     } else {
