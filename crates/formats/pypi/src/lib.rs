@@ -18,6 +18,8 @@ mod handlers;
 pub mod metadata;
 mod routes;
 pub mod views;
+#[cfg(test)]
+mod snapshots;
 
 use std::cmp::Ordering;
 
