@@ -20,6 +20,8 @@ mod handlers;
 pub mod metadata;
 pub mod routes;
 pub mod views;
+#[cfg(test)]
+mod snapshots;
 
 use std::cmp::Ordering;
 
