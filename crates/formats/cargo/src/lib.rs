@@ -15,6 +15,8 @@ mod handlers;
 pub mod metadata;
 mod routes;
 mod views;
+#[cfg(test)]
+mod snapshots;
 
 use std::cmp::Ordering;
 
