@@ -26,6 +26,8 @@ pub mod redirect;
 pub mod registry;
 pub mod scope;
 pub mod serve;
+#[cfg(test)]
+mod snapshots;
 pub mod stamped;
 
 pub use archive::{ArchiveError, ArchiveLimits};
