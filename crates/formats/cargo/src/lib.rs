@@ -14,9 +14,9 @@ mod error;
 mod handlers;
 pub mod metadata;
 mod routes;
-mod views;
 #[cfg(test)]
 mod snapshots;
+mod views;
 
 use std::cmp::Ordering;
 

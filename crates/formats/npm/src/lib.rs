@@ -19,9 +19,9 @@ mod error;
 mod handlers;
 pub mod metadata;
 pub mod routes;
-pub mod views;
 #[cfg(test)]
 mod snapshots;
+pub mod views;
 
 use std::cmp::Ordering;
 

@@ -17,9 +17,9 @@ mod error;
 mod handlers;
 pub mod metadata;
 mod routes;
-pub mod views;
 #[cfg(test)]
 mod snapshots;
+pub mod views;
 
 use std::cmp::Ordering;
 
