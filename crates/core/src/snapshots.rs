@@ -129,6 +129,14 @@ fn cell(d: Decision) -> &'static str {
     }
 }
 
+/// One line of the table: the caller, then one column per action.
+fn row(credential: &str, role: &str, cells: &[&str]) -> String {
+    format!(
+        "{credential:<27} {role:<20} {:<12} {:<12} {:<9} {:<9} {}\n",
+        cells[0], cells[1], cells[2], cells[3], cells[4]
+    )
+}
+
 fn policy_table() -> (String, usize) {
     let mut out = String::from(
         "Every combination of the permission-matrix test (crates/core/src/policy.rs), as `decide` answers.\n\
@@ -148,17 +156,8 @@ fn policy_table() -> (String, usize) {
                     format!("{reg:?}").to_lowercase(),
                     if anyone { "yes" } else { "no" },
                 );
-                let _ = writeln!(
-                    out,
-                    "{:<27} {:<20} {:<12} {:<12} {:<9} {:<9} {}",
-                    "credential",
-                    "role",
-                    "read-project",
-                    "read-package",
-                    "publish",
-                    "delete",
-                    "admin"
-                );
+                let header = ["read-project", "read-package", "publish", "delete", "admin"];
+                out.push_str(&row("credential", "role", &header));
                 for (cred_name, cred) in CREDS {
                     let rows: Vec<(&str, Vec<&str>)> = ROLES
                         .iter()
@@ -185,11 +184,7 @@ fn policy_table() -> (String, usize) {
                         rows.iter().map(|(role, r)| (*role, r)).collect()
                     };
                     for (role, r) in shown {
-                        let _ = writeln!(
-                            out,
-                            "{:<27} {:<20} {:<12} {:<12} {:<9} {:<9} {}",
-                            cred_name, role, r[0], r[1], r[2], r[3], r[4]
-                        );
+                        out.push_str(&row(cred_name, role, r));
                     }
                 }
             }
