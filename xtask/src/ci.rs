@@ -91,6 +91,9 @@ fn run_steps(selected: &[&'static str], args: &[String]) -> Result<()> {
                 Runner::CargoTest => cmd.args(["test", "--no-fail-fast"]),
             };
             cmd.args(["--workspace", "--exclude", "packyard-e2e"]);
+            // Snapshot tests (insta) compare with the committed `.snap` files and never write:
+            // a missing or changed snapshot fails the run instead of leaving a `.snap.new`.
+            cmd.env("INSTA_UPDATE", "no").env_remove("INSTA_FORCE_PASS");
             if let Some(pg) = &pg {
                 cmd.env("PACKYARD_TEST_POSTGRES_URL", pg.admin_url());
             } else {

@@ -16,6 +16,8 @@
 
 mod handlers;
 pub mod routes;
+#[cfg(test)]
+mod snapshots;
 mod views;
 
 pub use routes::{configure, configure_project_packages};

@@ -29,6 +29,8 @@ pub mod redirect;
 pub mod registry;
 pub mod scope;
 pub mod serve;
+#[cfg(test)]
+mod snapshots;
 pub mod staged;
 pub mod stamped;
 

@@ -15,6 +15,8 @@ mod factory;
 mod handlers;
 pub mod metadata;
 mod routes;
+#[cfg(test)]
+mod snapshots;
 mod views;
 
 use std::cmp::Ordering;

@@ -20,6 +20,8 @@ mod factory;
 mod handlers;
 pub mod metadata;
 pub mod routes;
+#[cfg(test)]
+mod snapshots;
 pub mod views;
 
 use std::cmp::Ordering;

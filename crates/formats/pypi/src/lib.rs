@@ -18,6 +18,8 @@ mod factory;
 mod handlers;
 pub mod metadata;
 mod routes;
+#[cfg(test)]
+mod snapshots;
 pub mod views;
 
 use std::cmp::Ordering;
