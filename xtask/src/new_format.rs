@@ -24,6 +24,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("new_format/handlers_mod.rs.in"),
     ),
     (
+        "src/handlers/files.rs",
+        include_str!("new_format/files.rs.in"),
+    ),
+    (
         "src/handlers/ping.rs",
         include_str!("new_format/ping.rs.in"),
     ),
@@ -31,6 +35,10 @@ const FILES: &[(&str, &str)] = &[
     ("src/views.rs", include_str!("new_format/views.rs.in")),
     ("src/error.rs", include_str!("new_format/error.rs.in")),
     ("tests/format.rs", include_str!("new_format/test.rs.in")),
+    (
+        "tests/conformance.rs",
+        include_str!("new_format/conformance.rs.in"),
+    ),
 ];
 
 pub fn run(args: &[String]) -> Result<()> {
