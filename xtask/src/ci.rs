@@ -21,6 +21,7 @@ pub const STEPS: &[&str] = &[
     "build",
     "test",
     "check-features",
+    "scaffold",
     "e2e-tools",
     "e2e-sqlite-fs",
     "e2e-postgres-s3",
@@ -113,6 +114,7 @@ fn run_steps(selected: &[&'static str], args: &[String]) -> Result<()> {
             Ok(())
         })?;
         plan.step("check-features", features::check)?;
+        plan.step("scaffold", crate::new_format::check_in_ci)?;
         let tools = plan.step("e2e-tools", || Tools::prepare(&target))?;
         plan.step("e2e-sqlite-fs", || match &tools {
             Some(tools) => tools.run_default(runner),

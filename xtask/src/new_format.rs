@@ -63,6 +63,65 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The CI step `scaffold`: the template as a contributor gets it today. Copies the tracked
+/// files to a temporary workspace, scaffolds `ci_probe` there, and runs the new crate's
+/// clippy and tests (its unit test and the conformance kit), so a change to the SDK that
+/// breaks the template fails here rather than in a contributor's first build.
+pub fn check_in_ci() -> Result<()> {
+    const ID: &str = "ci_probe";
+    let root = shell::workspace_root();
+    let tmp = std::env::temp_dir().join(format!("packyard-scaffold-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    let files = shell::output(
+        std::process::Command::new("git")
+            .current_dir(&root)
+            .args(["ls-files", "-z"]),
+    )?;
+    for rel in files.split('\0').filter(|f| !f.is_empty()) {
+        let from = root.join(rel);
+        if !from.is_file() {
+            continue;
+        }
+        let to = tmp.join(rel);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(&from, &to)?;
+    }
+    scaffold(&tmp, ID)?;
+    let krate = crate_name(ID);
+    let manifest = tmp.join("Cargo.toml");
+    let manifest = manifest.to_string_lossy();
+    let result =
+        shell::run(shell::cargo().args(["fmt", "--manifest-path", &manifest, "-p", &krate]))
+            .and_then(|()| {
+                shell::run(shell::cargo().args([
+                    "clippy",
+                    "--manifest-path",
+                    &manifest,
+                    "-p",
+                    &krate,
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))
+            })
+            .and_then(|()| {
+                shell::run(shell::cargo().args([
+                    "test",
+                    "--manifest-path",
+                    &manifest,
+                    "-p",
+                    &krate,
+                ]))
+            });
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
 /// Why `id` cannot name a format, if it cannot.
 pub fn check_id(id: &str) -> Result<()> {
     let mut chars = id.chars();
