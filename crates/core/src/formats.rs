@@ -110,9 +110,9 @@ mod tests {
     #[test]
     fn looks_up_by_id_and_by_gitlab_name() {
         let formats = Formats::new(vec![
-            Arc::new(Fake("generic", "generic", Some(true))),
+            Arc::new(Fake("files", "files", Some(true))),
             Arc::new(Fake("terraform", "terraform_module", Some(false))),
-            Arc::new(Fake("npm", "npm", None)),
+            Arc::new(Fake("plain", "plain", None)),
         ]);
         assert_eq!(
             formats.lookup("terraform_module").map(|f| f.id().0),
@@ -126,8 +126,8 @@ mod tests {
         assert!(formats.lookup("maven").is_none());
         assert_eq!(
             formats.duplicate_defaults(),
-            vec![("generic", true), ("terraform", false)]
+            vec![("files", true), ("terraform", false)]
         );
-        assert_eq!(format!("{formats:?}"), r#"["generic", "terraform", "npm"]"#);
+        assert_eq!(format!("{formats:?}"), r#"["files", "terraform", "plain"]"#);
     }
 }
