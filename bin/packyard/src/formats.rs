@@ -17,6 +17,7 @@ pub fn factories() -> Vec<FormatFactory> {
         #[cfg(feature = "pypi")] pypi::factory(),
         #[cfg(feature = "npm")] npm::factory(),
         #[cfg(feature = "cargo")] cargo::factory(),
+        #[cfg(feature = "maven")] maven::factory(),
     ]
 }
 
