@@ -120,9 +120,13 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
         .with_duplicate_setting()
         .map(|(f, r)| (f.id().0, r))
         .collect();
+    let mut expected = vec!["generic"];
+    if cfg!(feature = "maven") {
+        expected.push("maven");
+    }
     assert_eq!(
         with.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-        ["generic"],
+        expected,
         "the formats compiled in that have GitLab's setting"
     );
     for (id, rule) in with {
@@ -215,5 +219,85 @@ async fn formats_without_the_setting_keep_refusing_duplicates() {
         .namespace_package_settings(&env.group)
         .await
         .unwrap();
-    assert_eq!(shown.formats.keys().collect::<Vec<_>>(), ["generic"]);
+    let with_setting: Vec<&str> = env
+        .registry
+        .formats()
+        .with_duplicate_setting()
+        .map(|(f, _)| f.id().0)
+        .collect();
+    assert_eq!(
+        shown.formats.keys().map(String::as_str).collect::<Vec<_>>(),
+        with_setting
+    );
+    for id in ["pypi", "npm", "cargo"] {
+        assert!(!shown.formats.contains_key(id), "{id}");
+    }
+}
+
+/// Maven: a SNAPSHOT version is never a duplicate (a non-unique `lib-1.0-SNAPSHOT.jar` goes
+/// in twice), and the cleanup policy keeps the newest N timestamped builds of each SNAPSHOT
+/// version, all files of a build together, besides its same-name rule.
+#[cfg(feature = "maven")]
+#[actix_web::test]
+async fn maven_snapshot_builds_are_cut_to_the_newest_n_by_the_cleanup_policy() {
+    let env = env().await;
+    let root = root(&env.registry).await;
+    let publish = |file: String| {
+        let mut r = request(
+            "maven",
+            "com/example/lib",
+            "1.0-SNAPSHOT",
+            DuplicatePolicy::RejectSameFileName {
+                message: "refused".into(),
+            },
+        );
+        r.file_name = file;
+        env.registry.publish(&root, &env.project, r, body(b"x"))
+    };
+    for n in 1..=3 {
+        for ext in ["pom", "jar"] {
+            publish(format!("lib-1.0-20261202.10000{n}-{n}.{ext}"))
+                .await
+                .unwrap();
+        }
+    }
+    publish("lib-1.0-SNAPSHOT.jar".into()).await.unwrap();
+    publish("lib-1.0-SNAPSHOT.jar".into())
+        .await
+        .expect("a SNAPSHOT is never a duplicate");
+    env.registry
+        .set_cleanup_policy(&env.project, Some(1))
+        .await
+        .unwrap();
+    let report = env
+        .registry
+        .run_all_cleanup(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let packages = env
+        .registry
+        .packages()
+        .packages_by_name(env.project.id, "maven", "com/example/lib")
+        .await
+        .unwrap();
+    let ids: Vec<_> = packages.iter().map(|p| p.id).collect();
+    let mut left: Vec<String> = env
+        .registry
+        .packages()
+        .package_files_of(&ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.file_name)
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "lib-1.0-20261202.100003-3.jar",
+            "lib-1.0-20261202.100003-3.pom",
+            "lib-1.0-SNAPSHOT.jar",
+        ]
+    );
+    assert_eq!(report.deleted_files, 5, "{report:?}");
 }

@@ -201,18 +201,20 @@ impl Registry {
                     self.catalog().package_files_of(&ids).await?
                 };
                 for package in &packages {
-                    let mut builds: HashMap<String, (Millis, Vec<&PackageFile>)> = HashMap::new();
+                    // Newest by (time, id) of the build's newest file: ids break ties of one millisecond.
+                    let mut builds: HashMap<String, ((Millis, i64), Vec<&PackageFile>)> =
+                        HashMap::new();
                     for f in files.iter().filter(|f| f.package_id == package.id) {
                         if let Some(build) = format.file_build(package, &f.file_name) {
-                            let entry = builds.entry(build).or_insert((0, Vec::new()));
-                            entry.0 = entry.0.max(f.created_at);
+                            let entry = builds.entry(build).or_insert(((0, 0), Vec::new()));
+                            entry.0 = entry.0.max((f.created_at, f.id.0));
                             entry.1.push(f);
                         }
                     }
                     if builds.len() <= keep {
                         continue;
                     }
-                    let mut newest_first: Vec<(Millis, Vec<&PackageFile>)> =
+                    let mut newest_first: Vec<((Millis, i64), Vec<&PackageFile>)> =
                         builds.into_values().collect();
                     newest_first.sort_by(|a, b| b.0.cmp(&a.0));
                     for (_, old) in newest_first.into_iter().skip(keep) {
