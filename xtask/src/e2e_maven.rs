@@ -52,11 +52,13 @@ pub fn prepare(target: &Path) -> Result<Vec<(String, String)>> {
         .find(|l| l.starts_with("Gradle "))
         .unwrap_or("Gradle (unknown version)")
         .to_string();
-    let ivy_version = first_line(&shell::output(
-        Command::new(&java).args(["-jar", IVY_JAR, "-version"]),
-    )?);
+    // Debian's build calls itself "non official version": dpkg knows the release.
+    let ivy_version =
+        shell::output(Command::new("dpkg-query").args(["-W", "-f", "${Version}", "ivy"]))
+            .or_else(|_| shell::output(Command::new(&java).args(["-jar", IVY_JAR, "-version"])))
+            .map(|v| first_line(&v))?;
     println!(
-        "maven e2e clients: {} ({mvn_version}), {} ({gradle_version}), {IVY_JAR} ({ivy_version})",
+        "maven e2e clients: {} ({mvn_version}), {} ({gradle_version}), {IVY_JAR} (ivy {ivy_version})",
         mvn.display(),
         gradle.display()
     );
@@ -109,4 +111,18 @@ fn first_line(text: &str) -> String {
         }
     }
     plain.lines().next().unwrap_or_default().trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_banners_lose_their_colours() {
+        assert_eq!(
+            first_line("\u{1b}[1mApache Maven 3.8.7\u{1b}[m\nMaven home: /usr/share/maven\n"),
+            "Apache Maven 3.8.7"
+        );
+        assert_eq!(first_line(""), "");
+    }
 }
