@@ -9,6 +9,7 @@
 //! never run one policy twice for one slot: each run first claims it by moving its
 //! `next_run_at` in the database (compare-and-set), so only one process wins.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::error::ApiError;
@@ -139,10 +140,11 @@ impl Registry {
                 {
                     continue;
                 }
-                let deleted = self
+                let mut deleted = self
                     .catalog()
                     .delete_duplicated_package_files(policy.project_id, keep)
                     .await?;
+                deleted.extend(self.delete_old_builds(policy.project_id, keep).await?);
                 report.policies += 1;
                 report.deleted_files += deleted.len() as u64;
                 report.deleted_bytes += deleted
@@ -158,6 +160,76 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// Keeps the newest `keep` builds of each version of the formats that store builds
+    /// under distinct file names ([`crate::PackageFormat::file_build`]: Maven SNAPSHOTs) in
+    /// `project`, newest by each build's newest file, and deletes the files of older builds;
+    /// returns the deleted files. Reads the format's packages a page at a time.
+    async fn delete_old_builds(
+        &self,
+        project: ProjectId,
+        keep: i64,
+    ) -> Result<Vec<PackageFile>, ApiError> {
+        const PAGE: i64 = 100;
+        let keep = usize::try_from(keep).unwrap_or(usize::MAX).max(1);
+        let mut deleted = Vec::new();
+        for format in self.formats().iter().filter(|f| f.has_builds()) {
+            let filter = PackageFilter {
+                format: Some(format.id().0.to_owned()),
+                ..PackageFilter::default()
+            };
+            let mut page = 1;
+            loop {
+                let (packages, _) = self
+                    .catalog()
+                    .list_packages(
+                        &[project],
+                        &filter,
+                        PackageOrder::CreatedAt,
+                        false,
+                        Page {
+                            page,
+                            per_page: PAGE,
+                        },
+                    )
+                    .await?;
+                let ids: Vec<PackageId> = packages.iter().map(|p| p.id).collect();
+                let files = if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    self.catalog().package_files_of(&ids).await?
+                };
+                for package in &packages {
+                    let mut builds: HashMap<String, (Millis, Vec<&PackageFile>)> = HashMap::new();
+                    for f in files.iter().filter(|f| f.package_id == package.id) {
+                        if let Some(build) = format.file_build(package, &f.file_name) {
+                            let entry = builds.entry(build).or_insert((0, Vec::new()));
+                            entry.0 = entry.0.max(f.created_at);
+                            entry.1.push(f);
+                        }
+                    }
+                    if builds.len() <= keep {
+                        continue;
+                    }
+                    let mut newest_first: Vec<(Millis, Vec<&PackageFile>)> =
+                        builds.into_values().collect();
+                    newest_first.sort_by(|a, b| b.0.cmp(&a.0));
+                    for (_, old) in newest_first.into_iter().skip(keep) {
+                        for f in old {
+                            if self.catalog().delete_package_file(package.id, f.id).await? {
+                                deleted.push(f.clone());
+                            }
+                        }
+                    }
+                }
+                if (packages.len() as i64) < PAGE {
+                    break;
+                }
+                page += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     /// A group's duplicate settings, one per installed format with GitLab's setting.

@@ -6,7 +6,7 @@
 use actix_web::web;
 use std::cmp::Ordering;
 
-use crate::model::FormatId;
+use crate::model::{FormatId, Package};
 use crate::ports::DuplicatePolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +63,20 @@ pub trait PackageFormat: Send + Sync + 'static {
     /// always applies. With `Some`, `Registry::commit` decides from the group's setting.
     fn duplicate_rule(&self) -> Option<DuplicateRule> {
         None
+    }
+    /// For formats that keep several builds of one version under distinct file names
+    /// (Maven's timestamped SNAPSHOTs): the build a file belongs to, as a label. The cleanup
+    /// policy's `keep_n_duplicated_package_files` then keeps the newest N builds of each
+    /// such version (newest by their newest file) and deletes the files of older builds.
+    /// `None` (the default, and for files outside any build): only the policy's same-name
+    /// rule applies.
+    fn file_build(&self, _package: &Package, _file_name: &str) -> Option<String> {
+        None
+    }
+    /// Whether [`PackageFormat::file_build`] can answer `Some` (the cleanup reads this
+    /// format's packages only then).
+    fn has_builds(&self) -> bool {
+        false
     }
 }
 

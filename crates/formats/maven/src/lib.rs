@@ -37,7 +37,7 @@ use std::cmp::Ordering;
 
 use actix_web::web;
 use packyard_core::documents::DerivedCache;
-use packyard_core::model::FormatId;
+use packyard_core::model::{FormatId, Package};
 use packyard_core::{DuplicateRule, FormatError, PackageFormat, Snippet, SnippetContext};
 
 pub use factory::factory;
@@ -113,6 +113,21 @@ impl PackageFormat for Maven {
     /// duplicates, as on GitLab.
     fn duplicate_rule(&self) -> Option<DuplicateRule> {
         Some(DuplicateRule::same_file_name(false).except_versions(layout::is_snapshot))
+    }
+    /// A timestamped SNAPSHOT file's build (`20261202.101500-3`): the cleanup policy keeps
+    /// the newest N builds of each SNAPSHOT version.
+    fn file_build(&self, package: &Package, file_name: &str) -> Option<String> {
+        if !layout::is_snapshot(&package.version) {
+            return None;
+        }
+        let artifact_id = package.name.rsplit('/').next()?;
+        layout::version_file(artifact_id, &package.version, file_name)
+            .ok()?
+            .build
+            .map(|b| b.label())
+    }
+    fn has_builds(&self) -> bool {
+        true
     }
     fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet> {
         views::snippets(ctx)
