@@ -36,6 +36,7 @@ impl Tools {
         format_env.extend(crate::e2e_npm::prepare(target)?);
         format_env.extend(crate::e2e_cargo::prepare(target)?);
         format_env.extend(crate::e2e_web::prepare(target)?);
+        format_env.extend(crate::e2e_maven::prepare(target)?);
         Ok(Tools {
             packyard_bin,
             python,
