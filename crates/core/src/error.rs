@@ -361,6 +361,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reason_goes_in_the_status_line_and_survives_reshaping_but_not_on_a_5xx() {
+        let e = ApiError::bad_request("the digest differs")
+            .with_reason("Checksum mismatch")
+            .reshaped(|m| json!({ "error": m }));
+        let resp = e.error_response();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(resp.head().reason(), "Checksum mismatch");
+        let plain = ApiError::bad_request("x").error_response();
+        assert_eq!(plain.head().reason(), "Bad Request");
+        let internal = ApiError::internal(std::io::Error::other("disk on fire"))
+            .with_reason("disk on fire")
+            .error_response();
+        assert_eq!(internal.head().reason(), "Internal Server Error");
+    }
+
+    #[test]
     fn fields_are_readable_and_reshaping_keeps_status_and_challenge() {
         let e = ApiError::unauthorized_basic();
         assert_eq!(e.status(), StatusCode::UNAUTHORIZED);

@@ -1764,6 +1764,22 @@ mod bodies {
         let files = cat.package_files_of(&[b.id, a.id]).await.unwrap();
         assert_eq!(files, vec![fa, fb]);
         assert!(cat.package_files_of(&[]).await.unwrap().is_empty());
+        // Where a name is held, whatever the status, each project once, by id.
+        assert_eq!(
+            cat.projects_with_package("generic", "my-lib")
+                .await
+                .unwrap(),
+            vec![p1.id, p2.id]
+        );
+        assert_eq!(
+            cat.projects_with_package("generic", "zeta").await.unwrap(),
+            vec![p2.id]
+        );
+        assert!(cat
+            .projects_with_package("npm", "my-lib")
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     pub async fn instance_settings_default_then_round_trip(cat: DbCatalog) {

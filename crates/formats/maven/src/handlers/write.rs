@@ -59,7 +59,8 @@ pub async fn put(
             Action::PublishPackage,
             RouteClass::Package,
         )
-        .await?;
+        .await
+        .map_err(refusal_reason)?;
     let target = layout::parse(&path.path).map_err(bad_path)?;
     match target {
         Target::File {
@@ -151,8 +152,26 @@ async fn publish_file(
                 printable(&file.name)
             ),
         )),
-        Err(e) => Err(e),
+        Err(e) => Err(refusal_reason(e)),
     }
+}
+
+/// A refusal of a deploy with its reason in the status line, which is all Maven prints.
+fn refusal_reason(e: ApiError) -> ApiError {
+    if e.status() != StatusCode::FORBIDDEN {
+        return e;
+    }
+    let message = e.client_message().to_ascii_lowercase();
+    let reason = if message.contains("disabled") {
+        "The package registry is disabled for this project"
+    } else if message.contains("protected") {
+        "Package protected"
+    } else if message.contains("privileges") {
+        "The token's scopes do not allow deploying"
+    } else {
+        "Deploying needs the Developer role or a token with write access"
+    };
+    e.with_reason(reason)
 }
 
 /// Reads the staged pom back (at most [`MAX_POM`] bytes) and parses it.
