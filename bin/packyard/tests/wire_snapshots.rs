@@ -461,3 +461,111 @@ async fn wire_documents_after_real_publishes() {
         test::TestRequest::get().uri(&format!("{PROJECT}/1/package_files"))
     );
 }
+
+/// The Maven clocks (`lastUpdated`, `updated`) redacted from a metadata document.
+#[cfg(feature = "maven")]
+fn maven_clocks(body: &str) -> String {
+    body.lines()
+        .map(|line| {
+            for tag in ["lastUpdated", "updated"] {
+                let open = format!("<{tag}>");
+                if let Some(start) = line.find(&open) {
+                    return format!("{}<{tag}>[clock]</{tag}>", &line[..start]);
+                }
+            }
+            line.to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Maven: the artifact- and version-level `maven-metadata.xml` as served after real
+/// deploys, their checksums, and the artifact's metadata after its newest release is
+/// deleted (`latest` and `release` move at once: nothing to repair).
+#[cfg(feature = "maven")]
+#[actix_web::test]
+async fn maven_metadata_after_deploys_and_a_delete() {
+    let env = env().await;
+    let app = app!(env);
+    let base = format!("{PROJECT}/maven/com/example/lib");
+    let pom = |v: &str| {
+        format!(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>com.example</groupId>\
+             <artifactId>lib</artifactId><version>{v}</version></project>"
+        )
+    };
+    for (v, file) in [
+        ("1.0", "lib-1.0"),
+        ("2.0", "lib-2.0"),
+        ("2.1-SNAPSHOT", "lib-2.1-20261202.101500-1"),
+        ("2.1-SNAPSHOT", "lib-2.1-20261202.111500-2"),
+    ] {
+        ok(
+            &app,
+            test::TestRequest::put()
+                .uri(&format!("{base}/{v}/{file}.pom"))
+                .set_payload(pom(v)),
+        )
+        .await;
+        ok(
+            &app,
+            test::TestRequest::put()
+                .uri(&format!("{base}/{v}/{file}.jar"))
+                .set_payload(format!("jar of {file}")),
+        )
+        .await;
+    }
+    let metadata = |app_body: (StatusCode, String, String)| {
+        let (status, ct, body) = app_body;
+        document(status, &ct, &maven_clocks(&body))
+    };
+    let artifact = call(
+        &app,
+        test::TestRequest::get().uri(&format!("{base}/maven-metadata.xml")),
+    )
+    .await;
+    let body = artifact.2.clone();
+    insta::assert_snapshot!("maven_artifact_metadata", metadata(artifact));
+    let (_, _, sha1) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("{base}/maven-metadata.xml.sha1")),
+    )
+    .await;
+    use sha1::Digest as _;
+    assert_eq!(sha1, hex::encode(sha1::Sha1::digest(body.as_bytes())));
+    insta::assert_snapshot!(
+        "maven_snapshot_version_metadata",
+        metadata(
+            call(
+                &app,
+                test::TestRequest::get().uri(&format!("{base}/2.1-SNAPSHOT/maven-metadata.xml")),
+            )
+            .await
+        )
+    );
+
+    // Delete 2.0 through the Packages API: the next read lists 1.0 as the release.
+    let packages: Value =
+        serde_json::from_str(&ok(&app, test::TestRequest::get().uri(PROJECT)).await).unwrap();
+    let id = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["version"] == "2.0")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    ok(
+        &app,
+        test::TestRequest::delete().uri(&format!("{PROJECT}/{id}")),
+    )
+    .await;
+    let (_, _, after) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("{base}/maven-metadata.xml")),
+    )
+    .await;
+    assert!(after.contains("<release>1.0</release>"), "{after}");
+    assert!(after.contains("<latest>2.1-SNAPSHOT</latest>"), "{after}");
+    assert!(!after.contains("<version>2.0</version>"), "{after}");
+}

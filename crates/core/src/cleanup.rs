@@ -216,7 +216,7 @@ impl Registry {
                     }
                     let mut newest_first: Vec<((Millis, i64), Vec<&PackageFile>)> =
                         builds.into_values().collect();
-                    newest_first.sort_by(|a, b| b.0.cmp(&a.0));
+                    newest_first.sort_by_key(|b| std::cmp::Reverse(b.0));
                     for (_, old) in newest_first.into_iter().skip(keep) {
                         for f in old {
                             if self.catalog().delete_package_file(package.id, f.id).await? {

@@ -33,9 +33,9 @@ pub struct ApiError {
     /// the plain body; the generic status text for an internal error.
     message: String,
     body: Body,
-    www_authenticate: Option<String>,
+    www_authenticate: Option<Box<str>>,
     /// `Retry-After` seconds (a 429 or 503 that clears by itself).
-    retry_after: Option<u64>,
+    retry_after: Option<u32>,
     /// The status line's reason phrase, for clients that print only the status line (Maven).
     reason: Option<&'static str>,
     /// Logged for 5xx, never sent.
@@ -161,7 +161,7 @@ impl ApiError {
         }
     }
     pub fn www_authenticate(mut self, value: String) -> Self {
-        self.www_authenticate = Some(value);
+        self.www_authenticate = Some(value.into_boxed_str());
         self
     }
     /// Puts `reason` in the status line (`HTTP/1.1 400 Duplicate package is not allowed`):
@@ -173,11 +173,11 @@ impl ApiError {
     }
     /// Adds `Retry-After: <secs>`.
     pub fn retry_after(mut self, secs: u64) -> Self {
-        self.retry_after = Some(secs);
+        self.retry_after = Some(u32::try_from(secs).unwrap_or(u32::MAX));
         self
     }
     pub fn retry_after_secs(&self) -> Option<u64> {
-        self.retry_after
+        self.retry_after.map(u64::from)
     }
     pub fn status(&self) -> StatusCode {
         self.status
@@ -314,7 +314,7 @@ impl ResponseError for ApiError {
             resp.reason(reason);
         }
         if let Some(w) = &self.www_authenticate {
-            resp.insert_header((header::WWW_AUTHENTICATE, w.clone()));
+            resp.insert_header((header::WWW_AUTHENTICATE, w.to_string()));
         }
         if let Some(secs) = self.retry_after {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
