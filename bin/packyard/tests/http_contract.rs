@@ -2043,3 +2043,87 @@ async fn scopes_resolve_to_the_readable_projects_and_refuse_like_package_routes(
         assert_eq!(e.status(), StatusCode::NOT_FOUND, "{scope:?}");
     }
 }
+
+/// Maven's bad input: each a 400 whose status line says why (Maven prints only that), and
+/// nothing stored: a pom that is not XML, an XML bomb, a pom nested too deep, a pom whose
+/// coordinates differ from its path, a 0-byte jar, a file name that is not the path's
+/// artifact and version, `..` and `%2e%2e`, a checksum file with garbage or the wrong
+/// digest, a version-level metadata upload for a version with no files.
+#[cfg(feature = "maven")]
+#[actix_web::test]
+async fn maven_bad_input_is_a_400_with_its_reason_and_stores_nothing() {
+    let env = env().await;
+    let app = app!(env);
+    let base = "/api/v4/projects/acme%2Ftools/packages/maven/com/example/lib";
+    let deep = format!("<project>{}{}</project>", "<a>".repeat(100), "</a>".repeat(100));
+    let cases: Vec<(String, Vec<u8>, &str)> = vec![
+        (format!("{base}/1.0/lib-1.0.pom"), b"not xml at all".to_vec(), "Invalid pom"),
+        (
+            format!("{base}/1.0/lib-1.0.pom"),
+            b"<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><project>&b;</project>".to_vec(),
+            "Invalid pom",
+        ),
+        (format!("{base}/1.0/lib-1.0.pom"), deep.into_bytes(), "Invalid pom"),
+        (
+            format!("{base}/1.0/lib-1.0.pom"),
+            b"<project><groupId>com.example</groupId><artifactId>other</artifactId><version>1.0</version></project>".to_vec(),
+            "The pom does not match its path",
+        ),
+        (format!("{base}/1.0/lib-1.0.jar"), Vec::new(), "Empty file"),
+        (format!("{base}/1.0/other-1.0.jar"), b"PK".to_vec(), "Invalid Maven path"),
+        (format!("{base}/1.0/lib-2.0.jar"), b"PK".to_vec(), "Invalid Maven path"),
+        (format!("{base}/../lib-1.0.jar"), b"PK".to_vec(), "Invalid Maven path"),
+        (format!("{base}/%2e%2e/lib-1.0.jar"), b"PK".to_vec(), "Invalid Maven path"),
+        (format!("{base}/1.0/lib-1.0.jar.sha1"), b"not a digest".to_vec(), "Invalid checksum file"),
+        (
+            format!("{base}/1.0-SNAPSHOT/maven-metadata.xml"),
+            b"<metadata><groupId>com.example</groupId><artifactId>lib</artifactId><version>1.0-SNAPSHOT</version></metadata>".to_vec(),
+            "No files for this version",
+        ),
+    ];
+    for (uri, body, expected) in cases {
+        let req = test::TestRequest::put()
+            .uri(&uri)
+            .insert_header(("PRIVATE-TOKEN", ROOT))
+            .set_payload(body);
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(res.response().head().reason(), expected, "{uri}");
+    }
+    assert_eq!(env.package_count().await, 0);
+
+    // A stored jar, then a checksum that is not its digest.
+    let (status, _, _) = send(&app, put(&format!("{base}/1.0/lib-1.0.jar"), ROOT, b"PK jar")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let req = put(
+        &format!("{base}/1.0/lib-1.0.jar.sha1"),
+        ROOT,
+        b"0000000000000000000000000000000000000000",
+    );
+    let res = test::call_service(&app, req.to_request()).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.response().head().reason(), "Checksum mismatch");
+    // The right digest is accepted, and GET answers it from the stored bytes.
+    let sha1 = {
+        use sha1::Digest as _;
+        hex::encode(sha1::Sha1::digest(b"PK jar"))
+    };
+    let req = test::TestRequest::put()
+        .uri(&format!("{base}/1.0/lib-1.0.jar.sha1"))
+        .insert_header(("PRIVATE-TOKEN", ROOT))
+        .set_payload(sha1.clone());
+    assert_eq!(
+        test::call_service(&app, req.to_request()).await.status(),
+        StatusCode::CREATED
+    );
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("{base}/1.0/lib-1.0.jar.sha1"))
+            .insert_header(("PRIVATE-TOKEN", ROOT)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, Value::String(sha1));
+    assert_eq!(env.package_count().await, 1);
+}

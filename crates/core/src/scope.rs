@@ -58,7 +58,7 @@ impl Registry {
 impl Registry {
     /// The projects holding a package `normalized_name` of `format` whose packages
     /// `principal` may read: an instance-wide read looks the name up first (one indexed
-    /// query) and then decides for each project that holds it, as GitLab's instance-level
+    /// query, kept under the change stamp) and then decides for each project that holds it, as GitLab's instance-level
     /// Maven endpoint does. Projects the caller may not read are left out silently (the
     /// answer is the format's miss); a failure of the catalog is an error.
     pub async fn readable_projects_holding(
@@ -68,11 +68,10 @@ impl Registry {
         format: &str,
         normalized_name: &str,
     ) -> Result<Vec<Project>, ApiError> {
-        let ids = self
-            .catalog()
-            .projects_with_package(format, normalized_name)
-            .await?;
         let stamp = self.request_stamp(req);
+        let ids = self
+            .projects_with_package_at(stamp, format, normalized_name)
+            .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self

@@ -248,6 +248,8 @@ struct Reads {
     job_allowlist: StampedCache<(ProjectId, ProjectId), bool>,
     /// `(format, sorted projects, name)`.
     revisions: StampedCache<(String, Vec<ProjectId>, Option<String>), Vec<Revision>>,
+    /// `(format, name)`: the projects holding a package of that name (instance reads).
+    holders: StampedCache<(String, String), Vec<ProjectId>>,
 }
 
 impl Default for Reads {
@@ -264,6 +266,7 @@ impl Default for Reads {
             ancestors: StampedCache::new(N),
             job_allowlist: StampedCache::new(N),
             revisions: StampedCache::new(N),
+            holders: StampedCache::new(N),
         }
     }
 }
@@ -369,6 +372,26 @@ impl Registry {
                 self.catalog
                     .package_revisions(projects, format, normalized_name)
             })
+            .await?)
+    }
+
+    /// The projects holding a package `normalized_name` of `format` (any status), under the
+    /// request's stamp: an instance-wide read that misses costs no query while nothing
+    /// changed.
+    pub(crate) async fn projects_with_package_at(
+        &self,
+        Stamp(stamp): Stamp,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<ProjectId>, ApiError> {
+        Ok(self
+            .reads
+            .holders
+            .get_or_load(
+                stamp,
+                (format.to_owned(), normalized_name.to_owned()),
+                || self.catalog.projects_with_package(format, normalized_name),
+            )
             .await?)
     }
 
