@@ -120,15 +120,7 @@ impl DocumentCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(Bytes, String), ApiError>>,
     {
-        let mut sorted = revisions.to_vec();
-        sorted.sort_by_key(|r| r.project_id.0);
-        let mut h = Sha256::new();
-        h.update(key.as_bytes());
-        for r in &sorted {
-            h.update(r.project_id.0.to_le_bytes());
-            h.update(r.revision.to_le_bytes());
-        }
-        let digest = hex::encode(&h.finalize()[..16]);
+        let digest = revision_key(key, revisions);
         if let Some(doc) = self.cache.get(&digest) {
             return Ok(doc);
         }
@@ -137,13 +129,93 @@ impl DocumentCache {
             body,
             content_type,
             format!("\"{digest}\""),
-            sorted.iter().map(|r| r.updated_at).max(),
+            newest_change(revisions),
         )?);
         self.cache.insert(digest, doc.clone());
         Ok(doc)
     }
 
     /// Drops everything (tests, and `packyard` when asked to).
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+}
+
+/// The cache key of `key` as of `revisions` (in any order): a digest of both, so that a
+/// change made by any process yields a new key. Also the strong ETag of what is built from
+/// them.
+pub fn revision_key(key: &str, revisions: &[Revision]) -> String {
+    let mut sorted = revisions.to_vec();
+    sorted.sort_by_key(|r| (r.project_id.0, r.revision));
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    for r in &sorted {
+        h.update(r.project_id.0.to_le_bytes());
+        h.update(r.revision.to_le_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// The newest change among `revisions`, for `Last-Modified`.
+pub fn newest_change(revisions: &[Revision]) -> Option<Millis> {
+    revisions.iter().map(|r| r.updated_at).max()
+}
+
+/// What a [`DerivedCache`] holds reports its size, so the cache evicts by bytes.
+pub trait Weighed {
+    /// Approximate bytes held.
+    fn weight(&self) -> u64;
+}
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl<T: Weighed> quick_cache::Weighter<String, Arc<T>> for ByWeight {
+    fn weight(&self, key: &String, value: &Arc<T>) -> u64 {
+        key.len() as u64 + value.weight() + 64
+    }
+}
+
+/// A typed cache of values derived from catalog rows, keyed like [`DocumentCache`] by the
+/// revisions they were built from: for a format's in-memory index of one package name
+/// (Maven's files and metadata of an artifact), which answers many requests (files,
+/// checksums, documents, misses) from one build. A miss is cached like a hit: a name with
+/// no revisions is cached empty until a publish gives it one.
+pub struct DerivedCache<T> {
+    cache: quick_cache::sync::Cache<String, Arc<T>, ByWeight>,
+}
+
+impl<T: Weighed + Send + Sync + 'static> DerivedCache<T> {
+    pub fn new(capacity_bytes: u64) -> Self {
+        let items = usize::try_from(capacity_bytes / 4096)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        DerivedCache {
+            cache: quick_cache::sync::Cache::with_weighter(items, capacity_bytes, ByWeight),
+        }
+    }
+
+    /// The value `key` as of `revisions`, built by `build` (given the key's digest, usable
+    /// as an ETag seed) when it is not cached.
+    pub async fn get_or_build<F, Fut>(
+        &self,
+        key: &str,
+        revisions: &[Revision],
+        build: F,
+    ) -> Result<Arc<T>, ApiError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let digest = revision_key(key, revisions);
+        if let Some(v) = self.cache.get(&digest) {
+            return Ok(v);
+        }
+        let value = Arc::new(build(digest.clone()).await?);
+        self.cache.insert(digest, value.clone());
+        Ok(value)
+    }
+
     pub fn clear(&self) {
         self.cache.clear();
     }

@@ -36,6 +36,8 @@ pub struct ApiError {
     www_authenticate: Option<String>,
     /// `Retry-After` seconds (a 429 or 503 that clears by itself).
     retry_after: Option<u64>,
+    /// The status line's reason phrase, for clients that print only the status line (Maven).
+    reason: Option<&'static str>,
     /// Logged for 5xx, never sent.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -60,6 +62,7 @@ impl ApiError {
             message: text,
             www_authenticate: None,
             retry_after: None,
+            reason: None,
             source: None,
         }
     }
@@ -72,6 +75,7 @@ impl ApiError {
             message: text,
             www_authenticate: None,
             retry_after: None,
+            reason: None,
             source: None,
         }
     }
@@ -83,6 +87,7 @@ impl ApiError {
             body: Body::Json(body),
             www_authenticate: None,
             retry_after: None,
+            reason: None,
             source: None,
         }
     }
@@ -95,6 +100,7 @@ impl ApiError {
             body: Body::Text(text),
             www_authenticate: None,
             retry_after: None,
+            reason: None,
             source: None,
         }
     }
@@ -150,11 +156,19 @@ impl ApiError {
             body: Body::Json(json!({ "message": INTERNAL })),
             www_authenticate: None,
             retry_after: None,
+            reason: None,
             source: Some(source.into()),
         }
     }
     pub fn www_authenticate(mut self, value: String) -> Self {
         self.www_authenticate = Some(value);
+        self
+    }
+    /// Puts `reason` in the status line (`HTTP/1.1 400 Duplicate package is not allowed`):
+    /// Maven, Gradle and Ivy print the status line of a refusal and never its body. Kept by
+    /// [`ApiError::reshaped`]; ignored for a 5xx, whose answer is generic.
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
         self
     }
     /// Adds `Retry-After: <secs>`.
@@ -296,6 +310,9 @@ impl ResponseError for ApiError {
             tracing::error!(status = self.status.as_u16(), error = %chain, "request failed");
         }
         let mut resp = HttpResponse::build(self.status);
+        if let Some(reason) = self.reason.filter(|_| !self.status.is_server_error()) {
+            resp.reason(reason);
+        }
         if let Some(w) = &self.www_authenticate {
             resp.insert_header((header::WWW_AUTHENTICATE, w.clone()));
         }

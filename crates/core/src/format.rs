@@ -67,13 +67,16 @@ pub trait PackageFormat: Send + Sync + 'static {
 }
 
 /// A format's GitLab duplicate setting ([`PackageFormat::duplicate_rule`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DuplicateRule {
     /// `<id>_duplicates_allowed` of a group that never set it.
     pub allowed_by_default: bool,
     /// What the catalog checks, in the publish transaction, when duplicates are not allowed
     /// and the exception regex matches neither the name nor the version.
     pub reject: DuplicatePolicy,
+    /// Versions the setting never applies to: always allowed (Maven's SNAPSHOTs, which
+    /// GitLab's `maven_duplicates_allowed` leaves alone).
+    pub always_allowed: Option<fn(&str) -> bool>,
 }
 
 impl DuplicateRule {
@@ -87,6 +90,13 @@ impl DuplicateRule {
             reject: DuplicatePolicy::RejectSameFileName {
                 message: Self::MESSAGE.into(),
             },
+            always_allowed: None,
         }
+    }
+
+    /// The same rule, never applied to the versions `exempt` accepts.
+    pub fn except_versions(mut self, exempt: fn(&str) -> bool) -> Self {
+        self.always_allowed = Some(exempt);
+        self
     }
 }

@@ -393,6 +393,13 @@ pub trait Catalog: Send + Sync + 'static {
         &self,
         packages: &[PackageId],
     ) -> Result<Vec<PackageFile>, CatalogError>;
+    /// The projects holding a package of this name (any status), by id: where an
+    /// instance-wide read (Maven's `/api/v4/packages/maven`) looks before it authorizes.
+    async fn projects_with_package(
+        &self,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<ProjectId>, CatalogError>;
     /// Every version of one name in any of these projects (group and instance endpoints),
     /// oldest first.
     async fn packages_by_name_in(

@@ -55,6 +55,45 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The projects holding a package `normalized_name` of `format` whose packages
+    /// `principal` may read: an instance-wide read looks the name up first (one indexed
+    /// query) and then decides for each project that holds it, as GitLab's instance-level
+    /// Maven endpoint does. Projects the caller may not read are left out silently (the
+    /// answer is the format's miss); a failure of the catalog is an error.
+    pub async fn readable_projects_holding(
+        &self,
+        req: &HttpRequest,
+        principal: &Principal,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<Project>, ApiError> {
+        let ids = self
+            .catalog()
+            .projects_with_package(format, normalized_name)
+            .await?;
+        let stamp = self.request_stamp(req);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self
+                .authorize_project_at(
+                    stamp,
+                    principal,
+                    &id.0.to_string(),
+                    Action::ReadPackage,
+                    RouteClass::Package,
+                )
+                .await
+            {
+                Ok(project) => out.push(project),
+                Err(e) if e.status().is_client_error() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The ids of `projects`, in their order.
 pub fn project_ids(projects: &[Project]) -> Vec<ProjectId> {
     projects.iter().map(|p| p.id).collect()

@@ -21,6 +21,12 @@ impl Registry {
         else {
             return Ok(req.duplicates.clone());
         };
+        if rule
+            .always_allowed
+            .is_some_and(|exempt| exempt(&req.version))
+        {
+            return Ok(DuplicatePolicy::Allow);
+        }
         let settings = self.project_duplicate_settings(project).await?;
         let setting = settings.setting_or(req.format.0, rule.allowed_by_default);
         if duplicate_allowed(&setting, &req.name, &req.version) {

@@ -511,6 +511,22 @@ pub(super) fn package_build_infos(
         .map_err(db)
 }
 
+pub(super) fn projects_with_package(
+    conn: &mut DbConnection,
+    format: &str,
+    name: &str,
+) -> Result<Vec<ProjectId>, CatalogError> {
+    packages::table
+        .filter(packages::format.eq(format))
+        .filter(packages::normalized_name.eq(name))
+        .select(packages::project_id)
+        .distinct()
+        .order(packages::project_id.asc())
+        .load::<i64>(conn)
+        .map(|ids| ids.into_iter().map(ProjectId).collect())
+        .map_err(db)
+}
+
 pub(super) fn packages_by_name_in(
     conn: &mut DbConnection,
     ids: &[i64],

@@ -617,6 +617,16 @@ impl Catalog for DbCatalog {
             .await
     }
 
+    async fn projects_with_package(
+        &self,
+        format: &str,
+        normalized_name: &str,
+    ) -> Result<Vec<ProjectId>, CatalogError> {
+        let (format, name) = (format.to_string(), normalized_name.to_string());
+        self.run_read(move |conn| packages::projects_with_package(conn, &format, &name))
+            .await
+    }
+
     async fn packages_by_name_in(
         &self,
         projects: &[ProjectId],

@@ -1,57 +1,32 @@
-//! Names and versions as the Maven client compares them. Placeholders: exact names, and
-//! versions compared as text; write the package manager's rules here.
-
-use std::cmp::Ordering;
+//! Package names as the Registry sees them: the artifact's path (`com/example/lib`),
+//! compared case-insensitively as GitLab compares names.
 
 use packyard_core::FormatError;
 
-/// The name as the package manager compares names.
+use crate::layout;
+
+/// `com/example/lib` → `com/example/lib` lower-cased, when every segment is valid and
+/// there are at least two (groupId and artifactId).
 pub fn normalize_name(name: &str) -> Result<String, FormatError> {
-    // Starts with a letter or digit, so `.` and `..` never name a package.
-    let ok = name.len() <= 255
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(name.to_owned())
+    let segments: Vec<&str> = name.split('/').collect();
+    let valid = segments.len() >= 2
+        && name.len() <= layout::MAX_PATH
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.len() <= layout::MAX_SEGMENT
+                && !s.starts_with('.')
+                && s.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'~')
+                })
+        });
+    if valid {
+        Ok(name.to_ascii_lowercase())
     } else {
         Err(FormatError(format!(
-            "package name {name:?} is invalid: use letters, digits, '-', '_' and '.'"
+            "package name {:?} is invalid: a Maven package is named by its path, <groupId with / for .>/<artifactId>",
+            packyard_core::error::printable(name)
         )))
     }
-}
-
-/// A version as given, if it is one path segment of printable ASCII.
-pub fn validate_version(version: &str) -> Result<String, FormatError> {
-    segment("version", version)
-}
-
-/// A file name as given, if it is one path segment of printable ASCII.
-pub fn validate_file_name(file: &str) -> Result<String, FormatError> {
-    segment("file name", file)
-}
-
-fn segment(what: &str, value: &str) -> Result<String, FormatError> {
-    let ok = !value.is_empty()
-        && value.len() <= 255
-        && value != "."
-        && value != ".."
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'));
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(FormatError(format!(
-            "{what} {value:?} is invalid: use letters, digits, '-', '_', '+' and '.'"
-        )))
-    }
-}
-
-/// Version order as the package manager sees it.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    a.cmp(b)
 }
 
 #[cfg(test)]
@@ -59,12 +34,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_checked() {
-        assert_eq!(normalize_name("my-lib").ok().as_deref(), Some("my-lib"));
-        assert!(normalize_name("").is_err());
-        assert!(normalize_name("..").is_err());
-        assert!(normalize_name("a/b").is_err());
-        assert!(validate_version("1.0.0+build").is_ok());
-        assert!(validate_file_name("..").is_err());
+    fn names_are_artifact_paths() {
+        assert_eq!(
+            normalize_name("com/Example/Lib").ok().as_deref(),
+            Some("com/example/lib")
+        );
+        for bad in ["", "lib", "com//lib", "com/../lib", "com/a b", "/com/lib"] {
+            assert!(normalize_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,18 +1,39 @@
-//! The endpoint table, mounted under `/api/v4/projects/{id}/packages` in its own `/maven`
-//! scope.
+//! The endpoint table, each in its own `/maven` scope (GitLab's paths):
+//! - project `/api/v4/projects/:id/packages/maven/*path`: `PUT`, `GET`, `HEAD`;
+//! - group `/api/v4/groups/:id/-/packages/maven/*path`: `GET`, `HEAD`;
+//! - instance `/api/v4/packages/maven/*path`: `GET`, `HEAD`.
 
 use actix_web::web;
 
-use crate::handlers::{files, ping};
-use crate::MavenConfig;
+use crate::handlers::{read, write, State};
 
-pub fn configure(cfg: &mut web::ServiceConfig, config: MavenConfig) {
+pub fn project(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
-        web::scope("/maven")
-            .app_data(web::Data::new(config))
-            .route("/ping", web::get().to(ping::ping))
-            .route("/{name}/{version}/{file}", web::put().to(files::upload))
-            .route("/{name}/{version}/{file}", web::get().to(files::download))
-            .route("/{name}/{version}/{file}", web::head().to(files::download)),
+        web::scope("/maven").app_data(state).service(
+            web::resource("/{path:.+}")
+                .route(web::put().to(write::put))
+                .route(web::get().to(read::project))
+                .route(web::head().to(read::project)),
+        ),
+    );
+}
+
+pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
+    cfg.service(
+        web::scope("/maven").app_data(state).service(
+            web::resource("/{path:.+}")
+                .route(web::get().to(read::group))
+                .route(web::head().to(read::group)),
+        ),
+    );
+}
+
+pub fn instance(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
+    cfg.service(
+        web::scope("/maven").app_data(state).service(
+            web::resource("/{path:.+}")
+                .route(web::get().to(read::instance))
+                .route(web::head().to(read::instance)),
+        ),
     );
 }

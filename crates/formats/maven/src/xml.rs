@@ -10,6 +10,8 @@ pub struct Pom {
     pub packaging: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `<parent>`'s groupId, artifactId, version.
+    pub parent: Option<(String, String, String)>,
 }
 
 /// What Packyard reads from an uploaded `maven-metadata.xml`.

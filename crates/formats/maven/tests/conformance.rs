@@ -15,25 +15,35 @@ use packyard_testkit::conformance::{self, Conformance, CountingAlloc, PublishSpe
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::new();
 
-const FILE: &str = "kit-file.bin";
-
 struct Kit;
+
+/// The jar of the sample: `<artifactId>-<version>.jar`.
+fn file_name(spec: &PublishSpec) -> String {
+    format!("{}-{}.jar", spec.name, spec.version)
+}
 
 impl Conformance for Kit {
     fn build(&self, max_upload: u64) -> Arc<dyn PackageFormat> {
         Arc::new(Maven::new(MavenConfig {
             max_file_size: max_upload,
+            ..MavenConfig::default()
         }))
     }
 
     fn routes(&self) -> Vec<Route> {
-        vec![
-            Route::publish(Method::PUT, "/maven/{name}/{version}/{file}"),
-            Route::file(
-                conformance::Scope::Project,
-                "/maven/{name}/{version}/{file}",
-            ),
-        ]
+        use conformance::Scope::{Group, Instance, Project};
+        let file = "/maven/com/kit/{name}/{version}/{file}";
+        let sha1 = "/maven/com/kit/{name}/{version}/{file}.sha1";
+        let metadata = "/maven/com/kit/{name}/maven-metadata.xml";
+        let metadata_md5 = "/maven/com/kit/{name}/maven-metadata.xml.md5";
+        let mut routes = vec![Route::publish(Method::PUT, file)];
+        for scope in [Project, Group, Instance] {
+            routes.push(Route::file(scope, file));
+            routes.push(Route::document(scope, sha1));
+            routes.push(Route::document(scope, metadata));
+            routes.push(Route::document(scope, metadata_md5));
+        }
+        routes
     }
 
     fn sample_name(&self) -> String {
@@ -41,22 +51,23 @@ impl Conformance for Kit {
     }
 
     fn publish(&self, spec: &PublishSpec) -> Upload {
-        let mut body = b"maven kit sample\n".to_vec();
+        let mut body = b"PK maven kit sample\n".to_vec();
         body.extend(std::iter::repeat_n(0x5a, spec.padding));
         Upload {
             method: Method::PUT,
             path: format!(
-                "/maven/{}/{}/{FILE}",
+                "/maven/com/kit/{}/{}/{}",
                 conformance::percent(&spec.name),
-                conformance::percent(&spec.version)
+                conformance::percent(&spec.version),
+                conformance::percent(&file_name(spec)),
             ),
             headers: vec![],
             body: Bytes::from(body),
         }
     }
 
-    fn vars(&self, _spec: &PublishSpec, _upload: &Upload) -> Vec<(&'static str, String)> {
-        vec![("file", FILE.into())]
+    fn vars(&self, spec: &PublishSpec, _upload: &Upload) -> Vec<(&'static str, String)> {
+        vec![("file", file_name(spec))]
     }
 
     fn bad_names(&self) -> Vec<String> {
@@ -69,7 +80,7 @@ impl Conformance for Kit {
         _headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), String> {
-        // The placeholder error shape (src/error.rs): GitLab's `{"message": ...}`.
+        // GitLab's `{"message": ...}` (src/error.rs); Maven itself reads the reason phrase.
         let v: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
         if v.get("message").is_some_and(|m| m.is_string())
