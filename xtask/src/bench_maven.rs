@@ -55,16 +55,8 @@ pub fn run(args: &[String]) -> Result<()> {
         &["-t2", "-c16", "-d10s", "--latency"]
     };
     let mvn_runs = if quick { 1 } else { MVN_RUNS };
-    // `--features maven` on top of the defaults: the same binary as the other benches' once
-    // Maven is a default format, and a server with Maven before that.
-    shell::run(shell::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "packyard",
-        "--features",
-        "maven",
-    ]))?;
+    // The binary users run, with every format (Maven is a default one).
+    shell::run(shell::cargo().args(["build", "--release", "-p", "packyard"]))?;
     let target = shell::target_dir()?;
     let packyard = target.join("release").join("packyard");
     let curl = shell::ensure_tool("curl", "curl")?;
@@ -664,7 +656,7 @@ impl StaticNginx {
             "{user}daemon off;\nworker_processes auto;\nerror_log stderr;\npid {d}/nginx.pid;\n\
              events {{ worker_connections 256; }}\n\
              http {{\n  access_log off;\n  log_not_found off;\n  sendfile on;\n\
-             \x20 types {{ text/xml xml pom; application/java-archive jar; text/plain sha1 md5; }}\n\
+             \x20 types {{ application/xml xml pom; application/java-archive jar; text/plain sha1 md5; }}\n\
              \x20 default_type application/octet-stream;\n\
              \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
              \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
