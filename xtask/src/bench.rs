@@ -28,7 +28,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("npm") => crate::bench_npm::run(&args[1..]),
         Some("cargo") => crate::bench_cargo::run(&args[1..]),
         Some("web") => crate::bench_web::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web"),
+        Some("maven") => crate::bench_maven::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven"),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_cargo;
+mod bench_maven;
 mod bench_npm;
 mod bench_pypi;
 mod bench_support;
@@ -38,7 +39,8 @@ commands:
   new-format <id>                          scaffold crates/formats/<id> and register it (two lines)
   bench generic                            benchmark generic uploads/downloads against nginx
   bench pypi|npm|cargo                     benchmark a format's index documents against its peers
-  bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages";
+  bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages
+  bench maven [--quick]                    Maven metadata, checksum, jar and 404 against nginx; mvn resolve; big deploy RSS";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.
