@@ -2055,7 +2055,11 @@ async fn maven_bad_input_is_a_400_with_its_reason_and_stores_nothing() {
     let env = env().await;
     let app = app!(env);
     let base = "/api/v4/projects/acme%2Ftools/packages/maven/com/example/lib";
-    let deep = format!("<project>{}{}</project>", "<a>".repeat(100), "</a>".repeat(100));
+    let deep = format!(
+        "<project>{}{}</project>",
+        "<a>".repeat(100),
+        "</a>".repeat(100)
+    );
     let cases: Vec<(String, Vec<u8>, &str)> = vec![
         (format!("{base}/1.0/lib-1.0.pom"), b"not xml at all".to_vec(), "Invalid pom"),
         (
@@ -2093,7 +2097,11 @@ async fn maven_bad_input_is_a_400_with_its_reason_and_stores_nothing() {
     assert_eq!(env.package_count().await, 0);
 
     // A stored jar, then a checksum that is not its digest.
-    let (status, _, _) = send(&app, put(&format!("{base}/1.0/lib-1.0.jar"), ROOT, b"PK jar")).await;
+    let (status, _, _) = send(
+        &app,
+        put(&format!("{base}/1.0/lib-1.0.jar"), ROOT, b"PK jar"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let req = put(
         &format!("{base}/1.0/lib-1.0.jar.sha1"),
