@@ -32,11 +32,21 @@ impl Tools {
             );
         }
         let mut format_env = Vec::new();
+        // Debian's Java clients (one apt call, the largest install on a fresh machine) come
+        // in while the Python and node clients install.
+        let maven = {
+            let target = target.to_path_buf();
+            std::thread::spawn(move || crate::e2e_maven::prepare(&target))
+        };
         format_env.extend(crate::e2e_pypi::prepare(target)?);
         format_env.extend(crate::e2e_npm::prepare(target)?);
         format_env.extend(crate::e2e_cargo::prepare(target)?);
         format_env.extend(crate::e2e_web::prepare(target)?);
-        format_env.extend(crate::e2e_maven::prepare(target)?);
+        format_env.extend(
+            maven
+                .join()
+                .map_err(|_| anyhow::anyhow!("preparing the Maven clients panicked"))??,
+        );
         Ok(Tools {
             packyard_bin,
             python,
