@@ -940,8 +940,10 @@ fn group_package_settings_are_owner_only_and_govern_generic_duplicates() {
     let shown = server.curl(&["--header", &pat(&owner), &settings]);
     assert_eq!(shown.status, 200, "{}", shown.text());
     assert_eq!(shown.json()["generic_duplicates_allowed"], true);
-    // Only the installed formats that have GitLab's setting: PyPI, npm and Cargo always
-    // refuse a version that exists, so they have none.
+    assert_eq!(shown.json()["maven_duplicates_allowed"], false);
+    // Only the installed formats that have GitLab's setting (generic, and Maven, whose
+    // releases are immutable by default): PyPI, npm and Cargo always refuse a version that
+    // exists, so they have none.
     let mut fields: Vec<String> = shown
         .json()
         .as_object()
@@ -954,7 +956,9 @@ fn group_package_settings_are_owner_only_and_govern_generic_duplicates() {
         fields,
         [
             "generic_duplicate_exception_regex",
-            "generic_duplicates_allowed"
+            "generic_duplicates_allowed",
+            "maven_duplicate_exception_regex",
+            "maven_duplicates_allowed"
         ],
         "{}",
         shown.text()
