@@ -285,6 +285,53 @@ mod tests {
         assert_eq!(c.last_modified, Some(1_700_000_000_002));
     }
 
+    struct Sized(u64);
+
+    impl Weighed for Sized {
+        fn weight(&self) -> u64 {
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn derived_values_are_built_once_per_key_and_revisions_in_any_order() {
+        let cache: DerivedCache<Sized> = DerivedCache::new(1 << 20);
+        let builds = AtomicUsize::new(0);
+        let build = |_seed: String| async {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Ok(Sized(10))
+        };
+        cache
+            .get_or_build("k", &[rev(1, 1), rev(2, 5)], build)
+            .await
+            .unwrap();
+        // The same revisions in another order: the same entry.
+        cache
+            .get_or_build("k", &[rev(2, 5), rev(1, 1)], build)
+            .await
+            .unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        // A publish anywhere moves a revision: rebuilt. Another key: rebuilt.
+        cache
+            .get_or_build("k", &[rev(1, 2), rev(2, 5)], build)
+            .await
+            .unwrap();
+        cache
+            .get_or_build("other", &[rev(1, 1)], build)
+            .await
+            .unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 3);
+        // A failed build is not cached.
+        let failed = cache
+            .get_or_build("bad", &[], |_| async {
+                Err::<Sized, _>(ApiError::not_found("x"))
+            })
+            .await;
+        assert!(failed.is_err());
+        cache.get_or_build("bad", &[], build).await.unwrap();
+        assert_eq!(builds.load(Ordering::SeqCst), 4);
+    }
+
     #[actix_web::test]
     async fn revalidation_answers_304() {
         let doc = Document::new(

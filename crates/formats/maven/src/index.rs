@@ -228,8 +228,7 @@ impl ArtifactIndex {
         Some((&self.packages[held.package], &held.file))
     }
 
-    /// The newest package holding files of `version`, if any (for a version-level
-    /// metadata upload, which needs its files first).
+    /// Whether `version` has files (a version-level metadata upload needs them first).
     pub fn has_files(&self, version: &str) -> bool {
         self.versions
             .get(version)
