@@ -18,6 +18,7 @@ pub fn factories() -> Vec<FormatFactory> {
         #[cfg(feature = "npm")] npm::factory(),
         #[cfg(feature = "cargo")] cargo::factory(),
         #[cfg(feature = "maven")] maven::factory(),
+        #[cfg(feature = "nuget")] nuget::factory(),
     ]
 }
 

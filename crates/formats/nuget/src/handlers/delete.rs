@@ -1,0 +1,8 @@
+//! (being written by the lead)
+
+use actix_web::HttpResponse;
+use packyard_core::ApiError;
+
+pub async fn delete() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("delete"))
+}

