@@ -1597,3 +1597,663 @@ pub fn feed_document(feed: &Feed<'_>, links: &Links) -> String {
     out.push_str("</feed>\n");
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::index::StoredMetadata;
+    use crate::nuspec::{Dependency, DependencyGroup, Nuspec};
+    use crate::version::NugetVersion;
+    use packyard_core::model::{
+        Package, PackageFile, PackageFileId, PackageId, PackageStatus, ProjectId,
+    };
+
+    const T0: Millis = 1_796_000_000_000;
+
+    fn nv(major: u64, minor: u64, patch: u64, release: &[&str]) -> NugetVersion {
+        NugetVersion {
+            major,
+            minor,
+            patch,
+            revision: 0,
+            release: release.iter().map(|s| s.to_string()).collect(),
+            metadata: None,
+        }
+    }
+
+    fn entry(id: &str, version: &str, parsed: NugetVersion, listed: bool, n: i64) -> VersionEntry {
+        let nuspec = Nuspec {
+            id: id.to_owned(),
+            version: version.to_owned(),
+            authors: "Ada & Bob".into(),
+            description: "Parses <things> \"fast\"".into(),
+            summary: Some("A parser.".into()),
+            tags: vec!["json".into(), "parser".into()],
+            project_url: Some("https://example.com/p?a=1&b=2".into()),
+            dependency_groups: vec![
+                DependencyGroup {
+                    target_framework: Some(".NETFramework4.5".into()),
+                    dependencies: vec![Dependency {
+                        id: "Newtonsoft.Json".into(),
+                        range: Some("[6.0.4, )".into()),
+                        ..Default::default()
+                    }],
+                },
+                DependencyGroup {
+                    target_framework: Some(".NETStandard2.0".into()),
+                    dependencies: vec![],
+                },
+            ],
+            ..Default::default()
+        };
+        VersionEntry {
+            package: Package {
+                id: PackageId(n),
+                project_id: ProjectId(7),
+                format: "nuget".into(),
+                name: id.to_owned(),
+                normalized_name: id.to_ascii_lowercase(),
+                version: version.to_ascii_lowercase(),
+                status: if listed {
+                    PackageStatus::Default
+                } else {
+                    PackageStatus::Hidden
+                },
+                metadata: serde_json::Value::Null,
+                created_at: T0 + n * 60_000,
+                updated_at: T0 + n * 60_000 + 1_000,
+                last_downloaded_at: None,
+            },
+            version: parsed,
+            meta: StoredMetadata {
+                version: version.to_owned(),
+                full_version: version.to_owned(),
+                nuspec,
+                nuspec_xml: String::new(),
+            },
+            listed,
+            nupkg: PackageFile {
+                id: PackageFileId(n),
+                package_id: PackageId(n),
+                file_name: format!(
+                    "{}.{}.nupkg",
+                    id.to_ascii_lowercase(),
+                    version.to_ascii_lowercase()
+                ),
+                size: 4096 + n,
+                sha256: String::new(),
+                sha1: String::new(),
+                md5: String::new(),
+                sha512: "00ff".repeat(32),
+                metadata: serde_json::Value::Null,
+                build: None,
+                created_at: T0 + n * 60_000,
+            },
+            others: Vec::new(),
+        }
+    }
+
+    /// Four versions of `Acme.Json`: 1.0.0, 1.1.0 (unlisted), 2.0.0-beta, 1.2.0 (ascending
+    /// order as the index keeps them: 1.0.0, 1.1.0, 1.2.0, 2.0.0-beta).
+    fn versions() -> Vec<VersionEntry> {
+        vec![
+            entry("Acme.Json", "1.0.0", nv(1, 0, 0, &[]), true, 1),
+            entry("Acme.Json", "1.1.0", nv(1, 1, 0, &[]), false, 2),
+            entry("Acme.Json", "1.2.0", nv(1, 2, 0, &[]), true, 3),
+            entry("Acme.Json", "2.0.0-beta", nv(2, 0, 0, &["beta"]), true, 4),
+        ]
+    }
+
+    fn links() -> Links {
+        Links {
+            v2: "http://localhost:8080/api/v4/projects/acme%2Ftools/packages/nuget/v2".into(),
+            download: "http://localhost:8080/api/v4/projects/acme%2Ftools/packages/nuget/download"
+                .into(),
+        }
+    }
+
+    fn parse(path: &str, query: &str) -> Request {
+        parse_request(path, query).unwrap()
+    }
+
+    fn refused(path: &str, query: &str) -> String {
+        match parse_request(path, query) {
+            Err(QueryError::Bad(m)) => m,
+            other => panic!("expected a 400 for {path}?{query}, got {other:?}"),
+        }
+    }
+
+    fn filter(text: &str) -> Expr {
+        parse_filter(text).unwrap()
+    }
+
+    fn selected(f: &str) -> Vec<String> {
+        let v = versions();
+        let e = filter(f);
+        rows("Acme.Json", "acme.json", &v)
+            .iter()
+            .filter(|r| e.matches(r))
+            .map(|r| r.entry.meta.version.clone())
+            .collect()
+    }
+
+    #[test]
+    fn paths_name_their_resources() {
+        assert_eq!(parse("", "").resource, Resource::Service);
+        assert_eq!(parse("/", "").resource, Resource::Service);
+        assert_eq!(parse("/$metadata", "").resource, Resource::Metadata);
+        assert_eq!(parse("/%24metadata", "").resource, Resource::Metadata);
+        for p in ["/Packages", "/Packages()"] {
+            assert_eq!(
+                parse(p, "").resource,
+                Resource::Collection(Collection::Packages)
+            );
+        }
+        assert_eq!(
+            parse("/Search()", "").resource,
+            Resource::Collection(Collection::Search)
+        );
+        assert_eq!(
+            parse("/FindPackagesById()", "id='X'").resource,
+            Resource::Collection(Collection::FindPackagesById)
+        );
+        let counted = parse("/Search()/$count", "searchTerm=''");
+        assert!(counted.count);
+        assert_eq!(counted.resource, Resource::Collection(Collection::Search));
+        assert!(parse("/Packages/%24count", "").count);
+    }
+
+    #[test]
+    fn a_package_key_gives_id_and_version_in_either_order() {
+        let want = Resource::Package {
+            id: "Acme.Json".into(),
+            version: "1.0.0".into(),
+        };
+        assert_eq!(
+            parse("/Packages(Id='Acme.Json',Version='1.0.0')", "").resource,
+            want
+        );
+        assert_eq!(
+            parse("/Packages(Version=%271.0.0%27,Id=%27Acme.Json%27)", "").resource,
+            want
+        );
+        assert_eq!(
+            parse("/Packages(Id='O''Brien',Version='1.0')", "").resource,
+            Resource::Package {
+                id: "O'Brien".into(),
+                version: "1.0".into()
+            }
+        );
+        for bad in [
+            "/Packages(Id='A')",
+            "/Packages('A','1.0')",
+            "/Packages(Id='A',Id='B')",
+            "/Packages(Id='A',Version='1.0',Name='x')",
+            "/Packages(Id='A,Version='1.0')",
+        ] {
+            assert!(
+                refused(bad, "").contains("Packages(Id='ID',Version='VERSION')")
+                    || refused(bad, "").contains("quote"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_resources_and_count_of_one_entry_are_404() {
+        assert!(matches!(
+            parse_request("/Products()", ""),
+            Err(QueryError::NotFound(m)) if m.contains("'Products()'")
+        ));
+        assert!(matches!(
+            parse_request("/$metadata/$count", ""),
+            Err(QueryError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn what_nuget_2_sends_for_install_without_a_version_is_understood() {
+        let r = parse(
+            "/FindPackagesById()",
+            "$filter=IsLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Json'",
+        );
+        let o = &r.options;
+        assert_eq!(o.id.as_deref(), Some("Acme.Json"));
+        assert_eq!(o.filter, Some(Expr::Field(Field::IsLatestVersion)));
+        assert_eq!(
+            o.orderby,
+            vec![OrderKey {
+                field: Field::Version,
+                descending: true
+            }]
+        );
+        assert_eq!(o.top, Some(1));
+        assert_eq!(o.skip, 0);
+    }
+
+    #[test]
+    fn what_nuget_list_sends_is_understood() {
+        let r = parse(
+            "/Search()",
+            "$filter=IsLatestVersion&searchTerm=''&targetFramework=''&includePrerelease=false&$skip=0&$top=30",
+        );
+        let o = &r.options;
+        assert_eq!(o.search_term, "");
+        assert!(!o.include_prerelease);
+        assert_eq!((o.skip, o.top), (0, Some(30)));
+        let r = parse(
+            "/Search()",
+            "$filter=IsAbsoluteLatestVersion&searchTerm='json%20parser'&includePrerelease=true",
+        );
+        assert_eq!(r.options.search_term, "json parser");
+        assert!(r.options.include_prerelease);
+    }
+
+    #[test]
+    fn parameters_refuse_what_they_cannot_read() {
+        assert!(refused("/Packages", "$top=-1").contains("$top must be a whole number"));
+        assert!(refused("/Packages", "$skip=ten").contains("$skip"));
+        assert!(refused("/Search()", "includePrerelease=maybe").contains("true or false"));
+        assert!(refused("/Search()", "searchTerm='abc").contains("unclosed quote"));
+        assert!(refused("/Packages", "$top=1&$top=2").contains("given twice"));
+        assert!(refused("/FindPackagesById()", "").contains("id='ID'"));
+        assert!(refused("/Packages", "$format=json").contains("Atom only"));
+        assert!(refused("/Packages", "$inlinecount=some").contains("allpages"));
+        let long = format!("searchTerm='{}'", "a".repeat(MAX_QUERY));
+        assert!(refused("/Search()", &long).contains("at most 4096"));
+        // $select and unknown options are ignored.
+        assert_eq!(
+            parse("/Packages", "$select=Id,Version&foo=bar")
+                .options
+                .filter,
+            None
+        );
+    }
+
+    #[test]
+    fn semver_level_two_opts_in_to_semver2_versions() {
+        assert!(!parse("/Packages", "").options.semver2);
+        assert!(parse("/Packages", "semVerLevel=2.0.0").options.semver2);
+        assert!(parse("/Packages", "semVerLevel='2.0.0'").options.semver2);
+        assert!(!parse("/Packages", "semVerLevel=1.0.0").options.semver2);
+    }
+
+    #[test]
+    fn filters_parse_the_forms_clients_send() {
+        assert_eq!(
+            filter("IsLatestVersion"),
+            Expr::Field(Field::IsLatestVersion)
+        );
+        assert_eq!(
+            filter("tolower(Id) eq 'acme.json'"),
+            Expr::Eq(
+                Box::new(Expr::ToLower(Box::new(Expr::Field(Field::Id)))),
+                Box::new(Expr::Str("acme.json".into()))
+            )
+        );
+        assert_eq!(
+            filter("(tolower(Id) eq 'a') and IsLatestVersion"),
+            Expr::And(
+                Box::new(Expr::Eq(
+                    Box::new(Expr::ToLower(Box::new(Expr::Field(Field::Id)))),
+                    Box::new(Expr::Str("a".into()))
+                )),
+                Box::new(Expr::Field(Field::IsLatestVersion))
+            )
+        );
+        // `and` binds tighter than `or`.
+        assert_eq!(
+            filter("Id eq 'a' or Id eq 'b' and IsPrerelease"),
+            Expr::Or(
+                Box::new(Expr::Eq(
+                    Box::new(Expr::Field(Field::Id)),
+                    Box::new(Expr::Str("a".into()))
+                )),
+                Box::new(Expr::And(
+                    Box::new(Expr::Eq(
+                        Box::new(Expr::Field(Field::Id)),
+                        Box::new(Expr::Str("b".into()))
+                    )),
+                    Box::new(Expr::Field(Field::IsPrerelease))
+                ))
+            )
+        );
+        filter("not IsPrerelease and Listed eq true");
+        filter(
+            "substringof('json',tolower(Id)) or startswith(Title,'Acme') or endswith(Tags, 'x')",
+        );
+        filter("IsAbsoluteLatestVersion and (Version eq '1.0.0' or NormalizedVersion ne '2.0')");
+    }
+
+    #[test]
+    fn filters_that_cannot_be_read_are_refused_with_a_reason() {
+        let msg = |f: &str| match parse_filter(f) {
+            Err(QueryError::Bad(m)) => m,
+            other => panic!("{f}: {other:?}"),
+        };
+        assert!(msg("Id").contains("true/false expression"));
+        assert!(msg("Id eq").contains("ends early"));
+        assert!(msg("Id eq 'a' 'b'").contains("after a complete expression"));
+        assert!(msg("Foo eq 'a'").contains("does not know 'Foo'"));
+        assert!(msg("DownloadCount gt 5").contains("'gt' is not supported"));
+        assert!(msg("DownloadCount eq 'x'").contains("compares text and true/false fields"));
+        assert!(msg("Id eq true").contains("like with like"));
+        assert!(msg("Id eq 'unterminated").contains("no closing quote"));
+        assert!(msg("Id = 'a'").contains("unexpected character '='"));
+        assert!(msg("(IsLatestVersion").contains("')'"));
+        assert!(msg("tolower(Id").contains("closing tolower"));
+        assert!(msg("substringof('a')").contains("second argument"));
+        assert!(msg("not Id").contains("not takes"));
+        let deep = format!("{}IsLatestVersion{}", "(".repeat(40), ")".repeat(40));
+        assert!(msg(&deep).contains("nests deeper"));
+        let wide = vec!["IsLatestVersion"; 200].join(" or ");
+        assert!(msg(&wide).contains("more than 128 terms"));
+        // Through the query string: a 400, not a 404.
+        assert!(refused("/Packages()", "$filter=Id").contains("true/false"));
+    }
+
+    #[test]
+    fn filters_select_versions() {
+        // 1.1.0 is unlisted: never the latest.
+        assert_eq!(selected("IsLatestVersion"), ["1.2.0"]);
+        assert_eq!(selected("IsAbsoluteLatestVersion"), ["2.0.0-beta"]);
+        assert_eq!(selected("tolower(Id) eq 'acme.json'").len(), 4);
+        assert_eq!(selected("Id eq 'acme.json'").len(), 0);
+        assert_eq!(
+            selected("Id eq 'Acme.Json' and Version eq '1.1.0'"),
+            ["1.1.0"]
+        );
+        assert_eq!(selected("not Listed"), ["1.1.0"]);
+        assert_eq!(
+            selected("IsPrerelease or Version eq '1.0.0'"),
+            ["1.0.0", "2.0.0-beta"]
+        );
+        assert_eq!(
+            selected("substringof('json', tolower(Id)) and IsLatestVersion"),
+            ["1.2.0"]
+        );
+        assert_eq!(
+            selected("toupper(Id) eq 'ACME.JSON' and not (IsPrerelease or not Listed)"),
+            ["1.0.0", "1.2.0"]
+        );
+    }
+
+    #[test]
+    fn pinned_ids_let_a_packages_query_load_only_those_ids() {
+        assert_eq!(
+            filter("tolower(Id) eq 'a'").pinned_ids(),
+            Some(vec!["a".into()])
+        );
+        assert_eq!(
+            filter("(Id eq 'A' or Id eq 'B') and IsLatestVersion").pinned_ids(),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(filter("Id eq 'A' or IsLatestVersion").pinned_ids(), None);
+        assert_eq!(filter("IsLatestVersion").pinned_ids(), None);
+        assert_eq!(filter("Id ne 'a'").pinned_ids(), None);
+    }
+
+    #[test]
+    fn orderby_parses_keys_and_refuses_others() {
+        assert_eq!(
+            parse_orderby("Version desc,Id").unwrap(),
+            vec![
+                OrderKey {
+                    field: Field::Version,
+                    descending: true
+                },
+                OrderKey {
+                    field: Field::Id,
+                    descending: false
+                },
+            ]
+        );
+        assert_eq!(
+            parse_orderby("DownloadCount desc,concat(Title,Id)")
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(matches!(parse_orderby("Published asc"), Ok(k) if k[0].field == Field::Published));
+        for (bad, says) in [
+            ("Tags", "cannot order by 'Tags'"),
+            ("Version sideways", "asc or desc"),
+            ("Version desc Id", "separate keys with commas"),
+            ("Version,,Id", "empty key"),
+        ] {
+            match parse_orderby(bad) {
+                Err(QueryError::Bad(m)) => assert!(m.contains(says), "{bad}: {m}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sorting_by_version_desc_puts_the_newest_first() {
+        let v = versions();
+        let mut r = rows("Acme.Json", "acme.json", &v);
+        sort(&mut r, &parse_orderby("Version desc").unwrap());
+        let order: Vec<&str> = r.iter().map(|r| r.entry.meta.version.as_str()).collect();
+        assert_eq!(order, ["2.0.0-beta", "1.2.0", "1.1.0", "1.0.0"]);
+        sort(&mut r, &parse_orderby("Published").unwrap());
+        let order: Vec<&str> = r.iter().map(|r| r.entry.meta.version.as_str()).collect();
+        assert_eq!(order, ["1.0.0", "1.1.0", "1.2.0", "2.0.0-beta"]);
+    }
+
+    fn opts(skip: u64, top: Option<u64>) -> Options {
+        Options {
+            skip,
+            top,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pages_are_capped_at_100_with_a_next_link_for_the_rest() {
+        // No $top: 100, then the next 100.
+        assert_eq!(
+            page(250, &opts(0, None)),
+            Page {
+                skip: 0,
+                take: 100,
+                next: Some((100, None))
+            }
+        );
+        assert_eq!(
+            page(250, &opts(200, None)),
+            Page {
+                skip: 200,
+                take: 50,
+                next: None
+            }
+        );
+        // $top within the cap: exactly that, no next link even when more exist.
+        assert_eq!(
+            page(250, &opts(0, Some(30))),
+            Page {
+                skip: 0,
+                take: 30,
+                next: None
+            }
+        );
+        // $top above the cap: 100 now, and a link for the remaining 50 asked for.
+        assert_eq!(
+            page(500, &opts(10, Some(150))),
+            Page {
+                skip: 10,
+                take: 100,
+                next: Some((110, Some(50)))
+            }
+        );
+        assert_eq!(
+            page(3, &opts(5, None)),
+            Page {
+                skip: 3,
+                take: 0,
+                next: None
+            }
+        );
+        assert_eq!(
+            page(3, &opts(0, Some(0))),
+            Page {
+                skip: 0,
+                take: 0,
+                next: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_next_link_keeps_the_other_options() {
+        let r = parse(
+            "/Search()",
+            "searchTerm='a%20b'&%24filter=IsLatestVersion&$top=150&$skip=0",
+        );
+        assert_eq!(
+            next_query(&r.options, 100, Some(50)),
+            "searchTerm='a%20b'&%24filter=IsLatestVersion&$top=50&$skip=100"
+        );
+    }
+
+    #[test]
+    fn get_updates_pairs_ids_with_versions() {
+        let r = parse(
+            "/GetUpdates()",
+            "packageIds='A|B'&versions='1.0|2.0'&includePrerelease=false&includeAllVersions=true&targetFrameworks='net45'&versionConstraints='|'",
+        );
+        assert_eq!(
+            r.options.updates,
+            vec![
+                UpdateQuery {
+                    id: "A".into(),
+                    version: "1.0".into(),
+                    constraint: None
+                },
+                UpdateQuery {
+                    id: "B".into(),
+                    version: "2.0".into(),
+                    constraint: None
+                },
+            ]
+        );
+        assert!(r.options.include_all_versions);
+        assert!(refused("/GetUpdates()", "packageIds='A|B'&versions='1.0'")
+            .contains("2 package ids and 1 versions"));
+        assert!(refused("/GetUpdates()", "packageIds='A'").contains("needs packageIds"));
+        let many = vec!["A"; 101].join("|");
+        let vs = vec!["1.0"; 101].join("|");
+        assert!(refused(
+            "/GetUpdates()",
+            &format!("packageIds='{many}'&versions='{vs}'")
+        )
+        .contains("at most 100"));
+    }
+
+    #[test]
+    fn dependencies_use_nuget_v2_encoding() {
+        let v = versions();
+        assert_eq!(
+            dependencies(&v[0]),
+            "Newtonsoft.Json:[6.0.4, ):.NETFramework4.5|::.NETStandard2.0"
+        );
+        let mut bare = entry("A", "1.0.0", nv(1, 0, 0, &[]), true, 9);
+        bare.meta.nuspec.dependency_groups = vec![DependencyGroup {
+            target_framework: None,
+            dependencies: vec![Dependency {
+                id: "B".into(),
+                range: None,
+                ..Default::default()
+            }],
+        }];
+        assert_eq!(dependencies(&bare), "B::");
+        bare.meta.nuspec.dependency_groups.clear();
+        assert_eq!(dependencies(&bare), "");
+    }
+
+    #[test]
+    fn text_is_escaped_and_control_characters_dropped() {
+        assert_eq!(esc("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(esc("bell\u{7}tab\t"), "belltab\t");
+        assert!(matches!(esc("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_content_link_is_the_flat_container_nupkg_in_lower_case() {
+        let v = versions();
+        let r = rows("Acme.Json", "acme.json", &v);
+        assert_eq!(
+            links().nupkg(&r[3]),
+            "http://localhost:8080/api/v4/projects/acme%2Ftools/packages/nuget/download/acme.json/2.0.0-beta/acme.json.2.0.0-beta.nupkg"
+        );
+    }
+
+    #[test]
+    fn v2_service_document() {
+        insta::assert_snapshot!(service_document(&links()));
+    }
+
+    #[test]
+    fn v2_metadata_document() {
+        insta::assert_snapshot!(metadata_document());
+    }
+
+    #[test]
+    fn v2_entry_of_an_unlisted_version() {
+        let v = versions();
+        let r = rows("Acme.Json", "acme.json", &v);
+        insta::assert_snapshot!(entry_document(&r[1], &links()));
+    }
+
+    #[test]
+    fn v2_feed_of_two_entries_with_a_next_link() {
+        let v = versions();
+        let r = rows("Acme.Json", "acme.json", &v);
+        let shown = [r[2], r[3]];
+        let o = parse("/Search()", "searchTerm='json'&$top=2").options;
+        insta::assert_snapshot!(feed_document(
+            &Feed {
+                collection: Collection::Search,
+                rows: &shown,
+                updated: T0,
+                count: Some(3),
+                next: Some(next_query(&o, 2, None)),
+            },
+            &links()
+        ));
+    }
+
+    #[test]
+    fn documents_are_well_formed_xml() {
+        let v = versions();
+        let r = rows("Acme.Json", "acme.json", &v);
+        let feed = feed_document(
+            &Feed {
+                collection: Collection::Packages,
+                rows: &r,
+                updated: T0,
+                count: None,
+                next: None,
+            },
+            &links(),
+        );
+        for doc in [
+            service_document(&links()),
+            metadata_document(),
+            entry_document(&r[0], &links()),
+            feed,
+        ] {
+            let mut reader = quick_xml::Reader::from_str(&doc);
+            let mut depth = 0i32;
+            loop {
+                match reader.read_event().unwrap() {
+                    quick_xml::events::Event::Start(_) => depth += 1,
+                    quick_xml::events::Event::End(_) => depth -= 1,
+                    quick_xml::events::Event::Eof => break,
+                    _ => {}
+                }
+            }
+            assert_eq!(depth, 0);
+        }
+    }
+}
