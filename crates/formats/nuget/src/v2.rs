@@ -335,12 +335,10 @@ fn parse_options(query: &str, resource: &Resource) -> Result<Options, QueryError
                     )))
                 }
             },
-            "$format" => {
-                if !matches!(value.as_str(), "atom" | "application/atom+xml" | "xml") {
-                    return Err(bad(format!(
-                        "this v2 feed answers in Atom only; $format={value} is not served"
-                    )));
-                }
+            "$format" if !matches!(value.as_str(), "atom" | "application/atom+xml" | "xml") => {
+                return Err(bad(format!(
+                    "this v2 feed answers in Atom only; $format={value} is not served"
+                )));
             }
             "$skiptoken" => {
                 return Err(bad(

@@ -186,14 +186,20 @@ async fn collection(
                     ),
                 )
             })?;
-            if u.constraint.is_some() {
-                return Err(bad_request(
-                    REFUSED,
-                    "GetUpdates(): versionConstraints are not supported by this feed; \
-                     leave them empty",
-                ));
-            }
-            v.push((index::lower_id(&u.id), parsed));
+            let range = match &u.constraint {
+                None => None,
+                Some(c) => Some(version::parse_range(c).ok_or_else(|| {
+                    bad_request(
+                        REFUSED,
+                        format!(
+                            "GetUpdates(): the version constraint '{c}' of {} is not a NuGet \
+                             version range (such as [1.0,2.0) or 1.0)",
+                            u.id
+                        ),
+                    )
+                })?),
+            };
+            v.push((index::lower_id(&u.id), parsed, range));
         }
         v
     } else {
@@ -232,12 +238,15 @@ async fn collection(
         let all = v2::rows(&idx.id, &idx.lower_id, &idx.versions);
         let mut kept: Vec<Row<'_>> = all.into_iter().filter(|r| matches(r)).collect();
         if c == Collection::GetUpdates {
-            let floors: Vec<&version::NugetVersion> = installed
-                .iter()
-                .filter(|(id, _)| *id == idx.lower_id)
-                .map(|(_, v)| v)
-                .collect();
-            kept.retain(|r| floors.iter().any(|f| r.entry.version > **f));
+            // Newer than what is installed and inside its constraint, for any of the
+            // queries naming this id.
+            kept.retain(|r| {
+                installed.iter().any(|(id, floor, range)| {
+                    *id == idx.lower_id
+                        && r.entry.version > *floor
+                        && range.as_ref().is_none_or(|g| g.contains(&r.entry.version))
+                })
+            });
             if !o.include_all_versions {
                 kept = kept.split_off(kept.len().saturating_sub(1));
             }
