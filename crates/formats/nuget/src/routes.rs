@@ -22,16 +22,22 @@ pub fn project(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::project))
+            .route("/index.json", web::get().to(service_index::get))
             .route("", web::put().to(push::push))
             .route("/", web::put().to(push::push))
             .route("/symbolpackage", web::put().to(symbols::push))
-            .route("/download/{package}/index.json", web::get().to(flat::versions))
+            .route(
+                "/download/{package}/index.json",
+                web::get().to(flat::versions),
+            )
             .route(
                 "/download/{package}/{version}/{file}",
                 web::get().to(flat::file),
             )
-            .route("/metadata/{package}/index.json", web::get().to(registration::index))
+            .route(
+                "/metadata/{package}/index.json",
+                web::get().to(registration::index),
+            )
             .route(
                 "/metadata/{package}/page/{lower}/{upper}.json",
                 web::get().to(registration::page),
@@ -59,13 +65,19 @@ pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::group))
-            .route("/download/{package}/index.json", web::get().to(flat::versions))
+            .route("/index.json", web::get().to(service_index::get))
+            .route(
+                "/download/{package}/index.json",
+                web::get().to(flat::versions),
+            )
             .route(
                 "/download/{package}/{version}/{file}",
                 web::get().to(flat::file),
             )
-            .route("/metadata/{package}/index.json", web::get().to(registration::index))
+            .route(
+                "/metadata/{package}/index.json",
+                web::get().to(registration::index),
+            )
             .route(
                 "/metadata/{package}/page/{lower}/{upper}.json",
                 web::get().to(registration::page),
