@@ -42,7 +42,8 @@ fn nupkg(spec: &PublishSpec) -> Vec<u8> {
         spec.name, spec.version
     )
     .unwrap();
-    zip.start_file("lib/netstandard2.0/kit.txt", stored).unwrap();
+    zip.start_file("lib/netstandard2.0/kit.txt", stored)
+        .unwrap();
     zip.write_all(b"kit").unwrap();
     if spec.padding > 0 {
         zip.start_file("content/padding.bin", stored).unwrap();
@@ -81,10 +82,19 @@ impl Conformance for Kit {
         for scope in [Project, Group] {
             routes.push(Route::document(scope, "/nuget/index.json"));
             routes.push(Route::document(scope, "/nuget/download/{name}/index.json"));
-            routes.push(Route::file(scope, "/nuget/download/{name}/{version}/{file}"));
-            routes.push(Route::document(scope, "/nuget/download/{name}/{version}/{nuspec}"));
+            routes.push(Route::file(
+                scope,
+                "/nuget/download/{name}/{version}/{file}",
+            ));
+            routes.push(Route::document(
+                scope,
+                "/nuget/download/{name}/{version}/{nuspec}",
+            ));
             routes.push(Route::document(scope, "/nuget/metadata/{name}/index.json"));
-            routes.push(Route::document(scope, "/nuget/metadata/{name}/{version}.json"));
+            routes.push(Route::document(
+                scope,
+                "/nuget/metadata/{name}/{version}.json",
+            ));
             routes.push(Route::query(scope, "/nuget/query?q={name}&prerelease=true"));
             routes.push(Route::query(scope, "/nuget/autocomplete?q={name}"));
             routes.push(Route::query(scope, "/nuget/autocomplete?id={name}"));
