@@ -75,9 +75,8 @@ pub async fn read(
             let loaded = index::load(&registry, &state.indexes, &req, &projects, &lower).await?;
             let idx = &loaded.index;
             let rows = v2::rows(&idx.id, &idx.lower_id, &idx.versions);
-            let wanted = version::parse(version).map_err(|e| {
-                bad_request(REFUSED, format!("'{version}' is not a NuGet version: {e}"))
-            })?;
+            let wanted = version::parse(version)
+                .map_err(|e| bad_request(REFUSED, format!("Packages(Id,Version): {e}")))?;
             let row = rows
                 .iter()
                 .find(|r| r.entry.version == wanted)
@@ -180,10 +179,7 @@ async fn collection(
             let parsed = version::parse(&u.version).map_err(|e| {
                 bad_request(
                     REFUSED,
-                    format!(
-                        "GetUpdates(): '{}' of {} is not a NuGet version: {e}",
-                        u.version, u.id
-                    ),
+                    format!("GetUpdates(): the version of {}: {e}", u.id),
                 )
             })?;
             let range = match &u.constraint {
