@@ -32,6 +32,7 @@ use percent_encoding::percent_decode_str;
 use packyard_core::model::Millis;
 
 use crate::index::VersionEntry;
+use crate::version::{self, NugetVersion, VersionRange};
 
 /// Longest query string read, in bytes.
 pub const MAX_QUERY: usize = 4096;
@@ -1087,12 +1088,22 @@ impl<'a> Row<'a> {
     }
 }
 
-/// The rows of one id's versions, in ascending version order.
-pub fn rows<'a>(id: &'a str, lower_id: &'a str, versions: &'a [VersionEntry]) -> Vec<Row<'a>> {
+/// The rows of one id's versions, in ascending version order. "Latest" is counted among
+/// the versions the client can read: a SemVer 2.0.0 version is nobody's latest for a
+/// client that did not say `semVerLevel=2.0.0` (as on nuget.org), or nuget 2.x would see
+/// no latest version at all once one is pushed.
+pub fn rows<'a>(
+    id: &'a str,
+    lower_id: &'a str,
+    versions: &'a [VersionEntry],
+    semver2: bool,
+) -> Vec<Row<'a>> {
     let newest = |prerelease: bool| {
-        versions
-            .iter()
-            .rposition(|v| v.listed && (prerelease || !v.version.is_prerelease()))
+        versions.iter().rposition(|v| {
+            v.listed
+                && (prerelease || !v.version.is_prerelease())
+                && (semver2 || !v.version.is_semver2())
+        })
     };
     let (latest, absolute) = (newest(false), newest(true));
     versions
@@ -1106,6 +1117,118 @@ pub fn rows<'a>(id: &'a str, lower_id: &'a str, versions: &'a [VersionEntry]) ->
             is_absolute_latest: absolute == Some(i),
         })
         .collect()
+}
+
+/// A package a `GetUpdates()` asks about, its version and constraint read.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub lower_id: String,
+    pub version: NugetVersion,
+    pub range: Option<VersionRange>,
+}
+
+/// The packages of a `GetUpdates()`, read; a version or range NuGet would not accept is
+/// refused.
+pub fn installed(o: &Options) -> Result<Vec<Installed>, QueryError> {
+    o.updates
+        .iter()
+        .map(|u| {
+            let version = version::parse(&u.version)
+                .map_err(|e| bad(format!("GetUpdates(): the version of {}: {e}", u.id)))?;
+            let range = match &u.constraint {
+                None => None,
+                Some(c) => Some(version::parse_range(c).ok_or_else(|| {
+                    bad(format!(
+                        "GetUpdates(): the version constraint '{c}' of {} is not a NuGet \
+                         version range (such as [1.0,2.0) or 1.0)",
+                        u.id
+                    ))
+                })?),
+            };
+            Ok(Installed {
+                lower_id: u.id.to_ascii_lowercase(),
+                version,
+                range,
+            })
+        })
+        .collect()
+}
+
+/// Which versions a collection shows before `$filter`: SemVer 2.0.0 versions only to a
+/// client that says `semVerLevel=2.0.0`; `Search()` and `GetUpdates()` show listed
+/// versions, pre-releases only with `includePrerelease=true`; `Packages` and
+/// `FindPackagesById()` show every version (an unlisted one says `Listed` false).
+pub fn visible(c: Collection, o: &Options, row: &Row<'_>) -> bool {
+    let v = &row.entry.version;
+    if v.is_semver2() && !o.semver2 {
+        return false;
+    }
+    match c {
+        Collection::Packages | Collection::FindPackagesById => true,
+        Collection::Search | Collection::GetUpdates => {
+            row.entry.listed && (o.include_prerelease || !v.is_prerelease())
+        }
+    }
+}
+
+/// Whether a collection keeps `row`: [`visible`] and through the `$filter`.
+pub fn keeps(c: Collection, o: &Options, row: &Row<'_>) -> bool {
+    visible(c, o, row) && o.filter.as_ref().is_none_or(|f| f.matches(row))
+}
+
+/// Whether the order asked for is ids ascending then versions ascending (the order in
+/// which ids are loaded), so that loading can stop once the page is full.
+pub fn loads_in_order(o: &Options) -> bool {
+    matches!(
+        o.orderby.as_slice(),
+        [] | [OrderKey {
+            field: Field::Id,
+            descending: false
+        }]
+    )
+}
+
+/// The entries of a collection, in the order asked for: `per_id` holds the rows of each
+/// id (from [`rows`]), ids ascending. `GetUpdates()` keeps the versions newer than the
+/// installed one and inside its constraint, only the newest of them unless
+/// `includeAllVersions=true`.
+pub fn select<'a>(
+    c: Collection,
+    o: &Options,
+    per_id: impl IntoIterator<Item = Vec<Row<'a>>>,
+    installed: &[Installed],
+) -> Vec<Row<'a>> {
+    let mut out = Vec::new();
+    for rows in per_id {
+        let mut kept: Vec<Row<'a>> = rows.into_iter().filter(|r| keeps(c, o, r)).collect();
+        if c == Collection::GetUpdates {
+            kept.retain(|r| {
+                installed.iter().any(|i| {
+                    i.lower_id == r.lower_id
+                        && r.entry.version > i.version
+                        && i.range
+                            .as_ref()
+                            .is_none_or(|g| g.contains(&r.entry.version))
+                })
+            });
+            if !o.include_all_versions {
+                kept = kept.split_off(kept.len().saturating_sub(1));
+            }
+        }
+        out.extend(kept);
+    }
+    if !o.orderby.is_empty() {
+        sort(&mut out, &o.orderby);
+    }
+    out
+}
+
+/// What `/$count` answers for `total` entries: `$skip` and `$top` apply (without the
+/// page size).
+pub fn count(total: usize, o: &Options) -> usize {
+    total
+        .saturating_sub(usize::try_from(o.skip).unwrap_or(usize::MAX))
+        .min(usize::try_from(o.top.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
 
 /// Sorts `rows` by `keys`, then by id and version ascending (a stable, total order, so
@@ -1602,7 +1725,6 @@ mod tests {
     use super::*;
     use crate::index::StoredMetadata;
     use crate::nuspec::{Dependency, DependencyGroup, Nuspec};
-    use crate::version::NugetVersion;
     use packyard_core::model::{
         Package, PackageFile, PackageFileId, PackageId, PackageStatus, ProjectId,
     };
@@ -1729,7 +1851,7 @@ mod tests {
     fn selected(f: &str) -> Vec<String> {
         let v = versions();
         let e = filter(f);
-        rows("Acme.Json", "acme.json", &v)
+        rows("Acme.Json", "acme.json", &v, false)
             .iter()
             .filter(|r| e.matches(r))
             .map(|r| r.entry.meta.version.clone())
@@ -2030,7 +2152,7 @@ mod tests {
     #[test]
     fn sorting_by_version_desc_puts_the_newest_first() {
         let v = versions();
-        let mut r = rows("Acme.Json", "acme.json", &v);
+        let mut r = rows("Acme.Json", "acme.json", &v, false);
         sort(&mut r, &parse_orderby("Version desc").unwrap());
         let order: Vec<&str> = r.iter().map(|r| r.entry.meta.version.as_str()).collect();
         assert_eq!(order, ["2.0.0-beta", "1.2.0", "1.1.0", "1.0.0"]);
@@ -2179,11 +2301,105 @@ mod tests {
     #[test]
     fn the_content_link_is_the_flat_container_nupkg_in_lower_case() {
         let v = versions();
-        let r = rows("Acme.Json", "acme.json", &v);
+        let r = rows("Acme.Json", "acme.json", &v, false);
         assert_eq!(
             links().nupkg(&r[3]),
             "http://localhost:8080/api/v4/projects/acme%2Ftools/packages/nuget/download/acme.json/2.0.0-beta/acme.json.2.0.0-beta.nupkg"
         );
+    }
+
+    /// The versions a collection request selects from `versions()` (plus `3.0.0-rc.1`, a
+    /// SemVer 2.0.0 version), in the order served.
+    fn served(path: &str, query: &str) -> Vec<String> {
+        let mut v = versions();
+        v.push(entry(
+            "Acme.Json",
+            "3.0.0-rc.1",
+            nv(3, 0, 0, &["rc", "1"]),
+            true,
+            5,
+        ));
+        let r = parse(path, query);
+        let Resource::Collection(c) = r.resource else {
+            panic!("{path} is not a collection")
+        };
+        let installed = installed(&r.options).unwrap();
+        let rows = select(
+            c,
+            &r.options,
+            [rows("Acme.Json", "acme.json", &v, r.options.semver2)],
+            &installed,
+        );
+        let p = page(rows.len(), &r.options);
+        rows[p.skip..p.skip + p.take]
+            .iter()
+            .map(|r| r.entry.meta.version.clone())
+            .collect()
+    }
+
+    #[test]
+    fn install_without_a_version_gets_the_newest_stable_version_first() {
+        let q = "$filter=IsLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Json'";
+        assert_eq!(served("/FindPackagesById()", q), ["1.2.0"]);
+        let q = "$filter=IsAbsoluteLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Json'";
+        assert_eq!(served("/FindPackagesById()", q), ["2.0.0-beta"]);
+        // Every version (unlisted too) for dependency resolution, SemVer 2.0.0 ones only
+        // when asked for.
+        assert_eq!(
+            served("/FindPackagesById()", "id='Acme.Json'"),
+            ["1.0.0", "1.1.0", "1.2.0", "2.0.0-beta"]
+        );
+        assert_eq!(
+            served(
+                "/FindPackagesById()",
+                "id='Acme.Json'&semVerLevel=2.0.0&$orderby=Version desc&$top=1"
+            ),
+            ["3.0.0-rc.1"]
+        );
+    }
+
+    #[test]
+    fn search_shows_listed_versions_and_prereleases_only_when_asked() {
+        let q = "searchTerm=''&targetFramework=''&includePrerelease=false";
+        assert_eq!(served("/Search()", q), ["1.0.0", "1.2.0"]);
+        let q = "$filter=IsLatestVersion&searchTerm=''&includePrerelease=false";
+        assert_eq!(served("/Search()", q), ["1.2.0"]);
+        let q = "$filter=IsAbsoluteLatestVersion&searchTerm=''&includePrerelease=true";
+        assert_eq!(served("/Search()", q), ["2.0.0-beta"]);
+        let q = "searchTerm=''&includePrerelease=true&$orderby=Version desc&$skip=1&$top=2";
+        assert_eq!(served("/Search()", q), ["1.2.0", "1.0.0"]);
+    }
+
+    #[test]
+    fn get_updates_offers_newer_listed_versions_within_the_constraint() {
+        let q = "packageIds='acme.json'&versions='1.0.0'&includePrerelease=false&includeAllVersions=false";
+        assert_eq!(served("/GetUpdates()", q), ["1.2.0"]);
+        let q =
+            "packageIds='Acme.Json'&versions='1.0'&includePrerelease=true&includeAllVersions=true";
+        assert_eq!(served("/GetUpdates()", q), ["1.2.0", "2.0.0-beta"]);
+        let q = "packageIds='Acme.Json'&versions='1.0.0'&includePrerelease=true&includeAllVersions=true&versionConstraints='[1.0,1.2)'";
+        assert!(served("/GetUpdates()", q).is_empty());
+        let q = "packageIds='Acme.Json'&versions='1.2.0'&includeAllVersions=true";
+        assert!(served("/GetUpdates()", q).is_empty());
+        let bad = parse("/GetUpdates()", "packageIds='A'&versions='one'");
+        assert!(
+            matches!(installed(&bad.options), Err(QueryError::Bad(m)) if m.contains("the version of A"))
+        );
+        let bad = parse(
+            "/GetUpdates()",
+            "packageIds='A'&versions='1.0'&versionConstraints='[2.0'",
+        );
+        assert!(
+            matches!(installed(&bad.options), Err(QueryError::Bad(m)) if m.contains("not a NuGet version range"))
+        );
+    }
+
+    #[test]
+    fn count_applies_skip_and_top() {
+        assert_eq!(count(250, &opts(0, None)), 250);
+        assert_eq!(count(250, &opts(240, None)), 10);
+        assert_eq!(count(250, &opts(10, Some(5))), 5);
+        assert_eq!(count(3, &opts(10, None)), 0);
     }
 
     #[test]
@@ -2199,14 +2415,14 @@ mod tests {
     #[test]
     fn v2_entry_of_an_unlisted_version() {
         let v = versions();
-        let r = rows("Acme.Json", "acme.json", &v);
+        let r = rows("Acme.Json", "acme.json", &v, false);
         insta::assert_snapshot!(entry_document(&r[1], &links()));
     }
 
     #[test]
     fn v2_feed_of_two_entries_with_a_next_link() {
         let v = versions();
-        let r = rows("Acme.Json", "acme.json", &v);
+        let r = rows("Acme.Json", "acme.json", &v, false);
         let shown = [r[2], r[3]];
         let o = parse("/Search()", "searchTerm='json'&$top=2").options;
         insta::assert_snapshot!(feed_document(
@@ -2224,7 +2440,7 @@ mod tests {
     #[test]
     fn documents_are_well_formed_xml() {
         let v = versions();
-        let r = rows("Acme.Json", "acme.json", &v);
+        let r = rows("Acme.Json", "acme.json", &v, false);
         let feed = feed_document(
             &Feed {
                 collection: Collection::Packages,

@@ -22,7 +22,8 @@ use packyard_core::{ApiError, Registry};
 use crate::error::{bad_request, not_found};
 use crate::handlers::State;
 use crate::index::{self, PackageIndex};
-use crate::v2::{self, Collection, Feed, Links, Options, QueryError, Resource, Row};
+use crate::nuspec;
+use crate::v2::{self, Collection, Feed, Links, QueryError, Resource, Row};
 use crate::version;
 
 #[derive(Deserialize)]
@@ -71,10 +72,16 @@ pub async fn read(
         Resource::Service => respond(&req, v2::service_document(&links), v2::XML_CONTENT_TYPE),
         Resource::Metadata => respond(&req, v2::metadata_document(), v2::XML_CONTENT_TYPE),
         Resource::Package { id, version } => {
+            valid_id(id)?;
             let lower = index::lower_id(id);
             let loaded = index::load(&registry, &state.indexes, &req, &projects, &lower).await?;
             let idx = &loaded.index;
-            let rows = v2::rows(&idx.id, &idx.lower_id, &idx.versions);
+            let rows = v2::rows(
+                &idx.id,
+                &idx.lower_id,
+                &idx.versions,
+                request.options.semver2,
+            );
             let wanted = version::parse(version)
                 .map_err(|e| bad_request(REFUSED, format!("Packages(Id,Version): {e}")))?;
             let row = rows
@@ -93,6 +100,12 @@ pub async fn read(
     }
 }
 
+/// A package id named by the request must be one NuGet accepts (400 otherwise, as the
+/// v3 endpoints answer).
+fn valid_id(id: &str) -> Result<(), ApiError> {
+    nuspec::validate_id(id).map_err(|e| bad_request(REFUSED, format!("package id '{id}': {e}")))
+}
+
 /// An answer of `body`, with its ETag, and the OData version WCF clients check.
 fn respond(req: &HttpRequest, body: String, content_type: &str) -> Result<HttpResponse, ApiError> {
     let doc = Document::of_bytes(Bytes::from(body), content_type)?;
@@ -102,32 +115,6 @@ fn respond(req: &HttpRequest, body: String, content_type: &str) -> Result<HttpRe
         HeaderValue::from_static("2.0;"),
     );
     Ok(resp)
-}
-
-/// Which versions of an id a collection shows before `$filter`.
-fn visible(c: Collection, o: &Options, row: &Row<'_>) -> bool {
-    let v = &row.entry.version;
-    if v.is_semver2() && !o.semver2 {
-        return false;
-    }
-    match c {
-        Collection::Packages | Collection::FindPackagesById => true,
-        Collection::Search | Collection::GetUpdates => {
-            row.entry.listed && (o.include_prerelease || !v.is_prerelease())
-        }
-    }
-}
-
-/// Whether the order of a collection is ids ascending then versions ascending, the order
-/// in which indexes are loaded, so that loading can stop once the page is full.
-fn loads_in_order(o: &Options) -> bool {
-    matches!(
-        o.orderby.as_slice(),
-        [] | [v2::OrderKey {
-            field: v2::Field::Id,
-            descending: false
-        }]
-    )
 }
 
 async fn collection(
@@ -140,6 +127,9 @@ async fn collection(
     links: &Links,
 ) -> Result<HttpResponse, ApiError> {
     let o = &request.options;
+    for id in o.id.iter().chain(o.updates.iter().map(|u| &u.id)) {
+        valid_id(id)?;
+    }
     let ids: Vec<String> = match c {
         Collection::FindPackagesById => vec![index::lower_id(o.id.as_deref().unwrap_or(""))],
         Collection::GetUpdates => {
@@ -174,39 +164,15 @@ async fn collection(
         },
     };
     let installed = if c == Collection::GetUpdates {
-        let mut v = Vec::with_capacity(o.updates.len());
-        for u in &o.updates {
-            let parsed = version::parse(&u.version).map_err(|e| {
-                bad_request(
-                    REFUSED,
-                    format!("GetUpdates(): the version of {}: {e}", u.id),
-                )
-            })?;
-            let range = match &u.constraint {
-                None => None,
-                Some(c) => Some(version::parse_range(c).ok_or_else(|| {
-                    bad_request(
-                        REFUSED,
-                        format!(
-                            "GetUpdates(): the version constraint '{c}' of {} is not a NuGet \
-                             version range (such as [1.0,2.0) or 1.0)",
-                            u.id
-                        ),
-                    )
-                })?),
-            };
-            v.push((index::lower_id(&u.id), parsed, range));
-        }
-        v
+        v2::installed(o).map_err(refusal)?
     } else {
         Vec::new()
     };
-    let matches =
-        |row: &Row<'_>| visible(c, o, row) && o.filter.as_ref().is_none_or(|f| f.matches(row));
+    let matches = |row: &Row<'_>| v2::keeps(c, o, row);
     // Load the indexes; when the order is the load order, stop once the page and one
     // more entry (to know of a next page) are there.
     let stop_at =
-        (loads_in_order(o) && !request.count && !o.inline_count && c != Collection::GetUpdates)
+        (v2::loads_in_order(o) && !request.count && !o.inline_count && c != Collection::GetUpdates)
             .then(|| {
                 let wanted = o.top.unwrap_or(u64::MAX).min(v2::PAGE_SIZE);
                 usize::try_from(o.skip.saturating_add(wanted).saturating_add(1))
@@ -220,7 +186,7 @@ async fn collection(
             continue;
         }
         let idx = loaded.index;
-        seen += v2::rows(&idx.id, &idx.lower_id, &idx.versions)
+        seen += v2::rows(&idx.id, &idx.lower_id, &idx.versions, o.semver2)
             .iter()
             .filter(|r| matches(r))
             .count();
@@ -229,34 +195,16 @@ async fn collection(
             break;
         }
     }
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    for idx in &indexes {
-        let all = v2::rows(&idx.id, &idx.lower_id, &idx.versions);
-        let mut kept: Vec<Row<'_>> = all.into_iter().filter(|r| matches(r)).collect();
-        if c == Collection::GetUpdates {
-            // Newer than what is installed and inside its constraint, for any of the
-            // queries naming this id.
-            kept.retain(|r| {
-                installed.iter().any(|(id, floor, range)| {
-                    *id == idx.lower_id
-                        && r.entry.version > *floor
-                        && range.as_ref().is_none_or(|g| g.contains(&r.entry.version))
-                })
-            });
-            if !o.include_all_versions {
-                kept = kept.split_off(kept.len().saturating_sub(1));
-            }
-        }
-        rows.extend(kept);
-    }
-    if !o.orderby.is_empty() {
-        v2::sort(&mut rows, &o.orderby);
-    }
+    let rows = v2::select(
+        c,
+        o,
+        indexes
+            .iter()
+            .map(|idx| v2::rows(&idx.id, &idx.lower_id, &idx.versions, o.semver2)),
+        &installed,
+    );
     if request.count {
-        let n = rows
-            .len()
-            .saturating_sub(usize::try_from(o.skip).unwrap_or(usize::MAX))
-            .min(usize::try_from(o.top.unwrap_or(u64::MAX)).unwrap_or(usize::MAX));
+        let n = v2::count(rows.len(), o);
         return respond(req, n.to_string(), v2::COUNT_CONTENT_TYPE);
     }
     let page = v2::page(rows.len(), o);
