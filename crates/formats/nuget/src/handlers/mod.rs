@@ -18,4 +18,6 @@ use crate::NugetConfig;
 pub struct State {
     pub config: NugetConfig,
     pub indexes: DerivedCache<PackageIndex>,
+    /// Each project's symbol files, for the symbol server (`symbols`).
+    pub symbols: DerivedCache<symbols::SymbolIndex>,
 }

@@ -1,14 +1,583 @@
-//! `PUT .../nuget/symbolpackage` and the symbol server `GET .../nuget/symbolfiles/...`
-//! (owned by the nugetsym task; stubbed).
+//! `PUT .../nuget/symbolpackage` (SymbolPackagePublish/4.9.0:
+//! <https://learn.microsoft.com/en-us/nuget/api/symbol-package-publish-resource>) and the
+//! symbol server `GET .../nuget/symbolfiles/{file}/{signature}/{file}` (SSQP:
+//! <https://github.com/dotnet/symstore/blob/main/docs/specs/Simple_Symbol_Query_Protocol.md>),
+//! as GitLab answers them (<https://docs.gitlab.com/user/packages/nuget_repository/#symbol-packages>).
+//!
+//! - Push: the multipart part `package` (a `.snupkg`) is staged in the blob store, read
+//!   back into a temporary file and read ([`crate::symbols`]): its version must be in the
+//!   project already. Every `.pdb` is staged too, and only when all are staged and the
+//!   duplicate rule has been checked are the files committed to the version: the
+//!   `.snupkg` as `{id}.{version}.snupkg` and each `.pdb` under its path in the package
+//!   (folders as `%2F`, so that the `.pdb`s of several target frameworks, which share a
+//!   name, are all kept), with `{"kind": "symbol", "path", "signature", "checksum"}`.
+//! - Symbol server: the project's symbol files are indexed by (file name, signature),
+//!   both compared case-insensitively, in a cache keyed by the project's list revision
+//!   (any publish or delete in the project moves it). A file is served only when the
+//!   `SymbolChecksum` header names its checksum (one of its `;`-separated `SHA256:<hex>`
+//!   values); no match is 404 and a missing header 400, as on GitLab.
 
-use actix_web::HttpResponse;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
-use packyard_core::ApiError;
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
 
-pub async fn push() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("symbol packages are not written yet"))
+use packyard_core::body::{read_blocking, BlockingReader, BridgeError};
+use packyard_core::cleanup::duplicate_allowed;
+use packyard_core::credentials::Credential;
+use packyard_core::documents::{DerivedCache, Weighed};
+use packyard_core::http::{content_length, serve_file, PackageCaller};
+use packyard_core::model::{Package, PackageFile, Project, ProjectId};
+use packyard_core::policy::Action;
+use packyard_core::ports::{ByteStream, DuplicatePolicy};
+use packyard_core::registry::PublishRequest;
+use packyard_core::{ApiError, DuplicateRule, Principal, Registry, RouteClass, Staged};
+
+use crate::error::{bad_request, not_found};
+use crate::handlers::State;
+use crate::index::{self, lower_id};
+use crate::symbols::{self, ReadError, SymbolFile, SymbolPackage, MAX_PDB_SIZE};
+use crate::FORMAT;
+
+/// Room for the form around the package in a declared `Content-Length`.
+const FORM_OVERHEAD: u64 = 1024 * 1024;
+/// Chunks of a symbol file streamed from its temporary copy into the blob store.
+const CHUNK: usize = 64 * 1024;
+/// The header debuggers send with the PDB checksum of the module they load.
+const CHECKSUM_HEADER: &str = "SymbolChecksum";
+
+#[derive(Deserialize)]
+pub struct ProjectPath {
+    pub id: String,
 }
 
-pub async fn file() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("symbol files are not written yet"))
+#[derive(Deserialize)]
+pub struct SymbolPath {
+    pub id: String,
+    pub file: String,
+    pub signature: String,
+    pub same_file: String,
+}
+
+// ------------------------------------------------------------------ push
+
+pub async fn push(
+    req: HttpRequest,
+    path: web::Path<ProjectPath>,
+    caller: PackageCaller,
+    registry: web::Data<Registry>,
+    state: web::Data<State>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let principal = api_key_caller(&req, &registry, caller.0).await?;
+    let project = registry
+        .authorize_project(
+            &principal,
+            &path.id,
+            Action::PublishPackage,
+            RouteClass::Package,
+        )
+        .await
+        .map_err(refusal_reason)?;
+    let max = state.config.max_file_size;
+    if content_length(&req).is_some_and(|len| len > max.saturating_add(FORM_OVERHEAD)) {
+        return Err(ApiError::payload_too_large(max));
+    }
+    // Dropping a guard (any `?` below) discards what it staged.
+    let staged = receive(&req, body, &registry, max).await?;
+    let read = staged.read(None).await?;
+    let parsed = read_blocking(read.stream, spool_and_read)
+        .await
+        .map_err(BridgeError::for_stored_bytes)?;
+    let symbols = match parsed {
+        Ok(s) => s,
+        Err(ReadError::Invalid(e)) => return Err(bad_request("Invalid symbol package", e.0)),
+        Err(ReadError::Io(e)) => return Err(ApiError::internal(e)),
+    };
+    commit(&req, &registry, &state, &principal, &project, staged, symbols).await
+}
+
+/// The caller, or the one `X-NuGet-ApiKey` names (a personal access token, deploy token
+/// or job token, as `nuget push -ApiKey` sends it) when no other credential came.
+async fn api_key_caller(
+    req: &HttpRequest,
+    registry: &Registry,
+    caller: Principal,
+) -> Result<Principal, ApiError> {
+    let key = req
+        .headers()
+        .get("X-NuGet-ApiKey")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    match key {
+        Some(key) if caller.is_anonymous() => {
+            registry
+                .authenticate(Some(Credential::Bearer(key.to_owned())), RouteClass::Package)
+                .await
+        }
+        _ => Ok(caller),
+    }
+}
+
+/// A refusal with its reason in the status line, which is all nuget.exe prints.
+fn refusal_reason(e: ApiError) -> ApiError {
+    if e.status() != StatusCode::FORBIDDEN {
+        return e;
+    }
+    let message = e.client_message().to_ascii_lowercase();
+    let reason = if message.contains("disabled") {
+        "The package registry is disabled for this project"
+    } else if message.contains("protected") {
+        "Package protected"
+    } else {
+        "Pushing needs the Developer role or a token with write access"
+    };
+    e.with_reason(reason)
+}
+
+fn bad_form(e: impl std::fmt::Display) -> ApiError {
+    bad_request(
+        "Invalid multipart form",
+        format!("the multipart form could not be read: {e}"),
+    )
+}
+
+/// Streams the form's `package` part into the blob store.
+async fn receive<'r>(
+    req: &HttpRequest,
+    body: web::Payload,
+    registry: &'r Registry,
+    max: u64,
+) -> Result<Staged<'r>, ApiError> {
+    let mut multipart = Multipart::new(req.headers(), body);
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(bad_form)?;
+        if field.name() != Some("package") {
+            while let Some(chunk) = field.next().await {
+                chunk.map_err(bad_form)?;
+            }
+            continue;
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(8);
+        // `move`: the sender ends with the pump, which ends the stream.
+        let pump = async move {
+            while let Some(chunk) = field.next().await {
+                match chunk {
+                    Ok(bytes) => {
+                        if tx.send(Ok(bytes)).await.is_err() {
+                            // The store stopped reading (over the limit, or failed): it says.
+                            return None;
+                        }
+                    }
+                    Err(e) => {
+                        let cut = io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string());
+                        let _ = tx.send(Err(cut)).await;
+                        return Some(bad_form(e));
+                    }
+                }
+            }
+            None
+        };
+        let (failure, staged) = futures_util::future::join(
+            pump,
+            registry.stage(receiver_stream(rx), Some(max)),
+        )
+        .await;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let staged = staged?;
+        if staged.size() == 0 {
+            return Err(bad_request("Empty package", "the package part is empty"));
+        }
+        return Ok(staged);
+    }
+    Err(bad_request(
+        "Missing package",
+        "the multipart form has no 'package' part with the .snupkg",
+    ))
+}
+
+fn receiver_stream(rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>) -> ByteStream {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed()
+}
+
+/// Copies the staged `.snupkg` into an anonymous temporary file (a zip is read from its
+/// end), then reads it, each `.pdb` copied into a temporary file of its own.
+fn spool_and_read(reader: &mut BlockingReader) -> Result<SymbolPackage<std::fs::File>, ReadError> {
+    let mut copy = tempfile::tempfile()?;
+    io::copy(reader, &mut copy)?;
+    copy.seek(SeekFrom::Start(0))?;
+    symbols::read(BufReader::new(copy), tempfile::tempfile)
+}
+
+/// A symbol file's bytes, from its temporary copy, as a stream read on the blocking pool.
+fn file_stream(file: std::fs::File) -> ByteStream {
+    futures_util::stream::unfold(Some((file, true)), |state| async move {
+        let (mut file, first) = state?;
+        let read = web::block(move || {
+            if first {
+                file.seek(SeekFrom::Start(0))?;
+            }
+            let mut buf = vec![0u8; CHUNK];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, io::Error>((file, buf))
+        })
+        .await
+        .map_err(io::Error::other)
+        .and_then(|r| r);
+        match read {
+            Ok((_, buf)) if buf.is_empty() => None,
+            Ok((file, buf)) => Some((Ok(Bytes::from(buf)), Some((file, false)))),
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+    .boxed()
+}
+
+/// The stored name of a symbol file: its path in the package, folders as `%2F` (as the
+/// generic registry stores paths), so that two target frameworks' `Foo.pdb` are two files.
+pub fn stored_name(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("%2F")
+}
+
+/// What is already stored under a name the push would use.
+enum Taken {
+    /// The same symbol file (same signature and checksum): nothing to store again.
+    Same,
+    /// Something else.
+    Other,
+}
+
+/// Checks everything, stages every symbol file, then commits: nothing is committed when
+/// anything is refused (a guard dropped unstaged discards its upload).
+async fn commit(
+    req: &HttpRequest,
+    registry: &Registry,
+    state: &State,
+    principal: &Principal,
+    project: &Project,
+    staged: Staged<'_>,
+    symbols: SymbolPackage<std::fs::File>,
+) -> Result<HttpResponse, ApiError> {
+    let nuspec = &symbols.package.nuspec;
+    let lower = lower_id(&nuspec.id);
+    let version = symbols.package.version.normalized();
+    let loaded = index::load(registry, &state.indexes, req, &[project.id], &lower).await?;
+    let Some(entry) = loaded.index.find(&version) else {
+        return Err(bad_request(
+            "The package of these symbols is not in this project",
+            format!(
+                "{} {version} is not in this project: push its .nupkg before its .snupkg",
+                nuspec.id
+            ),
+        ));
+    };
+    let package = &entry.package;
+    let snupkg = format!("{lower}.{}{}", entry.lower(), index::SNUPKG);
+    let taken: HashMap<&str, Taken> = entry
+        .others
+        .iter()
+        .map(|f| {
+            let same = |s: &SymbolFile<_>| {
+                f.metadata["signature"].as_str() == Some(s.signature.as_str())
+                    && f.metadata["checksum"].as_str()
+                        == Some(format!("SHA256:{}", s.checksum).as_str())
+            };
+            let kind = match symbols
+                .files
+                .iter()
+                .find(|s| stored_name(&s.path) == f.file_name)
+            {
+                Some(s) if same(s) => Taken::Same,
+                _ => Taken::Other,
+            };
+            (f.file_name.as_str(), kind)
+        })
+        .collect();
+    // The Registry applies the group's duplicate rule at each commit; checked here first
+    // so that a refusal comes before the first commit, not half-way.
+    let settings = registry.project_duplicate_settings(project).await?;
+    let allowed = duplicate_allowed(
+        &settings.setting_or(FORMAT.0, false),
+        &package.name,
+        &package.version,
+    );
+    let duplicate = || {
+        ApiError::conflict(format!(
+            "{}: {} {} already has symbols; delete the version or allow duplicates",
+            DuplicateRule::MESSAGE,
+            package.name,
+            entry.meta.version
+        ))
+        .with_reason(DuplicateRule::MESSAGE)
+    };
+    if !allowed && taken.contains_key(snupkg.as_str()) {
+        return Err(duplicate());
+    }
+    let mut pdbs = Vec::new();
+    let mut names = HashSet::new();
+    for file in symbols.files {
+        let name = stored_name(&file.path);
+        match taken.get(name.as_str()) {
+            Some(Taken::Same) => continue,
+            Some(Taken::Other) if !allowed => return Err(duplicate()),
+            _ => {}
+        }
+        if !names.insert(name.clone()) {
+            continue;
+        }
+        let SymbolFile {
+            path,
+            signature,
+            checksum,
+            copy,
+            ..
+        } = file;
+        let staged = registry
+            .stage(file_stream(copy), Some(MAX_PDB_SIZE))
+            .await?;
+        let metadata = json!({
+            "kind": "symbol",
+            "path": path,
+            "signature": signature,
+            "checksum": format!("SHA256:{checksum}"),
+        });
+        pdbs.push((name, metadata, staged));
+    }
+    let request = |file_name: String, file_metadata: serde_json::Value| PublishRequest {
+        format: FORMAT,
+        name: package.name.clone(),
+        normalized_name: package.normalized_name.clone(),
+        version: package.version.clone(),
+        status: package.status,
+        status_override: None,
+        // Unused for a version that exists (the catalog keeps its metadata); the same
+        // should it be deleted meanwhile.
+        package_metadata: package.metadata.clone(),
+        file_name,
+        file_metadata,
+        duplicates: DuplicatePolicy::RejectSameFileName {
+            message: DuplicateRule::MESSAGE.into(),
+        },
+        max_size: None,
+    };
+    let conflict = |e: ApiError| {
+        if e.status() == StatusCode::CONFLICT {
+            duplicate()
+        } else {
+            refusal_reason(e)
+        }
+    };
+    staged
+        .commit(
+            principal,
+            project,
+            request(snupkg, json!({"kind": "symbol_package"})),
+        )
+        .await
+        .map_err(conflict)?;
+    let count = pdbs.len();
+    for (name, metadata, staged) in pdbs {
+        staged
+            .commit(principal, project, request(name, metadata))
+            .await
+            .map_err(conflict)?;
+    }
+    tracing::info!(
+        project = project.id.0,
+        package = %package.name,
+        version = %package.version,
+        symbol_files = count,
+        "nuget symbol package pushed"
+    );
+    Ok(HttpResponse::Created().finish())
+}
+
+// ------------------------------------------------------------------ symbol server
+
+pub async fn file(
+    req: HttpRequest,
+    path: web::Path<SymbolPath>,
+    caller: PackageCaller,
+    registry: web::Data<Registry>,
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    let project = registry
+        .authorize_project(
+            &caller.0,
+            &path.id,
+            Action::ReadPackage,
+            RouteClass::Package,
+        )
+        .await?;
+    if !path.file.eq_ignore_ascii_case(&path.same_file) {
+        return Err(bad_request(
+            "Invalid symbol file key",
+            "a symbol file key is <file>/<signature>/<file>, the same file name twice",
+        ));
+    }
+    let Some(header) = req
+        .headers()
+        .get(CHECKSUM_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Err(bad_request(
+            "Missing checksum header",
+            "the SymbolChecksum header (SHA256:<checksum of the PDB>) is required",
+        ));
+    };
+    let checksums = symbols::requested_checksums(header);
+    let index = load_symbols(&registry, &state, &req, project.id).await?;
+    let Some(hit) = index.find(&path.file, &path.signature, &checksums) else {
+        return Err(not_found());
+    };
+    serve_file(
+        &registry,
+        &req,
+        &hit.package,
+        &hit.file,
+        "application/octet-stream",
+    )
+    .await
+}
+
+/// One symbol file the server answers.
+#[derive(Debug)]
+pub struct SymbolEntry {
+    /// Lower-case hex, without `SHA256:`.
+    pub checksum: String,
+    /// Its package (metadata left out: only what a download records is needed).
+    pub package: Package,
+    pub file: PackageFile,
+}
+
+/// The symbol files of one project by (file name, signature), both lower-cased.
+#[derive(Debug, Default)]
+pub struct SymbolIndex {
+    files: HashMap<(String, String), Vec<SymbolEntry>>,
+    weight: u64,
+}
+
+impl Weighed for SymbolIndex {
+    fn weight(&self) -> u64 {
+        self.weight
+    }
+}
+
+impl SymbolIndex {
+    /// Adds the symbol files among `files` (of `package`); others are left out.
+    pub fn add(&mut self, package: &Package, files: &[PackageFile]) {
+        for f in files {
+            let m = &f.metadata;
+            let (Some("symbol"), Some(path), Some(signature), Some(checksum)) = (
+                m["kind"].as_str(),
+                m["path"].as_str(),
+                m["signature"].as_str(),
+                m["checksum"].as_str(),
+            ) else {
+                continue;
+            };
+            let Some(checksum) = checksum
+                .get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("SHA256:"))
+                .and_then(|_| checksum.get(7..))
+            else {
+                continue;
+            };
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let key = (name.to_lowercase(), signature.to_ascii_lowercase());
+            self.weight += 512 + (key.0.len() + key.1.len() + f.file_name.len()) as u64;
+            self.files.entry(key).or_default().push(SymbolEntry {
+                checksum: checksum.to_ascii_lowercase(),
+                package: Package {
+                    metadata: serde_json::Value::Null,
+                    ..package.clone()
+                },
+                file: f.clone(),
+            });
+        }
+    }
+
+    /// The newest symbol file called `file_name` with `signature` whose checksum is one of
+    /// `checksums` (lower-case hex).
+    pub fn find(
+        &self,
+        file_name: &str,
+        signature: &str,
+        checksums: &[String],
+    ) -> Option<&SymbolEntry> {
+        let key = (file_name.to_lowercase(), signature.to_ascii_lowercase());
+        self.files
+            .get(&key)?
+            .iter()
+            .filter(|e| checksums.contains(&e.checksum))
+            .max_by_key(|e| (e.file.created_at, e.file.id.0))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// The symbol index of `project` (read-authorized by the caller), rebuilt when the
+/// project's list revision moves: from each package id's index ([`index::load`], itself
+/// cached per id), so a push rebuilds the one id's index and reuses the others.
+async fn load_symbols(
+    registry: &Registry,
+    state: &State,
+    req: &HttpRequest,
+    project: ProjectId,
+) -> Result<Arc<SymbolIndex>, ApiError> {
+    let revisions = registry
+        .package_revisions_at(registry.request_stamp(req), &[project], FORMAT.0, None)
+        .await?;
+    if revisions.is_empty() {
+        return Ok(Arc::new(SymbolIndex::default()));
+    }
+    let key = format!("nuget/symbols/{}", project.0);
+    state
+        .symbols
+        .get_or_build(&key, &revisions, |_| async {
+            let mut symbols = SymbolIndex::default();
+            let names = registry
+                .packages()
+                .package_names(&[project], FORMAT.0)
+                .await?;
+            for name in names {
+                let loaded =
+                    index::load(registry, &state.indexes, req, &[project], &name.normalized_name)
+                        .await?;
+                for v in &loaded.index.versions {
+                    symbols.add(&v.package, &v.others);
+                }
+            }
+            Ok(symbols)
+        })
+        .await
+}
+
+/// The cache of symbol indexes, one per project.
+pub fn cache(capacity_bytes: u64) -> DerivedCache<SymbolIndex> {
+    DerivedCache::new(capacity_bytes)
 }
