@@ -99,19 +99,22 @@ impl PackageIndex {
             if !package.status.downloadable() {
                 continue;
             }
-            let Ok(meta) = serde_json::from_value::<StoredMetadata>(package.metadata.clone())
-            else {
-                continue;
-            };
-            let Ok(parsed) = version::parse(&meta.full_version) else {
-                continue;
-            };
             let mut files = by_package.remove(&package.id).unwrap_or_default();
             files.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.0.cmp(&a.id.0)));
             let Some(at) = files.iter().position(|f| f.file_name.ends_with(NUPKG)) else {
                 continue;
             };
             let nupkg = files.remove(at);
+            // The newest push's manifest (a file's metadata), else the package's.
+            let Some(meta) = [&nupkg.metadata, &package.metadata]
+                .into_iter()
+                .find_map(|m| serde_json::from_value::<StoredMetadata>(m.clone()).ok())
+            else {
+                continue;
+            };
+            let Ok(parsed) = version::parse(&meta.full_version) else {
+                continue;
+            };
             if newest
                 .as_ref()
                 .is_none_or(|(t, _)| package.created_at >= *t)

@@ -22,7 +22,7 @@ pub fn project(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::project))
+            .route("/index.json", web::get().to(service_index::get))
             .route("", web::put().to(push::push))
             .route("/", web::put().to(push::push))
             .route("/symbolpackage", web::put().to(symbols::push))
@@ -65,7 +65,7 @@ pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::group))
+            .route("/index.json", web::get().to(service_index::get))
             .route(
                 "/download/{package}/index.json",
                 web::get().to(flat::versions),

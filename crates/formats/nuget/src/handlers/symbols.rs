@@ -21,7 +21,6 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
@@ -31,9 +30,8 @@ use serde_json::json;
 
 use packyard_core::body::{read_blocking, BlockingReader, BridgeError};
 use packyard_core::cleanup::duplicate_allowed;
-use packyard_core::credentials::Credential;
 use packyard_core::documents::{DerivedCache, Weighed};
-use packyard_core::http::{content_length, serve_file, PackageCaller};
+use packyard_core::http::{serve_file, PackageCaller};
 use packyard_core::model::{Package, PackageFile, Project, ProjectId};
 use packyard_core::policy::Action;
 use packyard_core::ports::{ByteStream, DuplicatePolicy};
@@ -41,22 +39,17 @@ use packyard_core::registry::PublishRequest;
 use packyard_core::{ApiError, DuplicateRule, Principal, Registry, RouteClass, Staged};
 
 use crate::error::{bad_request, not_found};
-use crate::handlers::State;
+use crate::handlers::{push, State};
 use crate::index::{self, lower_id};
 use crate::symbols::{self, ReadError, SymbolFile, SymbolPackage, MAX_PDB_SIZE};
 use crate::FORMAT;
 
-/// Room for the form around the package in a declared `Content-Length`.
-const FORM_OVERHEAD: u64 = 1024 * 1024;
 /// Chunks of a symbol file streamed from its temporary copy into the blob store.
 const CHUNK: usize = 64 * 1024;
 /// The header debuggers send with the PDB checksum of the module they load.
 const CHECKSUM_HEADER: &str = "SymbolChecksum";
 
-#[derive(Deserialize)]
-pub struct ProjectPath {
-    pub id: String,
-}
+pub use push::ProjectPath;
 
 #[derive(Deserialize)]
 pub struct SymbolPath {
@@ -76,7 +69,7 @@ pub async fn push(
     state: web::Data<State>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = api_key_caller(&req, &registry, caller.0).await?;
+    let principal = push::principal(&req, &registry, caller).await?;
     let project = registry
         .authorize_project(
             &principal,
@@ -85,13 +78,10 @@ pub async fn push(
             RouteClass::Package,
         )
         .await
-        .map_err(refusal_reason)?;
-    let max = state.config.max_file_size;
-    if content_length(&req).is_some_and(|len| len > max.saturating_add(FORM_OVERHEAD)) {
-        return Err(ApiError::payload_too_large(max));
-    }
+        .map_err(push::refusal_reason)?;
     // Dropping a guard (any `?` below) discards what it staged.
-    let staged = receive(&req, body, &registry, max).await?;
+    let staged =
+        push::stage_package_part(&req, &registry, state.config.max_file_size, body).await?;
     let read = staged.read(None).await?;
     let parsed = read_blocking(read.stream, spool_and_read)
         .await
@@ -101,116 +91,10 @@ pub async fn push(
         Err(ReadError::Invalid(e)) => return Err(bad_request("Invalid symbol package", e.0)),
         Err(ReadError::Io(e)) => return Err(ApiError::internal(e)),
     };
-    commit(&req, &registry, &state, &principal, &project, staged, symbols).await
-}
-
-/// The caller, or the one `X-NuGet-ApiKey` names (a personal access token, deploy token
-/// or job token, as `nuget push -ApiKey` sends it) when no other credential came.
-async fn api_key_caller(
-    req: &HttpRequest,
-    registry: &Registry,
-    caller: Principal,
-) -> Result<Principal, ApiError> {
-    let key = req
-        .headers()
-        .get("X-NuGet-ApiKey")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    match key {
-        Some(key) if caller.is_anonymous() => {
-            registry
-                .authenticate(Some(Credential::Bearer(key.to_owned())), RouteClass::Package)
-                .await
-        }
-        _ => Ok(caller),
-    }
-}
-
-/// A refusal with its reason in the status line, which is all nuget.exe prints.
-fn refusal_reason(e: ApiError) -> ApiError {
-    if e.status() != StatusCode::FORBIDDEN {
-        return e;
-    }
-    let message = e.client_message().to_ascii_lowercase();
-    let reason = if message.contains("disabled") {
-        "The package registry is disabled for this project"
-    } else if message.contains("protected") {
-        "Package protected"
-    } else {
-        "Pushing needs the Developer role or a token with write access"
-    };
-    e.with_reason(reason)
-}
-
-fn bad_form(e: impl std::fmt::Display) -> ApiError {
-    bad_request(
-        "Invalid multipart form",
-        format!("the multipart form could not be read: {e}"),
+    commit(
+        &req, &registry, &state, &principal, &project, staged, symbols,
     )
-}
-
-/// Streams the form's `package` part into the blob store.
-async fn receive<'r>(
-    req: &HttpRequest,
-    body: web::Payload,
-    registry: &'r Registry,
-    max: u64,
-) -> Result<Staged<'r>, ApiError> {
-    let mut multipart = Multipart::new(req.headers(), body);
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(bad_form)?;
-        if field.name() != Some("package") {
-            while let Some(chunk) = field.next().await {
-                chunk.map_err(bad_form)?;
-            }
-            continue;
-        }
-        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(8);
-        // `move`: the sender ends with the pump, which ends the stream.
-        let pump = async move {
-            while let Some(chunk) = field.next().await {
-                match chunk {
-                    Ok(bytes) => {
-                        if tx.send(Ok(bytes)).await.is_err() {
-                            // The store stopped reading (over the limit, or failed): it says.
-                            return None;
-                        }
-                    }
-                    Err(e) => {
-                        let cut = io::Error::new(io::ErrorKind::UnexpectedEof, e.to_string());
-                        let _ = tx.send(Err(cut)).await;
-                        return Some(bad_form(e));
-                    }
-                }
-            }
-            None
-        };
-        let (failure, staged) = futures_util::future::join(
-            pump,
-            registry.stage(receiver_stream(rx), Some(max)),
-        )
-        .await;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let staged = staged?;
-        if staged.size() == 0 {
-            return Err(bad_request("Empty package", "the package part is empty"));
-        }
-        return Ok(staged);
-    }
-    Err(bad_request(
-        "Missing package",
-        "the multipart form has no 'package' part with the .snupkg",
-    ))
-}
-
-fn receiver_stream(rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>) -> ByteStream {
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
-    .boxed()
+    .await
 }
 
 /// Copies the staged `.snupkg` into an anonymous temporary file (a zip is read from its
@@ -381,7 +265,7 @@ async fn commit(
         if e.status() == StatusCode::CONFLICT {
             duplicate()
         } else {
-            refusal_reason(e)
+            push::refusal_reason(e)
         }
     };
     staged
@@ -565,9 +449,14 @@ async fn load_symbols(
                 .package_names(&[project], FORMAT.0)
                 .await?;
             for name in names {
-                let loaded =
-                    index::load(registry, &state.indexes, req, &[project], &name.normalized_name)
-                        .await?;
+                let loaded = index::load(
+                    registry,
+                    &state.indexes,
+                    req,
+                    &[project],
+                    &name.normalized_name,
+                )
+                .await?;
                 for v in &loaded.index.versions {
                     symbols.add(&v.package, &v.others);
                 }
