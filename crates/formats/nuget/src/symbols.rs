@@ -735,6 +735,23 @@ mod tests {
     }
 
     #[test]
+    fn a_snupkg_gives_its_manifest_and_its_pdbs() {
+        let nuspec = br#"<?xml version="1.0"?><package><metadata><id>Demo.Lib</id><version>1.2</version><authors>a</authors><description>d</description><packageTypes><packageType name="SymbolsPackage"/></packageTypes></metadata></package>"#;
+        let p = pdb();
+        let z = zip_of(&[("Demo.Lib.nuspec", nuspec), ("lib/net8.0/Demo.pdb", &p)]);
+        let got = read(Cursor::new(z), || Ok(Vec::new())).unwrap();
+        assert_eq!(got.package.nuspec.id, "Demo.Lib");
+        assert_eq!(got.package.version.normalized(), "1.2.0");
+        assert_eq!(got.files.len(), 1);
+        assert_eq!(got.files[0].copy, p);
+        // The package reader's refusals are the symbol package's.
+        let z = zip_of(&[("lib/net8.0/Demo.pdb", &p)]);
+        let e = read(Cursor::new(z), || Ok(Vec::new())).unwrap_err();
+        assert!(matches!(e, ReadError::Invalid(_)), "{e}");
+        assert!(e.to_string().contains(".nuspec"), "{e}");
+    }
+
+    #[test]
     fn checksums_are_read_from_the_header_as_debuggers_send_them() {
         let a = "a".repeat(64);
         let b = "B".repeat(64);

@@ -38,7 +38,7 @@ use packyard_core::ports::{ByteStream, DuplicatePolicy};
 use packyard_core::registry::PublishRequest;
 use packyard_core::{ApiError, DuplicateRule, Principal, Registry, RouteClass, Staged};
 
-use crate::error::{bad_request, not_found};
+use crate::error::bad_request;
 use crate::handlers::{push, State};
 use crate::index::{self, lower_id};
 use crate::symbols::{self, ReadError, SymbolFile, SymbolPackage, MAX_PDB_SIZE};
@@ -330,7 +330,8 @@ pub async fn file(
     let checksums = symbols::requested_checksums(header);
     let index = load_symbols(&registry, &state, &req, project.id).await?;
     let Some(hit) = index.find(&path.file, &path.signature, &checksums) else {
-        return Err(not_found());
+        // GitLab's answer to a key or checksum it does not hold.
+        return Err(ApiError::not_found("Symbol"));
     };
     serve_file(
         &registry,
@@ -469,4 +470,123 @@ async fn load_symbols(
 /// The cache of symbol indexes, one per project.
 pub fn cache(capacity_bytes: u64) -> DerivedCache<SymbolIndex> {
     DerivedCache::new(capacity_bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use packyard_core::model::{PackageFileId, PackageId, PackageStatus};
+
+    fn package(id: i64) -> Package {
+        Package {
+            id: PackageId(id),
+            project_id: ProjectId(1),
+            format: "nuget".into(),
+            name: "Demo.Lib".into(),
+            normalized_name: "demo.lib".into(),
+            version: "1.0.0".into(),
+            status: PackageStatus::Default,
+            metadata: json!({"nuspec_xml": "<package/>"}),
+            created_at: 1,
+            updated_at: 1,
+            last_downloaded_at: None,
+        }
+    }
+
+    fn file(id: i64, name: &str, metadata: serde_json::Value, at: i64) -> PackageFile {
+        PackageFile {
+            id: PackageFileId(id),
+            package_id: PackageId(1),
+            file_name: name.into(),
+            size: 10,
+            sha256: "0".repeat(64),
+            sha1: String::new(),
+            md5: String::new(),
+            sha512: String::new(),
+            metadata,
+            build: None,
+            created_at: at,
+        }
+    }
+
+    const SIG: &str = "497b72f6390a44fc878e5a2d63b6cc4bFFFFFFFF";
+
+    fn symbol(path: &str, checksum: &str) -> serde_json::Value {
+        json!({"kind": "symbol", "path": path, "signature": SIG, "checksum": format!("SHA256:{checksum}")})
+    }
+
+    #[test]
+    fn symbol_files_are_stored_under_their_path_with_folders_encoded() {
+        assert_eq!(
+            stored_name("lib/net8.0/Demo.pdb"),
+            "lib%2Fnet8.0%2FDemo.pdb"
+        );
+        assert_eq!(stored_name("Demo.pdb"), "Demo.pdb");
+    }
+
+    #[test]
+    fn a_symbol_file_is_found_by_name_and_signature_in_any_case_with_its_checksum_only() {
+        let a = "a".repeat(64);
+        let b = "B".repeat(64);
+        let mut index = SymbolIndex::default();
+        index.add(
+            &package(1),
+            &[
+                file(1, "demo.lib.1.0.0.snupkg", json!({"kind": "symbol_package"}), 1),
+                file(2, "lib%2Fnet8.0%2FDemo.pdb", symbol("lib/net8.0/Demo.pdb", &a), 1),
+                file(3, "lib%2Fnet48%2FDemo.pdb", symbol("lib/net48/Demo.pdb", &b), 1),
+                // Not ours: no kind, a checksum of another algorithm.
+                file(4, "x.pdb", json!({"signature": SIG}), 1),
+                file(5, "y.pdb", json!({"kind": "symbol", "path": "y.pdb", "signature": SIG, "checksum": "MD5:00"}), 1),
+            ],
+        );
+        assert_eq!(index.len(), 2);
+        let hit = index
+            .find("DEMO.PDB", &SIG.to_ascii_uppercase(), &[a.clone()])
+            .unwrap();
+        assert_eq!(hit.file.id, PackageFileId(2));
+        // The package is kept without its metadata (only downloads are recorded with it).
+        assert_eq!(hit.package.metadata, serde_json::Value::Null);
+        let hit = index
+            .find("demo.pdb", SIG, &[b.to_ascii_lowercase()])
+            .unwrap();
+        assert_eq!(hit.file.id, PackageFileId(3));
+        assert!(index.find("demo.pdb", SIG, &[]).is_none());
+        assert!(index.find("demo.pdb", SIG, &["c".repeat(64)]).is_none());
+        assert!(index.find("other.pdb", SIG, &[a.clone()]).is_none());
+        assert!(index
+            .find("demo.pdb", &SIG.replace('4', "5"), &[a])
+            .is_none());
+        assert!(index.find("x.pdb", SIG, &["0".repeat(64)]).is_none());
+    }
+
+    #[test]
+    fn the_newest_of_two_identical_symbol_files_is_served() {
+        let a = "a".repeat(64);
+        let mut index = SymbolIndex::default();
+        index.add(
+            &package(1),
+            &[
+                file(7, "Demo.pdb", symbol("Demo.pdb", &a), 5),
+                file(8, "Demo.pdb", symbol("Demo.pdb", &a), 9),
+                file(9, "Demo.pdb", symbol("Demo.pdb", &a), 2),
+            ],
+        );
+        assert_eq!(
+            index.find("demo.pdb", SIG, &[a]).unwrap().file.id,
+            PackageFileId(8)
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_symbol_file_streams_back_from_its_temporary_copy_whole() {
+        use std::io::Write as _;
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut copy = tempfile::tempfile().unwrap();
+        copy.write_all(&bytes).unwrap();
+        let chunks: Vec<Bytes> = file_stream(copy).map(|c| c.unwrap()).collect().await;
+        assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+        assert_eq!(chunks.concat(), bytes);
+    }
 }
