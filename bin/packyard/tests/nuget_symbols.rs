@@ -151,7 +151,7 @@ fn pdb(strings: &[u8]) -> Vec<u8> {
     let pdb_stream = [id, vec![0; 12]].concat();
     let mut heap = b"\0".to_vec();
     heap.extend_from_slice(strings);
-    while heap.len() % 4 != 0 {
+    while !heap.len().is_multiple_of(4) {
         heap.push(0);
     }
     let mut out = b"BSJB".to_vec();

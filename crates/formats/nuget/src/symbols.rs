@@ -486,7 +486,7 @@ mod tests {
             .map(|s| {
                 let mut n = s.as_bytes().to_vec();
                 n.push(0);
-                while n.len() % 4 != 0 {
+                while !n.len().is_multiple_of(4) {
                     n.push(0);
                 }
                 n

@@ -543,7 +543,11 @@ mod tests {
         );
         assert_eq!(index.len(), 2);
         let hit = index
-            .find("DEMO.PDB", &SIG.to_ascii_uppercase(), &[a.clone()])
+            .find(
+                "DEMO.PDB",
+                &SIG.to_ascii_uppercase(),
+                std::slice::from_ref(&a),
+            )
             .unwrap();
         assert_eq!(hit.file.id, PackageFileId(2));
         // The package is kept without its metadata (only downloads are recorded with it).
@@ -554,7 +558,9 @@ mod tests {
         assert_eq!(hit.file.id, PackageFileId(3));
         assert!(index.find("demo.pdb", SIG, &[]).is_none());
         assert!(index.find("demo.pdb", SIG, &["c".repeat(64)]).is_none());
-        assert!(index.find("other.pdb", SIG, &[a.clone()]).is_none());
+        assert!(index
+            .find("other.pdb", SIG, std::slice::from_ref(&a))
+            .is_none());
         assert!(index
             .find("demo.pdb", &SIG.replace('4', "5"), &[a])
             .is_none());
