@@ -86,46 +86,60 @@ pub async fn push(
     let parsed = read_blocking(read.stream, spool_and_read)
         .await
         .map_err(BridgeError::for_stored_bytes)?;
-    let symbols = match parsed {
-        Ok(s) => s,
+    let extracted = match parsed {
+        Ok(extracted) => extracted,
         Err(ReadError::Invalid(e)) => return Err(bad_request("Invalid symbol package", e.0)),
         Err(ReadError::Io(e)) => return Err(ApiError::internal(e)),
     };
     commit(
-        &req, &registry, &state, &principal, &project, staged, symbols,
+        &req, &registry, &state, &principal, &project, staged, extracted,
     )
     .await
 }
 
+/// A symbol package read: its manifest and `.pdb` files, whose bytes were copied one
+/// after the other into one anonymous temporary file (one descriptor, however many files).
+struct Extracted {
+    symbols: SymbolPackage,
+    pdbs: std::fs::File,
+}
+
 /// Copies the staged `.snupkg` into an anonymous temporary file (a zip is read from its
-/// end), then reads it, each `.pdb` copied into a temporary file of its own.
-fn spool_and_read(reader: &mut BlockingReader) -> Result<SymbolPackage<std::fs::File>, ReadError> {
+/// end), then reads it, its `.pdb` files copied into a second one.
+fn spool_and_read(reader: &mut BlockingReader) -> Result<Extracted, ReadError> {
     let mut copy = tempfile::tempfile()?;
     io::copy(reader, &mut copy)?;
     copy.seek(SeekFrom::Start(0))?;
-    symbols::read(BufReader::new(copy), tempfile::tempfile)
+    let mut pdbs = io::BufWriter::new(tempfile::tempfile()?);
+    let symbols = symbols::read(BufReader::new(copy), &mut pdbs)?;
+    let pdbs = pdbs.into_inner().map_err(io::IntoInnerError::into_error)?;
+    Ok(Extracted { symbols, pdbs })
 }
 
-/// A symbol file's bytes, from its temporary copy, as a stream read on the blocking pool.
-fn file_stream(file: std::fs::File) -> ByteStream {
-    futures_util::stream::unfold(Some((file, true)), |state| async move {
-        let (mut file, first) = state?;
-        let read = web::block(move || {
-            if first {
-                file.seek(SeekFrom::Start(0))?;
+/// `len` bytes of `file` from `offset`, as a stream read on the blocking pool.
+fn file_stream(file: Arc<std::fs::File>, offset: u64, len: u64) -> ByteStream {
+    futures_util::stream::unfold(0u64, move |done| {
+        let file = file.clone();
+        async move {
+            if done >= len {
+                return None;
             }
-            let mut buf = vec![0u8; CHUNK];
-            let n = file.read(&mut buf)?;
-            buf.truncate(n);
-            Ok::<_, io::Error>((file, buf))
-        })
-        .await
-        .map_err(io::Error::other)
-        .and_then(|r| r);
-        match read {
-            Ok((_, buf)) if buf.is_empty() => None,
-            Ok((file, buf)) => Some((Ok(Bytes::from(buf)), Some((file, false)))),
-            Err(e) => Some((Err(e), None)),
+            let want = usize::try_from((len - done).min(CHUNK as u64)).unwrap_or(CHUNK);
+            let read = web::block(move || {
+                let mut file: &std::fs::File = &file;
+                file.seek(SeekFrom::Start(offset + done))?;
+                let mut buf = vec![0u8; want];
+                file.read_exact(&mut buf)?;
+                Ok::<_, io::Error>(buf)
+            })
+            .await
+            .map_err(io::Error::other)
+            .and_then(|r| r);
+            Some(match read {
+                Ok(buf) => (Ok(Bytes::from(buf)), done + want as u64),
+                // Ends the stream: the store sees the error and stages nothing.
+                Err(e) => (Err(e), len),
+            })
         }
     })
     .boxed()
@@ -157,8 +171,12 @@ async fn commit(
     principal: &Principal,
     project: &Project,
     staged: Staged<'_>,
-    symbols: SymbolPackage<std::fs::File>,
+    Extracted {
+        symbols,
+        pdbs: copy,
+    }: Extracted,
 ) -> Result<HttpResponse, ApiError> {
+    let copy = Arc::new(copy);
     let nuspec = &symbols.package.nuspec;
     let lower = lower_id(&nuspec.id);
     let version = symbols.package.version.normalized();
@@ -178,7 +196,7 @@ async fn commit(
         .others
         .iter()
         .map(|f| {
-            let same = |s: &SymbolFile<_>| {
+            let same = |s: &SymbolFile| {
                 f.metadata["signature"].as_str() == Some(s.signature.as_str())
                     && f.metadata["checksum"].as_str()
                         == Some(format!("SHA256:{}", s.checksum).as_str())
@@ -230,11 +248,12 @@ async fn commit(
             path,
             signature,
             checksum,
-            copy,
+            size,
+            offset,
             ..
         } = file;
         let staged = registry
-            .stage(file_stream(copy), Some(MAX_PDB_SIZE))
+            .stage(file_stream(copy.clone(), offset, size), Some(MAX_PDB_SIZE))
             .await?;
         let metadata = json!({
             "kind": "symbol",
@@ -586,13 +605,26 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn a_symbol_file_streams_back_from_its_temporary_copy_whole() {
+    async fn symbol_files_stream_back_from_their_ranges_of_the_temporary_copy() {
         use std::io::Write as _;
         let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut copy = tempfile::tempfile().unwrap();
         copy.write_all(&bytes).unwrap();
-        let chunks: Vec<Bytes> = file_stream(copy).map(|c| c.unwrap()).collect().await;
-        assert!(chunks.len() >= 4, "{} chunks", chunks.len());
-        assert_eq!(chunks.concat(), bytes);
+        let copy = Arc::new(copy);
+        let read = |offset, len| {
+            file_stream(copy.clone(), offset, len)
+                .map(|c| c.unwrap())
+                .collect::<Vec<Bytes>>()
+        };
+        let whole = read(0, bytes.len() as u64).await;
+        assert!(whole.len() >= 4, "{} chunks", whole.len());
+        assert_eq!(whole.concat(), bytes);
+        // Two files of one copy, each exactly its range, in any order.
+        assert_eq!(read(150_000, 50_000).await.concat(), &bytes[150_000..]);
+        assert_eq!(read(7, 70_000).await.concat(), &bytes[7..70_007]);
+        assert!(read(9, 0).await.is_empty());
+        // A range past the end fails rather than coming back short.
+        let past: Vec<_> = file_stream(copy.clone(), 199_990, 20).collect().await;
+        assert!(past.iter().any(|c| c.is_err()));
     }
 }
