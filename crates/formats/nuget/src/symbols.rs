@@ -759,6 +759,43 @@ mod tests {
         assert!(e.to_string().contains(".nuspec"), "{e}");
     }
 
+    proptest::proptest! {
+        /// Client bytes never panic the reader: any file, and a valid PDB with any one
+        /// byte changed, is refused or read, the same way whatever the chunking.
+        #[test]
+        fn any_bytes_are_refused_or_read_alike_in_any_chunks(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+            chunk in 1usize..700,
+        ) {
+            let whole = digest(&bytes);
+            let mut s = PdbScanner::new();
+            for c in bytes.chunks(chunk) {
+                s.update(c);
+            }
+            proptest::prop_assert_eq!(s.finish(), whole);
+        }
+
+        #[test]
+        fn a_pdb_with_one_byte_changed_is_refused_or_read_alike_in_any_chunks(
+            at in 0usize..120,
+            value in proptest::prelude::any::<u8>(),
+            chunk in 1usize..50,
+        ) {
+            let mut p = pdb_with(&["#Strings", "#Pdb"], 16);
+            let at = at % p.len();
+            p[at] = value;
+            let whole = digest(&p);
+            let mut s = PdbScanner::new();
+            for c in p.chunks(chunk) {
+                s.update(c);
+            }
+            proptest::prop_assert_eq!(s.finish(), whole.clone());
+            if let Ok(d) = whole {
+                proptest::prop_assert_eq!(d.size, p.len() as u64);
+            }
+        }
+    }
+
     #[test]
     fn checksums_are_read_from_the_header_as_debuggers_send_them() {
         let a = "a".repeat(64);
