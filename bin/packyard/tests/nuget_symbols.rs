@@ -349,6 +349,40 @@ async fn symbol_packages_are_pushed_after_their_package_and_served_by_key_and_ch
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key("www-authenticate"));
 
+    // The group's symbol server answers from its projects; anonymous callers are asked
+    // for credentials there too.
+    let group = format!("/api/v4/groups/acme/-/packages/nuget/symbolfiles/{key}");
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&group)
+            .insert_header(("Private-Token", ROOT))
+            .insert_header(("SymbolChecksum", header.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(test::read_body(res).await, net8.as_slice());
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&group)
+            .insert_header(("Private-Token", ROOT))
+            .insert_header(("SymbolChecksum", wrong.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&group)
+            .insert_header(("SymbolChecksum", header.clone()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
     // The same symbols again: a duplicate (the group does not allow them), nothing added.
     let res = test::call_service(&app, put("/symbolpackage", ROOT, &snupkg).to_request()).await;
     assert_eq!(

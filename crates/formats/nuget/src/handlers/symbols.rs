@@ -39,7 +39,8 @@ use packyard_core::registry::PublishRequest;
 use packyard_core::{ApiError, DuplicateRule, Principal, Registry, RouteClass, Staged};
 
 use crate::error::bad_request;
-use crate::handlers::{push, State};
+use crate::handlers::flat::miss;
+use crate::handlers::{place, push, State};
 use crate::index::{self, lower_id};
 use crate::symbols::{self, ReadError, SymbolFile, SymbolPackage, MAX_PDB_SIZE};
 use crate::FORMAT;
@@ -314,6 +315,8 @@ async fn commit(
 
 // ------------------------------------------------------------------ symbol server
 
+/// The symbol server, at project level and (routed by the group table) at group level,
+/// where it answers from every project of the group the caller may read.
 pub async fn file(
     req: HttpRequest,
     path: web::Path<SymbolPath>,
@@ -321,14 +324,8 @@ pub async fn file(
     registry: web::Data<Registry>,
     state: web::Data<State>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = registry
-        .authorize_project(
-            &caller.0,
-            &path.id,
-            Action::ReadPackage,
-            RouteClass::Package,
-        )
-        .await?;
+    let principal = &caller.0;
+    let place = place(&req, &registry, principal, &path.id).await?;
     if !path.file.eq_ignore_ascii_case(&path.same_file) {
         return Err(bad_request(
             "Invalid symbol file key",
@@ -347,10 +344,21 @@ pub async fn file(
         ));
     };
     let checksums = symbols::requested_checksums(header);
-    let index = load_symbols(&registry, &state, &req, project.id).await?;
-    let Some(hit) = index.find(&path.file, &path.signature, &checksums) else {
-        // GitLab's answer to a key or checksum it does not hold.
-        return Err(ApiError::not_found("Symbol"));
+    let mut indexes = Vec::with_capacity(place.projects.len());
+    for project in &place.projects {
+        indexes.push(load_symbols(&registry, &state, &req, *project).await?);
+    }
+    let hit = indexes
+        .iter()
+        .filter_map(|index| index.find(&path.file, &path.signature, &checksums))
+        .max_by_key(|e| (e.file.created_at, e.file.id.0));
+    let Some(hit) = hit else {
+        // GitLab's answer to a key or checksum it does not hold (an anonymous caller at
+        // group level is asked for credentials instead: it may see more with them).
+        return Err(match miss(principal, place.level) {
+            e if e.status() == StatusCode::UNAUTHORIZED => e,
+            _ => ApiError::not_found("Symbol"),
+        });
     };
     serve_file(
         &registry,
