@@ -78,7 +78,35 @@ impl Conformance for Kit {
         let mut routes = vec![
             Route::publish(Method::PUT, "/nuget/"),
             Route::write(Method::DELETE, Project, "/nuget/{name}/{version}"),
+            // A symbol package of the sample (refused by content for writers: the kit checks
+            // who may write, not what).
+            Route::write(Method::PUT, Project, "/nuget/symbolpackage")
+                .with_header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .with_body(form(b"not a symbol package")),
         ];
+        // The v2 feed nuget.exe 2.x reads (project level only, as on GitLab).
+        routes.push(Route::document(Project, "/nuget/v2"));
+        routes.push(Route::document(Project, "/nuget/v2/$metadata"));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/FindPackagesById()?id='{name}'",
+        ));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/Packages(Id='{name}',Version='{version}')",
+        ));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/Search()?searchTerm='kit'&includePrerelease=true",
+        ));
+        routes.push(Route::write(
+            Method::DELETE,
+            Project,
+            "/nuget/v2/{name}/{version}",
+        ));
         for scope in [Project, Group] {
             routes.push(Route::document(scope, "/nuget/index.json"));
             routes.push(Route::document(scope, "/nuget/download/{name}/index.json"));
@@ -95,8 +123,8 @@ impl Conformance for Kit {
                 scope,
                 "/nuget/metadata/{name}/{version}.json",
             ));
-            routes.push(Route::query(scope, "/nuget/query?q={name}&prerelease=true"));
-            routes.push(Route::query(scope, "/nuget/autocomplete?q={name}"));
+            routes.push(Route::query(scope, "/nuget/query?q=kit&prerelease=true"));
+            routes.push(Route::query(scope, "/nuget/autocomplete?q=kit"));
             routes.push(Route::query(scope, "/nuget/autocomplete?id={name}"));
         }
         routes

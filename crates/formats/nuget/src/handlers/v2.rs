@@ -60,6 +60,14 @@ pub async fn read(
     let prefix = &raw[..at + NUGET.len()];
     let rest = &raw[at + NUGET.len() + "/v2".len()..];
     let request = v2::parse_request(rest, req.uri().query().unwrap_or("")).map_err(refusal)?;
+    // An id that NuGet would never accept is a 400, not an empty feed.
+    let named = match &request.resource {
+        Resource::Package { id, .. } => Some(id.as_str()),
+        _ => request.options.id.as_deref(),
+    };
+    if let Some(id) = named {
+        crate::nuspec::validate_id(id).map_err(|e| bad_request("Invalid package id", e.0))?;
+    }
     let projects = registry
         .readable_projects(&req, &caller.0, Scope::Project(&path.id))
         .await?;
