@@ -65,8 +65,9 @@ pub async fn read(
         Resource::Package { id, .. } => Some(id.as_str()),
         _ => request.options.id.as_deref(),
     };
-    if let Some(id) = named {
-        crate::nuspec::validate_id(id).map_err(|e| bad_request("Invalid package id", e.0))?;
+    let updates = request.options.updates.iter().map(|u| u.id.as_str());
+    for id in named.into_iter().chain(updates) {
+        nuspec::validate_id(id).map_err(|e| bad_request("Invalid package id", e.0))?;
     }
     let projects = registry
         .readable_projects(&req, &caller.0, Scope::Project(&path.id))
@@ -80,7 +81,6 @@ pub async fn read(
         Resource::Service => respond(&req, v2::service_document(&links), v2::XML_CONTENT_TYPE),
         Resource::Metadata => respond(&req, v2::metadata_document(), v2::XML_CONTENT_TYPE),
         Resource::Package { id, version } => {
-            valid_id(id)?;
             let lower = index::lower_id(id);
             let loaded = index::load(&registry, &state.indexes, &req, &projects, &lower).await?;
             let idx = &loaded.index;
@@ -108,12 +108,6 @@ pub async fn read(
     }
 }
 
-/// A package id named by the request must be one NuGet accepts (400 otherwise, as the
-/// v3 endpoints answer).
-fn valid_id(id: &str) -> Result<(), ApiError> {
-    nuspec::validate_id(id).map_err(|e| bad_request(REFUSED, format!("package id '{id}': {e}")))
-}
-
 /// An answer of `body`, with its ETag, and the OData version WCF clients check.
 fn respond(req: &HttpRequest, body: String, content_type: &str) -> Result<HttpResponse, ApiError> {
     let doc = Document::of_bytes(Bytes::from(body), content_type)?;
@@ -135,9 +129,6 @@ async fn collection(
     links: &Links,
 ) -> Result<HttpResponse, ApiError> {
     let o = &request.options;
-    for id in o.id.iter().chain(o.updates.iter().map(|u| &u.id)) {
-        valid_id(id)?;
-    }
     let ids: Vec<String> = match c {
         Collection::FindPackagesById => vec![index::lower_id(o.id.as_deref().unwrap_or(""))],
         Collection::GetUpdates => {
