@@ -34,7 +34,7 @@ pub struct ProjectPath {
 /// The status line of a refused v2 query (nuget.exe prints only that line).
 const REFUSED: &str = "Unsupported v2 feed query";
 
-/// The part of the request path after `/packages/nuget`, and what follows `v2` in it.
+/// Where the format's paths start in a request path (`/v2` follows it).
 const NUGET: &str = "/packages/nuget";
 
 fn refusal(e: QueryError) -> ApiError {
@@ -81,6 +81,8 @@ pub async fn read(
         Resource::Service => respond(&req, v2::service_document(&links), v2::XML_CONTENT_TYPE),
         Resource::Metadata => respond(&req, v2::metadata_document(), v2::XML_CONTENT_TYPE),
         Resource::Package { id, version } => {
+            let wanted = version::parse(version)
+                .map_err(|e| bad_request(REFUSED, format!("Packages(Id,Version): {e}")))?;
             let lower = index::lower_id(id);
             let loaded = index::load(&registry, &state.indexes, &req, &projects, &lower).await?;
             let idx = &loaded.index;
@@ -90,8 +92,6 @@ pub async fn read(
                 &idx.versions,
                 request.options.semver2,
             );
-            let wanted = version::parse(version)
-                .map_err(|e| bad_request(REFUSED, format!("Packages(Id,Version): {e}")))?;
             let row = rows
                 .iter()
                 .find(|r| r.entry.version == wanted)
