@@ -2254,6 +2254,25 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
         "Duplicate package is not allowed"
     );
     assert_eq!(env.package_count().await, 1);
+    // nuget.exe on mono closes its form with a bare LF before the delimiter and nothing
+    // after it: accepted.
+    let other = nupkg_of(
+        &[("Acme.Other.nuspec", &nuspec_of("Acme.Other", "2.0.0"))],
+        true,
+    );
+    let mut body =
+        b"--b0\r\nContent-Disposition: form-data; name=\"package\"; filename=\"p.nupkg\"\r\n\r\n"
+            .to_vec();
+    body.extend_from_slice(&other);
+    body.extend_from_slice(b"\n--b0--");
+    let req = test::TestRequest::put()
+        .uri("/api/v4/projects/acme%2Ftools/packages/nuget/v2/")
+        .insert_header(("X-NuGet-ApiKey", ROOT))
+        .insert_header(("Content-Type", "multipart/form-data; boundary=b0"))
+        .set_payload(body);
+    let res = test::call_service(&app, req.to_request()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(env.package_count().await, 2);
     // A wrong API key is a 401, not anonymous.
     let res = test::call_service(
         &app,

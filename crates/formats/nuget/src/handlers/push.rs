@@ -160,6 +160,7 @@ pub async fn stage_package_part<'r>(
             "push the package as a multipart/form-data form with a `package` part, as nuget push does",
         ));
     }
+    let body = close_lf_forms(body, boundary(req));
     let mut form = Multipart::new(req.headers(), body);
     let bad_form = |e: actix_multipart::MultipartError| {
         bad_request(
@@ -293,4 +294,88 @@ async fn commit(
         .with_reason(DuplicateRule::MESSAGE)),
         Err(e) => Err(refusal_reason(e)),
     }
+}
+
+/// The `boundary` parameter of the request's multipart content type.
+fn boundary(req: &HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?;
+    value.split(';').skip(1).find_map(|param| {
+        let (key, v) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// nuget.exe 2.8.7 on mono ends its form with `\n--<boundary>--`: a bare LF before the
+/// closing delimiter, which a strict multipart reader takes for a body cut short. This
+/// passes the body through unchanged but for that one byte: it holds back the last few
+/// bytes (so memory stays flat) and, at the end, turns a closing delimiter preceded by a
+/// bare LF into the CRLF one.
+fn close_lf_forms(
+    body: web::Payload,
+    boundary: Option<String>,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, actix_web::error::PayloadError>> {
+    struct Tail {
+        body: web::Payload,
+        held: Vec<u8>,
+        close: Option<Vec<u8>>,
+        keep: usize,
+        done: bool,
+    }
+    let close = boundary.map(|b| format!("\n--{b}--").into_bytes());
+    let keep = close.as_ref().map_or(0, |c| c.len() + 16);
+    let state = Tail {
+        body,
+        held: Vec::new(),
+        close,
+        keep,
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut t| async move {
+        if t.done {
+            return None;
+        }
+        loop {
+            match t.body.next().await {
+                Some(Ok(chunk)) => {
+                    if t.close.is_none() {
+                        return Some((Ok(chunk), t));
+                    }
+                    t.held.extend_from_slice(&chunk);
+                    if t.held.len() > t.keep {
+                        let out: Vec<u8> = t.held.drain(..t.held.len() - t.keep).collect();
+                        return Some((Ok(bytes::Bytes::from(out)), t));
+                    }
+                }
+                Some(Err(e)) => {
+                    t.done = true;
+                    return Some((Err(e), t));
+                }
+                None => {
+                    t.done = true;
+                    if let Some(close) = &t.close {
+                        let at = t
+                            .held
+                            .windows(close.len())
+                            .rposition(|w| w == close.as_slice());
+                        if let Some(at) = at.filter(|&at| at > 0 && t.held[at - 1] != b'\r') {
+                            t.held.insert(at, b'\r');
+                        }
+                    }
+                    if t.held.is_empty() {
+                        return None;
+                    }
+                    let rest = std::mem::take(&mut t.held);
+                    return Some((Ok(bytes::Bytes::from(rest)), t));
+                }
+            }
+        }
+    })
+    // The multipart reader polls again after the end.
+    .fuse()
 }
