@@ -1035,6 +1035,58 @@ mod tests {
         assert!(err(&xml).contains("<packageType> without a name"));
     }
 
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        // Letters, XML's special characters, non-ASCII and inner whitespace; no leading or
+        // trailing whitespace (the reader trims it).
+        "[a-zA-Z0-9&<>\"'é☺][a-zA-Z0-9&<>\"'é☺ \n\t,]{0,30}[a-zA-Z0-9&<>\"'é☺]"
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn what_is_written_escaped_is_read_back(
+            id in "[A-Za-z0-9_]{1,10}([.-][A-Za-z0-9_]{1,10}){0,3}",
+            version in "[0-9]{1,3}(\\.[0-9]{1,3}){0,3}(-[a-zA-Z0-9]{1,5}(\\.[a-zA-Z0-9]{1,5}){0,2})?",
+            authors in text(),
+            description in text(),
+            title in proptest::option::of(text()),
+            dep_ids in proptest::collection::vec("[A-Za-z][A-Za-z0-9]{0,8}", 0..4),
+            // Attribute values: no literal tab or newline (XML normalizes those to spaces).
+            range in "[0-9\\[(][0-9\\[\\]() ,.&<>\"'-]{0,20}[0-9\\])]",
+        ) {
+            use quick_xml::escape::escape;
+            let title_xml = title
+                .as_ref()
+                .map(|t| format!("<title>{}</title>", escape(t.as_str())))
+                .unwrap_or_default();
+            let deps: String = dep_ids
+                .iter()
+                .map(|d| format!(r#"<dependency id="{d}" version="{}"/>"#, escape(range.as_str())))
+                .collect();
+            let xml = format!(
+                "<package><metadata><id>{id}</id><version>{version}</version>\
+                 <authors>{}</authors><description>{}</description>{title_xml}\
+                 <dependencies><group targetFramework=\"net8.0\">{deps}</group></dependencies>\
+                 </metadata></package>",
+                escape(authors.as_str()),
+                escape(description.as_str()),
+            );
+            let n = parse(xml.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&n.id, &id);
+            proptest::prop_assert_eq!(&n.version, &version);
+            proptest::prop_assert_eq!(&n.authors, &authors);
+            proptest::prop_assert_eq!(&n.description, &description);
+            proptest::prop_assert_eq!(&n.title, &title);
+            let got: Vec<(String, Option<String>)> = n.dependency_groups[0]
+                .dependencies
+                .iter()
+                .map(|d| (d.id.clone(), d.range.clone()))
+                .collect();
+            let want: Vec<(String, Option<String>)> =
+                dep_ids.iter().map(|d| (d.clone(), Some(range.clone()))).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn an_empty_dependencies_element_or_empty_group_is_kept() {
         let xml = with_metadata(&format!("{REQUIRED}<dependencies/>"));
