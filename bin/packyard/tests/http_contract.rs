@@ -2191,13 +2191,21 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
     inflating.resize(20 * 1024 * 1024, b' ');
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("not a zip", b"this is not a zip archive".to_vec(), "zip"),
-        ("no nuspec", nupkg_of(&[("lib/a.dll", b"MZ")], false), "no .nuspec"),
+        (
+            "no nuspec",
+            nupkg_of(&[("lib/a.dll", b"MZ")], false),
+            "no .nuspec",
+        ),
         (
             "two nuspecs",
             nupkg_of(&[("a.nuspec", &good), ("b.nuspec", &good)], false),
             "more than one .nuspec",
         ),
-        ("xml bomb", nupkg_of(&[("a.nuspec", &bomb_xml)], false), "DOCTYPE"),
+        (
+            "xml bomb",
+            nupkg_of(&[("a.nuspec", &bomb_xml)], false),
+            "DOCTYPE",
+        ),
         (
             "bad id",
             nupkg_of(&[("a.nuspec", &nuspec_of("bad id!", "1.0.0"))], false),
@@ -2208,7 +2216,11 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
             nupkg_of(&[("a.nuspec", &nuspec_of("Acme.Lib", "one.two"))], false),
             "version",
         ),
-        ("zip bomb", nupkg_of(&[("a.nuspec", &inflating)], true), "larger"),
+        (
+            "zip bomb",
+            nupkg_of(&[("a.nuspec", &inflating)], true),
+            "larger",
+        ),
         (
             "dot-dot entry",
             nupkg_of(&[("a.nuspec", &good), ("lib/../../evil.dll", b"MZ")], false),
@@ -2222,7 +2234,9 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
         let body: Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
         let message = body["message"].as_str().unwrap_or_default().to_owned();
         assert!(
-            message.to_ascii_lowercase().contains(&expected.to_ascii_lowercase()),
+            message
+                .to_ascii_lowercase()
+                .contains(&expected.to_ascii_lowercase()),
             "{what}: {message}"
         );
     }
@@ -2241,6 +2255,10 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
     );
     assert_eq!(env.package_count().await, 1);
     // A wrong API key is a 401, not anonymous.
-    let res = test::call_service(&app, nuget_push("glpat-not-a-real-token-at-all00", &package).to_request()).await;
+    let res = test::call_service(
+        &app,
+        nuget_push("glpat-not-a-real-token-at-all00", &package).to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

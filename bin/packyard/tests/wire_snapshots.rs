@@ -577,7 +577,8 @@ fn nuget_push(nuspec: &str) -> test::TestRequest {
     let options = zip::write::SimpleFileOptions::default();
     zip.start_file("package.nuspec", options).unwrap();
     zip.write_all(nuspec.as_bytes()).unwrap();
-    zip.start_file("lib/netstandard2.0/lib.txt", options).unwrap();
+    zip.start_file("lib/netstandard2.0/lib.txt", options)
+        .unwrap();
     zip.write_all(b"lib").unwrap();
     let package = zip.finish().unwrap().into_inner();
     let mut body =
@@ -646,6 +647,8 @@ async fn nuget_v3_documents_after_pushes() {
     snap!(
         "nuget_search_prerelease",
         app,
-        test::TestRequest::get().uri(&format!("{base}/query?q=acme&prerelease=true&semVerLevel=2.0.0"))
+        test::TestRequest::get().uri(&format!(
+            "{base}/query?q=acme&prerelease=true&semVerLevel=2.0.0"
+        ))
     );
 }

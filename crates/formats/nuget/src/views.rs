@@ -190,17 +190,8 @@ pub fn catalog_entry(base: &str, index: &PackageIndex, v: &VersionEntry) -> Valu
         "version": v.meta.full_version,
         "authors": n.authors,
         "description": n.description,
-        "summary": opt(&n.summary),
-        "title": opt(&n.title),
         "tags": n.tags,
-        "language": opt(&n.language),
-        "iconUrl": opt(&n.icon_url),
-        "licenseUrl": opt(&n.license_url),
-        "projectUrl": opt(&n.project_url),
-        "releaseNotes": opt(&n.release_notes),
-        "copyright": opt(&n.copyright),
         "requireLicenseAcceptance": n.require_license_acceptance,
-        "minClientVersion": opt(&n.min_client_version),
         "listed": v.listed,
         "published": published(v),
         "packageContent": content_url(base, index, v),
@@ -209,6 +200,23 @@ pub fn catalog_entry(base: &str, index: &PackageIndex, v: &VersionEntry) -> Valu
         "packageSize": v.size(),
         "dependencyGroups": dependency_groups(n, base),
     });
+    // Optional fields only when the manifest has them: NuGet.Client parses URLs and
+    // versions it finds, and an empty string is neither.
+    for (key, value) in [
+        ("summary", &n.summary),
+        ("title", &n.title),
+        ("language", &n.language),
+        ("iconUrl", &n.icon_url),
+        ("licenseUrl", &n.license_url),
+        ("projectUrl", &n.project_url),
+        ("releaseNotes", &n.release_notes),
+        ("copyright", &n.copyright),
+        ("minClientVersion", &n.min_client_version),
+    ] {
+        if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+            entry[key] = json!(value);
+        }
+    }
     if let Some(l) = n.license.as_ref().filter(|l| l.kind == "expression") {
         entry["licenseExpression"] = json!(l.value);
     }
@@ -340,7 +348,7 @@ pub fn search_result(base: &str, index: &PackageIndex, visible: &[&VersionEntry]
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .collect();
-    Some(json!({
+    let mut hit = json!({
         "@id": registration_url(base, index),
         "@type": "Package",
         "registration": registration_url(base, index),
@@ -349,9 +357,6 @@ pub fn search_result(base: &str, index: &PackageIndex, visible: &[&VersionEntry]
         "description": n.description,
         "summary": opt(&n.summary),
         "title": n.title.clone().unwrap_or_else(|| index.id.clone()),
-        "iconUrl": opt(&n.icon_url),
-        "licenseUrl": opt(&n.license_url),
-        "projectUrl": opt(&n.project_url),
         "tags": n.tags,
         "authors": authors,
         "owners": n.owners.as_deref().map(|o| o.split(',').map(str::trim).collect::<Vec<_>>()).unwrap_or_default(),
@@ -359,7 +364,17 @@ pub fn search_result(base: &str, index: &PackageIndex, visible: &[&VersionEntry]
         "verified": false,
         "packageTypes": package_types,
         "versions": versions,
-    }))
+    });
+    for (key, value) in [
+        ("iconUrl", &n.icon_url),
+        ("licenseUrl", &n.license_url),
+        ("projectUrl", &n.project_url),
+    ] {
+        if let Some(value) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+            hit[key] = json!(value);
+        }
+    }
+    Some(hit)
 }
 
 /// The search answer.

@@ -42,7 +42,8 @@ fn nupkg(spec: &PublishSpec) -> Vec<u8> {
         spec.name, spec.version
     )
     .unwrap();
-    zip.start_file("lib/netstandard2.0/kit.txt", stored).unwrap();
+    zip.start_file("lib/netstandard2.0/kit.txt", stored)
+        .unwrap();
     zip.write_all(b"kit").unwrap();
     if spec.padding > 0 {
         zip.start_file("content/padding.bin", stored).unwrap();
@@ -78,15 +79,44 @@ impl Conformance for Kit {
             Route::publish(Method::PUT, "/nuget/"),
             Route::write(Method::DELETE, Project, "/nuget/{name}/{version}"),
         ];
+        // The v2 feed nuget.exe 2.x reads (project level only, as on GitLab).
+        routes.push(Route::document(Project, "/nuget/v2"));
+        routes.push(Route::document(Project, "/nuget/v2/$metadata"));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/FindPackagesById()?id='{name}'",
+        ));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/Packages(Id='{name}',Version='{version}')",
+        ));
+        routes.push(Route::query(
+            Project,
+            "/nuget/v2/Search()?searchTerm='kit'&includePrerelease=true",
+        ));
+        routes.push(Route::write(
+            Method::DELETE,
+            Project,
+            "/nuget/v2/{name}/{version}",
+        ));
         for scope in [Project, Group] {
             routes.push(Route::document(scope, "/nuget/index.json"));
             routes.push(Route::document(scope, "/nuget/download/{name}/index.json"));
-            routes.push(Route::file(scope, "/nuget/download/{name}/{version}/{file}"));
-            routes.push(Route::document(scope, "/nuget/download/{name}/{version}/{nuspec}"));
+            routes.push(Route::file(
+                scope,
+                "/nuget/download/{name}/{version}/{file}",
+            ));
+            routes.push(Route::document(
+                scope,
+                "/nuget/download/{name}/{version}/{nuspec}",
+            ));
             routes.push(Route::document(scope, "/nuget/metadata/{name}/index.json"));
-            routes.push(Route::document(scope, "/nuget/metadata/{name}/{version}.json"));
-            routes.push(Route::query(scope, "/nuget/query?q={name}&prerelease=true"));
-            routes.push(Route::query(scope, "/nuget/autocomplete?q={name}"));
+            routes.push(Route::document(
+                scope,
+                "/nuget/metadata/{name}/{version}.json",
+            ));
+            routes.push(Route::query(scope, "/nuget/query?q=kit&prerelease=true"));
+            routes.push(Route::query(scope, "/nuget/autocomplete?q=kit"));
             routes.push(Route::query(scope, "/nuget/autocomplete?id={name}"));
         }
         routes

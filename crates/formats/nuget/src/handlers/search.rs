@@ -123,6 +123,7 @@ pub async fn autocomplete(
     let q = parse(&req)?;
     let place = place(&req, &registry, &caller.0, &path.id).await?;
     if let Some(id) = &q.id {
+        crate::nuspec::validate_id(id).map_err(|e| bad_request("Invalid package id", e.0))?;
         let loaded = load(&req, &registry, &state, &place, id).await?;
         let versions: Vec<&str> = loaded
             .index
