@@ -15,10 +15,12 @@
 //! The schema's namespace differs by version (`http://schemas.microsoft.com/packaging/2010/07/nuspec.xsd`,
 //! 2011/08, 2012/06, 2013/01, 2013/05, or none), so elements and attributes are matched by
 //! local name under `<package><metadata>`. Rules NuGet.Client's `ManifestReader` enforces are
-//! enforced here too, so the registry never keeps a manifest the clients would refuse to read:
-//! `<dependencies>` holds either `<dependency>` or `<group>` children, not both; a license
-//! has a `type` of `expression` or `file`. A field written twice is refused (NuGet would read
-//! one of them; which one is not worth guessing).
+//! enforced here too, so the registry never keeps a manifest the clients would refuse to read
+//! (a license has a `type` of `expression` or `file`), and where the clients' `NuspecReader`
+//! is lenient this reader reads as it does: when `<dependencies>` holds `<group>` children,
+//! `<dependency>` children beside them are ignored (such packages exist on nuget.org), and a
+//! flag is true only when it says `true` in any case. A field written twice is refused (NuGet
+//! would read one of them; which one is not worth guessing).
 
 use std::collections::HashSet;
 
@@ -457,13 +459,6 @@ fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Which children `<dependencies>` has, which must not be mixed.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum DependencyShape {
-    Flat,
-    Groups,
-}
-
 #[derive(Default)]
 struct Builder {
     n: Nuspec,
@@ -471,7 +466,8 @@ struct Builder {
     /// Text fields and single elements seen (a second one is refused).
     seen: HashSet<String>,
     license: Option<(Option<String>, Option<String>)>,
-    dependencies: Option<DependencyShape>,
+    /// A `<group>` was seen in `<dependencies>`: then ungrouped dependencies are ignored.
+    grouped: bool,
     flat: Vec<Dependency>,
 }
 
@@ -502,16 +498,6 @@ impl Builder {
         Ok(())
     }
 
-    fn shape(&mut self, shape: DependencyShape) -> Result<(), InvalidNuspec> {
-        match self.dependencies.replace(shape) {
-            Some(old) if old != shape => Err(invalid(
-                "the .nuspec's <dependencies> mixes <dependency> and <group> children; put \
-                 every <dependency> in a <group> (NuGet refuses the mix too)",
-            )),
-            _ => Ok(()),
-        }
-    }
-
     fn start(&mut self, path: &[String], attrs: &[(String, String)]) -> Result<(), InvalidNuspec> {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
         match p.as_slice() {
@@ -536,11 +522,14 @@ impl Builder {
                 self.once(name, "metadata")?;
             }
             ["package", "metadata", "dependencies", "dependency"] => {
-                self.shape(DependencyShape::Flat)?;
-                self.flat.push(dependency(attrs)?);
+                let d = dependency(attrs)?;
+                if !self.grouped {
+                    self.flat.push(d);
+                }
             }
             ["package", "metadata", "dependencies", "group"] => {
-                self.shape(DependencyShape::Groups)?;
+                self.grouped = true;
+                self.flat.clear();
                 self.n.dependency_groups.push(DependencyGroup {
                     target_framework: attr(attrs, "targetFramework"),
                     dependencies: Vec::new(),
@@ -573,18 +562,8 @@ impl Builder {
         };
         self.once(name, "metadata")?;
         let opt = |t: String| (!t.is_empty()).then_some(t);
-        let flag = |t: &str| -> Result<bool, InvalidNuspec> {
-            if t.eq_ignore_ascii_case("true") {
-                Ok(true)
-            } else if t.eq_ignore_ascii_case("false") || t.is_empty() {
-                Ok(false)
-            } else {
-                Err(invalid(format!(
-                    "the .nuspec's <{name}> is `{}`; it must be true or false",
-                    printable(t)
-                )))
-            }
-        };
+        // NuspecReader: true when it says so in any case, false otherwise.
+        let flag = |t: &str| t.eq_ignore_ascii_case("true");
         let n = &mut self.n;
         match name.as_str() {
             "id" => n.id = text,
@@ -609,8 +588,8 @@ impl Builder {
             "licenseUrl" => n.license_url = opt(text),
             "icon" => n.icon = opt(text),
             "readme" => n.readme = opt(text),
-            "requireLicenseAcceptance" => n.require_license_acceptance = flag(&text)?,
-            "developmentDependency" => n.development_dependency = flag(&text)?,
+            "requireLicenseAcceptance" => n.require_license_acceptance = flag(&text),
+            "developmentDependency" => n.development_dependency = flag(&text),
             "license" => {
                 let (kind, version) = self.license.take().unwrap_or_default();
                 let kind = kind.map(|k| k.to_ascii_lowercase());
@@ -668,7 +647,7 @@ impl Builder {
         if n.description.is_empty() {
             return Err(missing("description"));
         }
-        if self.dependencies == Some(DependencyShape::Flat) {
+        if !self.grouped && !self.flat.is_empty() {
             n.dependency_groups = vec![DependencyGroup {
                 target_framework: None,
                 dependencies: std::mem::take(&mut self.flat),
@@ -809,17 +788,20 @@ mod tests {
     }
 
     #[test]
-    fn flags_are_true_or_false_in_any_case() {
+    fn flags_are_true_only_when_they_say_true_in_any_case() {
         let xml = with_metadata(&format!(
             "{REQUIRED}<requireLicenseAcceptance>TRUE</requireLicenseAcceptance><developmentDependency>False</developmentDependency>"
         ));
         let n = parse(xml.as_bytes()).unwrap();
         assert!(n.require_license_acceptance);
         assert!(!n.development_dependency);
+        // As NuGet.Client's NuspecReader reads them: anything else is false.
         let xml = with_metadata(&format!(
-            "{REQUIRED}<developmentDependency>yes</developmentDependency>"
+            "{REQUIRED}<developmentDependency>yes</developmentDependency><requireLicenseAcceptance/>"
         ));
-        assert!(err(&xml).contains("<developmentDependency> is `yes`; it must be true or false"));
+        let n = parse(xml.as_bytes()).unwrap();
+        assert!(!n.development_dependency);
+        assert!(!n.require_license_acceptance);
     }
 
     #[test]
@@ -1008,10 +990,6 @@ mod tests {
     #[test]
     fn nuget_rules_on_dependencies_licenses_and_duplicates_hold() {
         let xml = with_metadata(&format!(
-            r#"{REQUIRED}<dependencies><dependency id="A"/><group targetFramework="net45"/></dependencies>"#
-        ));
-        assert!(err(&xml).contains("mixes <dependency> and <group>"));
-        let xml = with_metadata(&format!(
             r#"{REQUIRED}<dependencies><dependency version="1.0"/></dependencies>"#
         ));
         assert!(err(&xml).contains("<dependency> without an id"));
@@ -1033,6 +1011,85 @@ mod tests {
             r#"{REQUIRED}<packageTypes><packageType/></packageTypes>"#
         ));
         assert!(err(&xml).contains("<packageType> without a name"));
+    }
+
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        // Letters, XML's special characters, non-ASCII and inner whitespace; no leading or
+        // trailing whitespace (the reader trims it).
+        "[a-zA-Z0-9&<>\"'é☺][a-zA-Z0-9&<>\"'é☺ \n\t,]{0,30}[a-zA-Z0-9&<>\"'é☺]"
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn what_is_written_escaped_is_read_back(
+            id in "[A-Za-z0-9_]{1,10}([.-][A-Za-z0-9_]{1,10}){0,3}",
+            version in "[0-9]{1,3}(\\.[0-9]{1,3}){0,3}(-[a-zA-Z0-9]{1,5}(\\.[a-zA-Z0-9]{1,5}){0,2})?",
+            authors in text(),
+            description in text(),
+            title in proptest::option::of(text()),
+            dep_ids in proptest::collection::vec("[A-Za-z][A-Za-z0-9]{0,8}", 0..4),
+            // Attribute values: no literal tab or newline (XML normalizes those to spaces).
+            range in "[0-9\\[(][0-9\\[\\]() ,.&<>\"'-]{0,20}[0-9\\])]",
+        ) {
+            use quick_xml::escape::escape;
+            let title_xml = title
+                .as_ref()
+                .map(|t| format!("<title>{}</title>", escape(t.as_str())))
+                .unwrap_or_default();
+            let deps: String = dep_ids
+                .iter()
+                .map(|d| format!(r#"<dependency id="{d}" version="{}"/>"#, escape(range.as_str())))
+                .collect();
+            let xml = format!(
+                "<package><metadata><id>{id}</id><version>{version}</version>\
+                 <authors>{}</authors><description>{}</description>{title_xml}\
+                 <dependencies><group targetFramework=\"net8.0\">{deps}</group></dependencies>\
+                 </metadata></package>",
+                escape(authors.as_str()),
+                escape(description.as_str()),
+            );
+            let n = parse(xml.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&n.id, &id);
+            proptest::prop_assert_eq!(&n.version, &version);
+            proptest::prop_assert_eq!(&n.authors, &authors);
+            proptest::prop_assert_eq!(&n.description, &description);
+            proptest::prop_assert_eq!(&n.title, &title);
+            let got: Vec<(String, Option<String>)> = n.dependency_groups[0]
+                .dependencies
+                .iter()
+                .map(|d| (d.id.clone(), d.range.clone()))
+                .collect();
+            let want: Vec<(String, Option<String>)> =
+                dep_ids.iter().map(|d| (d.clone(), Some(range.clone()))).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn ungrouped_dependencies_beside_groups_are_ignored_as_nuget_reads_them() {
+        for deps in [
+            r#"<dependency id="Flat.Before"/><group targetFramework="net45"><dependency id="In.Group"/></group><dependency id="Flat.After"/>"#,
+            r#"<group targetFramework="net45"><dependency id="In.Group"/></group><dependency id="Flat.After"/>"#,
+        ] {
+            let xml = with_metadata(&format!("{REQUIRED}<dependencies>{deps}</dependencies>"));
+            let n = parse(xml.as_bytes()).unwrap();
+            assert_eq!(
+                n.dependency_groups,
+                [DependencyGroup {
+                    target_framework: Some("net45".into()),
+                    dependencies: vec![Dependency {
+                        id: "In.Group".into(),
+                        ..Dependency::default()
+                    }],
+                }],
+                "{deps}"
+            );
+        }
+        // An ungrouped dependency is still checked.
+        let xml = with_metadata(&format!(
+            r#"{REQUIRED}<dependencies><group/><dependency version="1.0"/></dependencies>"#
+        ));
+        assert!(err(&xml).contains("<dependency> without an id"));
     }
 
     #[test]

@@ -245,6 +245,27 @@ mod tests {
         assert_eq!(p.nuspec_xml, MINIMAL);
     }
 
+    /// `nuget pack` of nuget 2.8.7 on mono (Debian's `nuget` package): note its entry
+    /// `content%5Creadme.txt`, a backslash escaped, which is not an unsafe name.
+    const PACKED: &[u8] = include_bytes!("../tests/fixtures/contoso.packed.1.2.0-beta.nupkg");
+
+    #[test]
+    fn a_package_packed_by_nuget_2_8_7_is_read() {
+        let p = read(Cursor::new(PACKED)).unwrap();
+        assert_eq!(p.nuspec.id, "Contoso.Packed");
+        assert_eq!(p.version.normalized(), "1.2.0-Beta");
+        assert_eq!(p.nuspec.owners.as_deref(), Some("Contoso"));
+        assert_eq!(p.nuspec.tags, ["fixture", "nuget2"]);
+        let group = &p.nuspec.dependency_groups[0];
+        assert_eq!(group.target_framework.as_deref(), Some(".NETFramework4.0"));
+        assert_eq!(group.dependencies[0].id, "Newtonsoft.Json");
+        assert_eq!(group.dependencies[0].range.as_deref(), Some("[6.0, 7.0)"));
+        assert!(p
+            .nuspec_xml
+            .starts_with("<?xml version=\"1.0\"?>\n<package xmlns="));
+        assert!(p.nuspec_xml.contains("<id>Contoso.Packed</id>"));
+    }
+
     #[test]
     fn the_manifest_name_is_matched_in_any_case_and_a_bom_is_dropped() {
         let mut with_bom = "\u{feff}".as_bytes().to_vec();
