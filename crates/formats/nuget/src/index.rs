@@ -112,10 +112,7 @@ impl PackageIndex {
                 continue;
             };
             let nupkg = files.remove(at);
-            if newest
-                .as_ref()
-                .is_none_or(|(t, _)| package.created_at >= *t)
-            {
+            if newest.as_ref().is_none_or(|(t, _)| package.created_at >= *t) {
                 newest = Some((package.created_at, package.name.clone()));
             }
             weight += 512 + (meta.nuspec_xml.len() as u64) * 3;
@@ -143,9 +140,7 @@ impl PackageIndex {
             deduped.push(v);
         }
         PackageIndex {
-            id: newest
-                .map(|(_, n)| n)
-                .unwrap_or_else(|| lower_id.to_owned()),
+            id: newest.map(|(_, n)| n).unwrap_or_else(|| lower_id.to_owned()),
             lower_id: lower_id.to_owned(),
             versions: deduped,
             weight,
@@ -191,7 +186,10 @@ pub fn lower_id(id: &str) -> String {
 pub fn ids_key(projects: &[ProjectId]) -> String {
     let mut ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
     ids.sort_unstable();
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// An index and the revisions it was built from (the key of every document rendered from

@@ -26,18 +26,12 @@ pub fn project(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
             .route("", web::put().to(push::push))
             .route("/", web::put().to(push::push))
             .route("/symbolpackage", web::put().to(symbols::push))
-            .route(
-                "/download/{package}/index.json",
-                web::get().to(flat::versions),
-            )
+            .route("/download/{package}/index.json", web::get().to(flat::versions))
             .route(
                 "/download/{package}/{version}/{file}",
                 web::get().to(flat::file),
             )
-            .route(
-                "/metadata/{package}/index.json",
-                web::get().to(registration::index),
-            )
+            .route("/metadata/{package}/index.json", web::get().to(registration::index))
             .route(
                 "/metadata/{package}/page/{lower}/{upper}.json",
                 web::get().to(registration::page),
@@ -66,18 +60,12 @@ pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
         web::scope("/nuget")
             .app_data(state)
             .route("/index.json", web::get().to(service_index::group))
-            .route(
-                "/download/{package}/index.json",
-                web::get().to(flat::versions),
-            )
+            .route("/download/{package}/index.json", web::get().to(flat::versions))
             .route(
                 "/download/{package}/{version}/{file}",
                 web::get().to(flat::file),
             )
-            .route(
-                "/metadata/{package}/index.json",
-                web::get().to(registration::index),
-            )
+            .route("/metadata/{package}/index.json", web::get().to(registration::index))
             .route(
                 "/metadata/{package}/page/{lower}/{upper}.json",
                 web::get().to(registration::page),
