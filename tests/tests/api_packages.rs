@@ -941,9 +941,10 @@ fn group_package_settings_are_owner_only_and_govern_generic_duplicates() {
     assert_eq!(shown.status, 200, "{}", shown.text());
     assert_eq!(shown.json()["generic_duplicates_allowed"], true);
     assert_eq!(shown.json()["maven_duplicates_allowed"], false);
-    // Only the installed formats that have GitLab's setting (generic, and Maven, whose
-    // releases are immutable by default): PyPI, npm and Cargo always refuse a version that
-    // exists, so they have none.
+    assert_eq!(shown.json()["nuget_duplicates_allowed"], false);
+    // Only the installed formats that have GitLab's setting (generic, and Maven and NuGet,
+    // whose versions are immutable by default): PyPI, npm and Cargo always refuse a version
+    // that exists, so they have none.
     let mut fields: Vec<String> = shown
         .json()
         .as_object()
@@ -958,7 +959,9 @@ fn group_package_settings_are_owner_only_and_govern_generic_duplicates() {
             "generic_duplicate_exception_regex",
             "generic_duplicates_allowed",
             "maven_duplicate_exception_regex",
-            "maven_duplicates_allowed"
+            "maven_duplicates_allowed",
+            "nuget_duplicate_exception_regex",
+            "nuget_duplicates_allowed"
         ],
         "{}",
         shown.text()

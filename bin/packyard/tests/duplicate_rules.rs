@@ -124,6 +124,9 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
     if cfg!(feature = "maven") {
         expected.push("maven");
     }
+    if cfg!(feature = "nuget") {
+        expected.push("nuget");
+    }
     assert_eq!(
         with.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         expected,

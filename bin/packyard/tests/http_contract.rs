@@ -2135,3 +2135,130 @@ async fn maven_bad_input_is_a_400_with_its_reason_and_stores_nothing() {
     assert_eq!(body, Value::String(sha1));
     assert_eq!(env.package_count().await, 1);
 }
+
+/// A `.nupkg` for the NuGet tests: the entries given, each stored as named.
+#[cfg(feature = "nuget")]
+fn nupkg_of(entries: &[(&str, &[u8])], deflated: bool) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let method = if deflated {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[cfg(feature = "nuget")]
+fn nuspec_of(id: &str, version: &str) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\"?><package><metadata><id>{id}</id><version>{version}</version><authors>a</authors><description>d</description></metadata></package>"
+    )
+    .into_bytes()
+}
+
+#[cfg(feature = "nuget")]
+fn nuget_push(token: &str, package: &[u8]) -> test::TestRequest {
+    let mut body =
+        b"--b0\r\nContent-Disposition: form-data; name=\"package\"; filename=\"p.nupkg\"\r\n\r\n"
+            .to_vec();
+    body.extend_from_slice(package);
+    body.extend_from_slice(b"\r\n--b0--\r\n");
+    test::TestRequest::put()
+        .uri("/api/v4/projects/acme%2Ftools/packages/nuget/")
+        .insert_header(("X-NuGet-ApiKey", token.to_owned()))
+        .insert_header(("Content-Type", "multipart/form-data; boundary=b0"))
+        .set_payload(body)
+}
+
+/// NuGet's bad input: each a 400 whose status line says why (nuget.exe prints only that)
+/// and whose body names the problem, and nothing stored: not a zip, no `.nuspec`, two, an
+/// XML bomb in the `.nuspec`, an invalid id, an invalid version, a `.nuspec` that inflates
+/// past its bound (a zip bomb), a `..` entry; then a good package, and its duplicate (409).
+#[cfg(feature = "nuget")]
+#[actix_web::test]
+async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
+    let env = env().await;
+    let app = app!(env);
+    let good = nuspec_of("Acme.Lib", "1.0.0");
+    let bomb_xml = b"<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><package><metadata><id>&b;</id></metadata></package>".to_vec();
+    let mut inflating = b"<package><metadata><description>".to_vec();
+    inflating.resize(20 * 1024 * 1024, b' ');
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("not a zip", b"this is not a zip archive".to_vec(), "zip"),
+        (
+            "no nuspec",
+            nupkg_of(&[("lib/a.dll", b"MZ")], false),
+            "no .nuspec",
+        ),
+        (
+            "two nuspecs",
+            nupkg_of(&[("a.nuspec", &good), ("b.nuspec", &good)], false),
+            "more than one .nuspec",
+        ),
+        (
+            "xml bomb",
+            nupkg_of(&[("a.nuspec", &bomb_xml)], false),
+            "DOCTYPE",
+        ),
+        (
+            "bad id",
+            nupkg_of(&[("a.nuspec", &nuspec_of("bad id!", "1.0.0"))], false),
+            "id",
+        ),
+        (
+            "bad version",
+            nupkg_of(&[("a.nuspec", &nuspec_of("Acme.Lib", "one.two"))], false),
+            "version",
+        ),
+        (
+            "zip bomb",
+            nupkg_of(&[("a.nuspec", &inflating)], true),
+            "larger",
+        ),
+        (
+            "dot-dot entry",
+            nupkg_of(&[("a.nuspec", &good), ("lib/../../evil.dll", b"MZ")], false),
+            "..",
+        ),
+    ];
+    for (what, package, expected) in cases {
+        let res = test::call_service(&app, nuget_push(ROOT, &package).to_request()).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what}");
+        assert_eq!(res.response().head().reason(), "Invalid package", "{what}");
+        let body: Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+        let message = body["message"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            message
+                .to_ascii_lowercase()
+                .contains(&expected.to_ascii_lowercase()),
+            "{what}: {message}"
+        );
+    }
+    assert_eq!(env.package_count().await, 0);
+
+    let package = nupkg_of(&[("Acme.Lib.nuspec", &good), ("lib/a.dll", b"MZ")], true);
+    let res = test::call_service(&app, nuget_push(ROOT, &package).to_request()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // The same version again, spelled differently: a duplicate.
+    let again = nupkg_of(&[("acme.lib.nuspec", &nuspec_of("ACME.LIB", "1.0"))], true);
+    let res = test::call_service(&app, nuget_push(ROOT, &again).to_request()).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        res.response().head().reason(),
+        "Duplicate package is not allowed"
+    );
+    assert_eq!(env.package_count().await, 1);
+    // A wrong API key is a 401, not anonymous.
+    let res = test::call_service(
+        &app,
+        nuget_push("glpat-not-a-real-token-at-all00", &package).to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -569,3 +569,86 @@ async fn maven_metadata_after_deploys_and_a_delete() {
     assert!(after.contains("<latest>2.1-SNAPSHOT</latest>"), "{after}");
     assert!(!after.contains("<version>2.0</version>"), "{after}");
 }
+
+/// A multipart `nuget push` of a package holding `nuspec`.
+#[cfg(feature = "nuget")]
+fn nuget_push(nuspec: &str) -> test::TestRequest {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("package.nuspec", options).unwrap();
+    zip.write_all(nuspec.as_bytes()).unwrap();
+    zip.start_file("lib/netstandard2.0/lib.txt", options)
+        .unwrap();
+    zip.write_all(b"lib").unwrap();
+    let package = zip.finish().unwrap().into_inner();
+    let mut body =
+        b"--b0\r\nContent-Disposition: form-data; name=\"package\"; filename=\"p.nupkg\"\r\n\r\n"
+            .to_vec();
+    body.extend_from_slice(&package);
+    body.extend_from_slice(b"\r\n--b0--\r\n");
+    test::TestRequest::put()
+        .uri(&format!("{PROJECT}/nuget/"))
+        .insert_header(("Content-Type", "multipart/form-data; boundary=b0"))
+        .set_payload(body)
+}
+
+/// NuGet: the v3 documents as served after real pushes (three versions of one id, one a
+/// pre-release, and a second id depending on the first): the service index, the flat
+/// container's versions, the registration index (inlined), a leaf and a search.
+#[cfg(feature = "nuget")]
+#[actix_web::test]
+async fn nuget_v3_documents_after_pushes() {
+    let env = env().await;
+    let app = app!(env);
+    let nuspec = |id: &str, version: &str, deps: &str| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\
+             <package xmlns=\"http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd\"><metadata>\
+             <id>{id}</id><version>{version}</version><authors>Acme, Inc.</authors>\
+             <description>{id} for tests.</description><tags>acme test</tags>\
+             <license type=\"expression\">MIT</license>{deps}</metadata></package>"
+        )
+    };
+    for (id, version, deps) in [
+        ("Acme.Core", "1.0", ""),
+        ("Acme.Core", "1.1.0-beta.1", ""),
+        ("Acme.Core", "2.0.0", ""),
+        (
+            "Acme.App",
+            "1.0.0",
+            "<dependencies><group targetFramework=\"netstandard2.0\">\
+             <dependency id=\"Acme.Core\" version=\"1.0\" /></group></dependencies>",
+        ),
+    ] {
+        let (status, _, body) = call(&app, nuget_push(&nuspec(id, version, deps))).await;
+        assert_eq!(status, StatusCode::CREATED, "{id} {version}: {body}");
+    }
+    let base = format!("{PROJECT}/nuget");
+    snap!(
+        "nuget_service_index",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/index.json"))
+    );
+    snap!(
+        "nuget_flat_versions",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/download/ACME.CORE/index.json"))
+    );
+    snap!(
+        "nuget_registration_index",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/metadata/acme.core/index.json"))
+    );
+    snap!(
+        "nuget_registration_leaf_with_dependencies",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/metadata/acme.app/1.0.0.json"))
+    );
+    snap!(
+        "nuget_search_prerelease",
+        app,
+        test::TestRequest::get().uri(&format!(
+            "{base}/query?q=acme&prerelease=true&semVerLevel=2.0.0"
+        ))
+    );
+}

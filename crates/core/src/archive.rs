@@ -656,6 +656,67 @@ impl<R: Read + Seek> ZipReader<R> {
         }
         Ok(out)
     }
+
+    /// Streams a member into `out` instead of memory, for members too large to hold (NuGet's
+    /// symbol files). The same bounds as [`ZipReader::read_all`] except
+    /// [`ArchiveLimits::max_member`], which bounds memory: one declared larger than `max` is
+    /// refused unread, one that decompresses to more than it declares is refused at the first
+    /// byte over, every byte counts against [`ArchiveLimits::max_unpacked`]. An error of
+    /// `out` is an [`io::Error`] (the caller's), not an [`ArchiveError`].
+    pub fn copy_to(
+        &mut self,
+        member: &ZipMember,
+        max: u64,
+        out: &mut impl io::Write,
+    ) -> Result<Result<u64, ArchiveError>, io::Error> {
+        let path = || printable_path(member.name_bytes());
+        let declared = member.size();
+        if declared > max {
+            return Ok(Err(ArchiveError::MemberTooLarge {
+                path: path(),
+                size: declared,
+                limit: max,
+            }));
+        }
+        let left = self.limits.max_unpacked.saturating_sub(self.unpacked);
+        let reader = match self.archive.files() {
+            Ok(files) => files.reader_mut(),
+            Err(e) => return Ok(Err(zip_err(e))),
+        };
+        let mut file = match member
+            .entry
+            .as_ref()
+            .with_reader(reader, zip::ZipReadOptions::new())
+        {
+            Ok(file) => file.take(declared.min(left) + 1),
+            Err(e) => return Ok(Err(zip_err(e))),
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut copied = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Ok(Err(from_io(e, &self.limits))),
+            };
+            copied += n as u64;
+            self.unpacked += n as u64;
+            if copied > declared {
+                return Ok(Err(ArchiveError::SizeMismatch {
+                    path: path(),
+                    declared,
+                }));
+            }
+            if self.unpacked > self.limits.max_unpacked {
+                return Ok(Err(ArchiveError::UnpackedTooLarge {
+                    limit: self.limits.max_unpacked,
+                }));
+            }
+            out.write_all(&buf[..n])?;
+        }
+        Ok(Ok(copied))
+    }
 }
 
 #[cfg(test)]
@@ -1018,6 +1079,41 @@ mod tests {
             err.to_string(),
             "`b/METADATA` in the archive is 5 bytes, over the 3 bytes limit"
         );
+    }
+
+    #[test]
+    fn a_zip_member_is_copied_past_the_memory_bound_and_within_the_archive_bounds() {
+        let big = vec![7u8; 5 * MIB as usize];
+        let z = zip_with(&[("a.pdb", &big[..]), ("b.pdb", b"0123456789")]);
+        let limits = ArchiveLimits {
+            max_member: MIB,
+            max_unpacked: 5 * MIB + 5,
+            ..ArchiveLimits::DEFAULT
+        };
+        let mut r = ZipReader::open(Cursor::new(z), &limits).unwrap();
+        let found = r.find(|_| true, 2).unwrap();
+        // Over `max_member` (memory) but within the caller's bound: copied whole.
+        let mut out = Vec::new();
+        assert_eq!(
+            r.copy_to(&found[0], 8 * MIB, &mut out).unwrap(),
+            Ok(5 * MIB)
+        );
+        assert_eq!(out, big);
+        // The caller's bound refuses a member unread.
+        let err = r
+            .copy_to(&found[1], 4, &mut Vec::new())
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`b.pdb` in the archive is 10 bytes, over the 4 bytes limit"
+        );
+        // The archive's total counts what was copied before.
+        let err = r
+            .copy_to(&found[1], MIB, &mut Vec::new())
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err, ArchiveError::UnpackedTooLarge { limit: 5 * MIB + 5 });
     }
 
     #[test]

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use packyard_core::{ConfigKey, FormatFactory};
 
 use crate::{
-    Nuget, NugetConfig, DEFAULT_INDEX_CACHE_BYTES, DEFAULT_MAX_FILE_SIZE, DEFAULT_PAGE_SIZE,
-    FORMAT,
+    Nuget, NugetConfig, DEFAULT_INDEX_CACHE_BYTES, DEFAULT_MAX_FILE_SIZE, DEFAULT_PAGE_SIZE, FORMAT,
 };
 
 pub fn factory() -> FormatFactory {

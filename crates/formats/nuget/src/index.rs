@@ -99,20 +99,26 @@ impl PackageIndex {
             if !package.status.downloadable() {
                 continue;
             }
-            let Ok(meta) = serde_json::from_value::<StoredMetadata>(package.metadata.clone())
-            else {
-                continue;
-            };
-            let Ok(parsed) = version::parse(&meta.full_version) else {
-                continue;
-            };
             let mut files = by_package.remove(&package.id).unwrap_or_default();
             files.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.0.cmp(&a.id.0)));
             let Some(at) = files.iter().position(|f| f.file_name.ends_with(NUPKG)) else {
                 continue;
             };
             let nupkg = files.remove(at);
-            if newest.as_ref().is_none_or(|(t, _)| package.created_at >= *t) {
+            // The newest push's manifest (a file's metadata), else the package's.
+            let Some(meta) = [&nupkg.metadata, &package.metadata]
+                .into_iter()
+                .find_map(|m| serde_json::from_value::<StoredMetadata>(m.clone()).ok())
+            else {
+                continue;
+            };
+            let Ok(parsed) = version::parse(&meta.full_version) else {
+                continue;
+            };
+            if newest
+                .as_ref()
+                .is_none_or(|(t, _)| package.created_at >= *t)
+            {
                 newest = Some((package.created_at, package.name.clone()));
             }
             weight += 512 + (meta.nuspec_xml.len() as u64) * 3;
@@ -140,7 +146,9 @@ impl PackageIndex {
             deduped.push(v);
         }
         PackageIndex {
-            id: newest.map(|(_, n)| n).unwrap_or_else(|| lower_id.to_owned()),
+            id: newest
+                .map(|(_, n)| n)
+                .unwrap_or_else(|| lower_id.to_owned()),
             lower_id: lower_id.to_owned(),
             versions: deduped,
             weight,
@@ -186,10 +194,7 @@ pub fn lower_id(id: &str) -> String {
 pub fn ids_key(projects: &[ProjectId]) -> String {
     let mut ids: Vec<i64> = projects.iter().map(|p| p.0).collect();
     ids.sort_unstable();
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// An index and the revisions it was built from (the key of every document rendered from

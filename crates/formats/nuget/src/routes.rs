@@ -12,46 +12,58 @@
 //! the caller may read (`index.json`, `download/...`, `metadata/...`, `query`,
 //! `autocomplete`).
 
-use actix_web::web;
+use actix_web::dev::Handler;
+use actix_web::{web, FromRequest, Resource, Responder};
 
 use crate::handlers::{
     delete, flat, push, registration, search, service_index, symbols, v2, State,
 };
 
+/// A read: `GET` and `HEAD` (answered as `GET` without a body) of one path.
+fn read<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+}
+
 pub fn project(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::project))
+            .service(read("/index.json", service_index::get))
             .route("", web::put().to(push::push))
             .route("/", web::put().to(push::push))
             .route("/symbolpackage", web::put().to(symbols::push))
-            .route("/download/{package}/index.json", web::get().to(flat::versions))
-            .route(
-                "/download/{package}/{version}/{file}",
-                web::get().to(flat::file),
-            )
-            .route("/metadata/{package}/index.json", web::get().to(registration::index))
-            .route(
+            .service(read("/download/{package}/index.json", flat::versions))
+            .service(read("/download/{package}/{version}/{file}", flat::file))
+            .service(read("/metadata/{package}/index.json", registration::index))
+            .service(read(
                 "/metadata/{package}/page/{lower}/{upper}.json",
-                web::get().to(registration::page),
-            )
-            .route(
+                registration::page,
+            ))
+            .service(read(
                 "/metadata/{package}/{version}.json",
-                web::get().to(registration::leaf),
-            )
-            .route("/query", web::get().to(search::query))
-            .route("/autocomplete", web::get().to(search::autocomplete))
-            .route(
+                registration::leaf,
+            ))
+            .service(read("/query", search::query))
+            .service(read("/autocomplete", search::autocomplete))
+            .service(read(
                 "/symbolfiles/{file}/{signature}/{same_file}",
-                web::get().to(symbols::file),
-            )
+                symbols::file,
+            ))
             .route("/v2", web::put().to(push::push))
             .route("/v2/", web::put().to(push::push))
-            .route("/v2", web::get().to(v2::read))
-            .route("/v2/{rest:.*}", web::get().to(v2::read))
+            // Deletes before the v2 reads: a resource that matches a path answers 405 to
+            // the methods it lacks, and `v2/{rest}` matches every path under v2.
             .route("/v2/{package}/{version}", web::delete().to(delete::delete))
-            .route("/{package}/{version}", web::delete().to(delete::delete)),
+            .route("/{package}/{version}", web::delete().to(delete::delete))
+            .service(read("/v2", v2::read))
+            .service(read("/v2/{rest:.*}", v2::read)),
     );
 }
 
@@ -59,22 +71,19 @@ pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
     cfg.service(
         web::scope("/nuget")
             .app_data(state)
-            .route("/index.json", web::get().to(service_index::group))
-            .route("/download/{package}/index.json", web::get().to(flat::versions))
-            .route(
-                "/download/{package}/{version}/{file}",
-                web::get().to(flat::file),
-            )
-            .route("/metadata/{package}/index.json", web::get().to(registration::index))
-            .route(
+            .service(read("/index.json", service_index::get))
+            .service(read("/download/{package}/index.json", flat::versions))
+            .service(read("/download/{package}/{version}/{file}", flat::file))
+            .service(read("/metadata/{package}/index.json", registration::index))
+            .service(read(
                 "/metadata/{package}/page/{lower}/{upper}.json",
-                web::get().to(registration::page),
-            )
-            .route(
+                registration::page,
+            ))
+            .service(read(
                 "/metadata/{package}/{version}.json",
-                web::get().to(registration::leaf),
-            )
-            .route("/query", web::get().to(search::query))
-            .route("/autocomplete", web::get().to(search::autocomplete)),
+                registration::leaf,
+            ))
+            .service(read("/query", search::query))
+            .service(read("/autocomplete", search::autocomplete)),
     );
 }

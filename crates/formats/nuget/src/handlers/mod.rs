@@ -1,4 +1,6 @@
-//! Request handlers, one module per group of endpoints.
+//! Request handlers, one module per group of endpoints, and what they share: where a read
+//! looks (the project, or every project of a group the caller may read) and the absolute
+//! base URL its documents link to.
 
 pub mod delete;
 pub mod flat;
@@ -9,13 +11,98 @@ pub mod service_index;
 pub mod symbols;
 pub mod v2;
 
-use packyard_core::documents::DerivedCache;
+use actix_web::HttpRequest;
+use serde::Deserialize;
 
-use crate::index::PackageIndex;
+use packyard_core::documents::DerivedCache;
+use packyard_core::model::ProjectId;
+use packyard_core::scope::{project_ids, Scope};
+use packyard_core::{ApiError, Principal, Registry};
+
+use crate::index::{self, Loaded, PackageIndex};
+use crate::views::Level;
 use crate::NugetConfig;
 
 /// What every handler shares: the settings and the package index cache.
 pub struct State {
     pub config: NugetConfig,
     pub indexes: DerivedCache<PackageIndex>,
+}
+
+/// The `:id` of the project or group in the path.
+#[derive(Deserialize)]
+pub struct ScopePath {
+    pub id: String,
+}
+
+/// A read's place: its level, the projects it reads, its documents' base URL.
+pub struct Place {
+    pub level: Level,
+    pub projects: Vec<ProjectId>,
+    /// `{external}/api/v4/projects/:id/packages/nuget` (or the group's), `:id` as the
+    /// request spelled it.
+    pub base: String,
+}
+
+/// The path of the request up to its `/packages/nuget`, as the client sent it.
+fn prefix(req: &HttpRequest) -> &str {
+    let path = req.path();
+    match path.find("/packages/nuget") {
+        Some(at) => &path[..at + "/packages/nuget".len()],
+        None => path,
+    }
+}
+
+/// The level of a request: group routes live under `/api/v4/groups/`.
+pub fn level(req: &HttpRequest) -> Level {
+    if req.path().starts_with("/api/v4/groups/") {
+        Level::Group
+    } else {
+        Level::Project
+    }
+}
+
+/// The absolute base URL of the request's NuGet endpoints.
+pub fn base(req: &HttpRequest, registry: &Registry) -> String {
+    registry.url(prefix(req))
+}
+
+/// The projects `principal` may read at this request's level, refusing as package routes
+/// do (401 with `WWW-Authenticate: Basic` to anonymous callers, 404 for what they may not
+/// see).
+pub async fn place(
+    req: &HttpRequest,
+    registry: &Registry,
+    principal: &Principal,
+    id: &str,
+) -> Result<Place, ApiError> {
+    let level = level(req);
+    let scope = match level {
+        Level::Project => Scope::Project(id),
+        Level::Group => Scope::Group(id),
+    };
+    let projects = registry.readable_projects(req, principal, scope).await?;
+    Ok(Place {
+        level,
+        projects: project_ids(&projects),
+        base: base(req, registry),
+    })
+}
+
+/// The index of a package id (any case) at a place.
+pub async fn load(
+    req: &HttpRequest,
+    registry: &Registry,
+    state: &State,
+    place: &Place,
+    id: &str,
+) -> Result<Loaded, ApiError> {
+    index::load(
+        registry,
+        &state.indexes,
+        req,
+        &place.projects,
+        &index::lower_id(id),
+    )
+    .await
 }

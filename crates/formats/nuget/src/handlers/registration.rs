@@ -1,16 +1,130 @@
-//! (being written by the lead)
+//! Registrations (`RegistrationsBaseUrl`): `metadata/:id/index.json` (pages inlined up to
+//! the page size, linked above it), `metadata/:id/page/:lower/:upper.json` and
+//! `metadata/:id/:version.json`. Each is rendered from the package index and cached in
+//! the Registry's document cache under the index's revisions and its base URL.
 
-use actix_web::HttpResponse;
-use packyard_core::ApiError;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use serde::Deserialize;
 
-pub async fn index() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("registration"))
+use packyard_core::documents::serve_document;
+use packyard_core::http::PackageCaller;
+use packyard_core::{ApiError, Registry};
+
+use crate::handlers::flat::{miss, PackagePath};
+use crate::handlers::{load, place, State};
+use crate::views::{self, JSON};
+
+#[derive(Deserialize)]
+pub struct PagePath {
+    pub id: String,
+    pub package: String,
+    pub lower: String,
+    pub upper: String,
 }
 
-pub async fn page() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("registration"))
+#[derive(Deserialize)]
+pub struct LeafPath {
+    pub id: String,
+    pub package: String,
+    pub version: String,
 }
 
-pub async fn leaf() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("registration"))
+fn page_size(state: &State) -> usize {
+    usize::try_from(state.config.registration_page_size).unwrap_or(usize::MAX)
+}
+
+pub async fn index(
+    req: HttpRequest,
+    path: web::Path<PackagePath>,
+    caller: PackageCaller,
+    registry: web::Data<Registry>,
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = &caller.0;
+    let place = place(&req, &registry, principal, &path.id).await?;
+    let loaded = load(&req, &registry, &state, &place, &path.package).await?;
+    if loaded.index.is_empty() {
+        return Err(miss(principal, place.level));
+    }
+    let size = page_size(&state);
+    let key = format!(
+        "nuget/registration/{size}/{}/{}",
+        place.base, loaded.index.lower_id
+    );
+    let (index, base) = (loaded.index.clone(), place.base.clone());
+    let doc = registry
+        .documents()
+        .get_or_build(&key, &loaded.revisions, || async move {
+            let body = serde_json::to_vec(&views::registration_index(&base, &index, size))
+                .map_err(ApiError::internal)?;
+            Ok((Bytes::from(body), JSON.to_owned()))
+        })
+        .await?;
+    Ok(serve_document(&req, &doc))
+}
+
+pub async fn page(
+    req: HttpRequest,
+    path: web::Path<PagePath>,
+    caller: PackageCaller,
+    registry: web::Data<Registry>,
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = &caller.0;
+    let place = place(&req, &registry, principal, &path.id).await?;
+    let loaded = load(&req, &registry, &state, &place, &path.package).await?;
+    let size = page_size(&state);
+    let (lower, upper) = (
+        path.lower.to_ascii_lowercase(),
+        path.upper.to_ascii_lowercase(),
+    );
+    // Render first (cheap, from the cached index) to know whether the page exists.
+    let Some(page) = views::registration_page(&place.base, &loaded.index, size, &lower, &upper)
+    else {
+        return Err(miss(principal, place.level));
+    };
+    let key = format!(
+        "nuget/page/{size}/{}/{}/{lower}/{upper}",
+        place.base, loaded.index.lower_id
+    );
+    let doc = registry
+        .documents()
+        .get_or_build(&key, &loaded.revisions, || async move {
+            let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+            Ok((Bytes::from(body), JSON.to_owned()))
+        })
+        .await?;
+    Ok(serve_document(&req, &doc))
+}
+
+pub async fn leaf(
+    req: HttpRequest,
+    path: web::Path<LeafPath>,
+    caller: PackageCaller,
+    registry: web::Data<Registry>,
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = &caller.0;
+    let place = place(&req, &registry, principal, &path.id).await?;
+    let loaded = load(&req, &registry, &state, &place, &path.package).await?;
+    let entry = loaded
+        .index
+        .find(&path.version)
+        .ok_or_else(|| miss(principal, place.level))?;
+    let key = format!(
+        "nuget/leaf/{}/{}/{}",
+        place.base,
+        loaded.index.lower_id,
+        entry.lower()
+    );
+    let body = serde_json::to_vec(&views::registration_leaf(&place.base, &loaded.index, entry))
+        .map_err(ApiError::internal)?;
+    let doc = registry
+        .documents()
+        .get_or_build(&key, &loaded.revisions, || async move {
+            Ok((Bytes::from(body), JSON.to_owned()))
+        })
+        .await?;
+    Ok(serve_document(&req, &doc))
 }
