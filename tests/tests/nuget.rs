@@ -505,8 +505,11 @@ fn a_duplicate_push_is_refused_with_409_until_the_group_allows_duplicates() {
 
     let again = nuget.push(&first, &url, Some(&token));
     assert!(!again.ok, "a duplicate push must fail:\n{}", again.output);
+    // nuget.exe prints only the status line: the reason is in it.
     assert!(
-        again.output.contains("409") && again.output.contains("1.0.0"),
+        again
+            .output
+            .contains("(409) Duplicate package is not allowed"),
         "nuget.exe prints the 409 and its reason:\n{}",
         again.output
     );
@@ -574,13 +577,13 @@ fn a_reporter_installs_but_nuget_prints_403_on_push_and_delete() {
         refused.output
     );
     assert!(
-        refused.output.contains("403"),
-        "nuget.exe prints the 403:\n{}",
+        refused.output.contains("(403)") && refused.output.contains("Developer role"),
+        "nuget.exe prints the 403 and what the push needs:\n{}",
         refused.output
     );
     let refused = nuget.delete(GREETING, "1.0.0", &url, &reporter);
     assert!(
-        !refused.ok && refused.output.contains("403"),
+        !refused.ok && refused.output.contains("(403)"),
         "a Reporter's delete must fail with 403:\n{}",
         refused.output
     );
@@ -645,11 +648,13 @@ fn anonymous_users_list_and_install_from_a_public_project_but_cannot_push() {
     );
     assert_installed(&out, GREETING, "1.0.0", &g100);
 
+    // The push reaches the server (nuget.exe 2.8.7 checks no API key itself); its 401 makes
+    // nuget.exe ask for credentials, which -NonInteractive refuses.
     let g110 = anonymous.pack_greeting(&server, "1.1.0");
-    let refused = anonymous.push(&g110, &url, None);
+    let refused = anonymous.push(&g110, &url, Some("not-a-token"));
     assert!(
-        !refused.ok,
-        "an anonymous push must fail:\n{}",
+        !refused.ok && refused.output.contains("Please provide credentials for"),
+        "an anonymous push must meet a 401:\n{}",
         refused.output
     );
     assert_eq!(
@@ -764,6 +769,17 @@ fn the_v3_client_restores_from_project_and_group_with_a_deploy_token_and_a_pat()
         assert_eq!(
             exact.id, GREETING,
             "{name}: ids are case-insensitive, served as pushed"
+        );
+        assert!(
+            exact
+                .package_content
+                .as_deref()
+                .is_some_and(|u| u.starts_with(&server.url)
+                    && u.ends_with(
+                        "/download/packyard.greeting/1.1.0/packyard.greeting.1.1.0.nupkg"
+                    )),
+            "{name}: packageContent is the flat-container URL: {:?}",
+            exact.package_content
         );
         let missing = client.resolve(&index, GREETING, "[3.0.0, )", true);
         assert!(
