@@ -82,7 +82,11 @@ impl Nuget {
     pub fn new(config: NugetConfig) -> Self {
         let indexes = DerivedCache::new(config.index_cache_bytes);
         Nuget {
-            state: web::Data::new(handlers::State { config, indexes }),
+            state: web::Data::new(handlers::State {
+                symbols: handlers::symbols::cache(config.index_cache_bytes / 4),
+                config,
+                indexes,
+            }),
         }
     }
 

@@ -10,7 +10,7 @@
 //!
 //! Group, under `/api/v4/groups/:id/-/packages/nuget`: the v3 reads over every project
 //! the caller may read (`index.json`, `download/...`, `metadata/...`, `query`,
-//! `autocomplete`).
+//! `autocomplete`, `symbolfiles/...`).
 
 use actix_web::dev::Handler;
 use actix_web::{web, FromRequest, Resource, Responder};
@@ -84,6 +84,10 @@ pub fn group(cfg: &mut web::ServiceConfig, state: web::Data<State>) {
                 registration::leaf,
             ))
             .service(read("/query", search::query))
-            .service(read("/autocomplete", search::autocomplete)),
+            .service(read("/autocomplete", search::autocomplete))
+            .service(read(
+                "/symbolfiles/{file}/{signature}/{same_file}",
+                symbols::file,
+            )),
     );
 }

@@ -1,6 +1,7 @@
 //! The v3 documents NuGet reads, against committed snapshots (`src/snapshots/`): a
 //! renamed, dropped or reordered field shows as a diff. Regenerate on purpose with
 //! `INSTA_UPDATE=always cargo test -p packyard-format-nuget snapshots`.
+#![allow(clippy::unwrap_used)]
 
 use packyard_core::model::{
     Package, PackageFile, PackageFileId, PackageId, PackageStatus, ProjectId,

@@ -4,8 +4,9 @@
 //! - A `.snupkg` is a package like a `.nupkg` (a zip with one `.nuspec`, read by
 //!   [`crate::package::read`]) that holds `.pdb` files
 //!   (<https://learn.microsoft.com/en-us/nuget/create-packages/symbol-packages-snupkg>).
-//!   At most [`MAX_PDBS`] of them, each at most [`MAX_PDB_SIZE`], copied out through core's
-//!   bounded zip reader into writers the caller gives (temporary files), never into memory.
+//!   At most [`MAX_PDBS`] of them, each at most [`MAX_PDB_SIZE`], copied out one after the
+//!   other through core's bounded zip reader into the one writer the caller gives (a
+//!   temporary file), never into memory.
 //! - A portable PDB
 //!   (<https://github.com/dotnet/runtime/blob/main/docs/design/specs/PortablePdb-Metadata.md>)
 //!   is an ECMA-335 metadata root (`BSJB`, version string, stream headers) whose `#Pdb`
@@ -326,8 +327,8 @@ pub fn digest(pdb: &[u8]) -> Result<PdbDigest, InvalidSymbols> {
 }
 
 /// One PDB of a symbol package, checked and copied out.
-#[derive(Debug)]
-pub struct SymbolFile<W> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolFile {
     /// Its path in the package, with `/` between folders (`lib/net8.0/Foo.pdb`).
     pub path: String,
     /// Its file name (`Foo.pdb`): the first and last part of its SSQP key.
@@ -337,37 +338,37 @@ pub struct SymbolFile<W> {
     /// SHA-256 of the file with the PDB id zeroed, lower-case hex.
     pub checksum: String,
     pub size: u64,
-    /// The bytes, written by [`read`].
-    pub copy: W,
+    /// Where its bytes start in the writer [`read`] copied them into.
+    pub offset: u64,
 }
 
 /// A symbol package's manifest and PDBs.
 #[derive(Debug)]
-pub struct SymbolPackage<W> {
+pub struct SymbolPackage {
     pub package: Nupkg,
-    pub files: Vec<SymbolFile<W>>,
+    pub files: Vec<SymbolFile>,
 }
 
 /// Reads a `.snupkg`: its `.nuspec` and entry paths through [`package::read`], then every
 /// `.pdb` in it through [`read_pdbs`].
 pub fn read<R: Read + Seek, W: Write>(
     mut reader: R,
-    create: impl FnMut() -> io::Result<W>,
-) -> Result<SymbolPackage<W>, ReadError> {
+    out: &mut W,
+) -> Result<SymbolPackage, ReadError> {
     let package = package::read(&mut reader).map_err(|e| InvalidSymbols(e.0))?;
     reader.seek(SeekFrom::Start(0))?;
-    let files = read_pdbs(reader, create)?;
+    let files = read_pdbs(reader, out)?;
     Ok(SymbolPackage { package, files })
 }
 
 /// Every `.pdb` entry of the zip `reader` (at least one, at most [`MAX_PDBS`], none larger
-/// than [`MAX_PDB_SIZE`], no two at one path), each copied into a writer from `create`
-/// while its id and checksum are computed. Any PDB that is not a portable PDB refuses the
-/// package.
+/// than [`MAX_PDB_SIZE`], no two at one path), copied one after the other into `out` (at
+/// [`SymbolFile::offset`] from where `out` was) while its id and checksum are computed. Any
+/// PDB that is not a portable PDB refuses the package; what was written is then garbage.
 pub fn read_pdbs<R: Read + Seek, W: Write>(
     reader: R,
-    mut create: impl FnMut() -> io::Result<W>,
-) -> Result<Vec<SymbolFile<W>>, ReadError> {
+    out: &mut W,
+) -> Result<Vec<SymbolFile>, ReadError> {
     let invalid = |why: String| ReadError::Invalid(InvalidSymbols(why));
     let mut zip = ZipReader::open(reader, &LIMITS)
         .map_err(|e| invalid(format!("the symbol package is not a valid zip: {e}")))?;
@@ -381,6 +382,7 @@ pub fn read_pdbs<R: Read + Seek, W: Write>(
     }
     let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
+    let mut offset = 0u64;
     for member in members.iter().filter(|m| m.is_file()) {
         let shown = printable_path(member.name_bytes());
         let path = std::str::from_utf8(member.name_bytes())
@@ -395,13 +397,12 @@ pub fn read_pdbs<R: Read + Seek, W: Write>(
         if !seen.insert(path.to_lowercase()) {
             return Err(invalid(format!("the symbol package holds `{shown}` twice")));
         }
-        let mut copy = create()?;
         let mut scanner = PdbScanner::new();
         let copied = zip.copy_to(
             member,
             MAX_PDB_SIZE,
             &mut Tee {
-                out: &mut copy,
+                out: &mut *out,
                 scanner: &mut scanner,
             },
         );
@@ -418,8 +419,9 @@ pub fn read_pdbs<R: Read + Seek, W: Write>(
             signature: digest.id.signature(),
             checksum: digest.checksum,
             size: digest.size,
-            copy,
+            offset,
         });
+        offset += digest.size;
     }
     if files.is_empty() {
         return Err(invalid("the symbol package holds no .pdb file".into()));
@@ -486,7 +488,7 @@ mod tests {
             .map(|s| {
                 let mut n = s.as_bytes().to_vec();
                 n.push(0);
-                while n.len() % 4 != 0 {
+                while !n.len().is_multiple_of(4) {
                     n.push(0);
                 }
                 n
@@ -542,8 +544,14 @@ mod tests {
         buf.into_inner()
     }
 
-    fn pdbs_of(entries: &[(&str, &[u8])]) -> Result<Vec<SymbolFile<Vec<u8>>>, String> {
-        read_pdbs(Cursor::new(zip_of(entries)), || Ok(Vec::new())).map_err(|e| e.to_string())
+    fn pdbs_of(entries: &[(&str, &[u8])]) -> Result<(Vec<SymbolFile>, Vec<u8>), String> {
+        let mut out = Vec::new();
+        let files = read_pdbs(Cursor::new(zip_of(entries)), &mut out).map_err(|e| e.to_string())?;
+        Ok((files, out))
+    }
+
+    fn bytes_of<'a>(f: &SymbolFile, out: &'a [u8]) -> &'a [u8] {
+        &out[f.offset as usize..(f.offset + f.size) as usize]
     }
 
     #[test]
@@ -664,7 +672,7 @@ mod tests {
     fn every_pdb_of_a_symbol_package_is_copied_out_with_its_key_and_checksum() {
         let a = pdb();
         let b = pdb_with(&["#Strings", "#Pdb"], 100);
-        let files = pdbs_of(&[
+        let (files, out) = pdbs_of(&[
             ("Demo.nuspec", b"<package/>"),
             ("lib/net8.0/Demo.pdb", &a),
             ("lib/netstandard2.0/Demo.pdb", &b),
@@ -680,9 +688,12 @@ mod tests {
         );
         assert_eq!(files[0].checksum, zeroed_checksum(&a));
         assert_eq!(files[0].size, a.len() as u64);
-        assert_eq!(files[0].copy, a);
+        assert_eq!(files[0].offset, 0);
+        assert_eq!(bytes_of(&files[0], &out), a);
         assert_eq!(files[1].path, "lib/netstandard2.0/Demo.pdb");
-        assert_eq!(files[1].copy, b);
+        assert_eq!(files[1].offset, a.len() as u64);
+        assert_eq!(bytes_of(&files[1], &out), b);
+        assert_eq!(out.len(), a.len() + b.len());
         assert_eq!(files[1].checksum, zeroed_checksum(&b));
     }
 
@@ -701,7 +712,7 @@ mod tests {
             pdbs_of(&[("Demo.nuspec", b"<package/>")]).unwrap_err(),
             "the symbol package holds no .pdb file"
         );
-        let e = read_pdbs(Cursor::new(b"not a zip".to_vec()), || Ok(Vec::new()))
+        let e = read_pdbs(Cursor::new(b"not a zip".to_vec()), &mut Vec::new())
             .unwrap_err()
             .to_string();
         assert!(
@@ -714,17 +725,13 @@ mod tests {
     fn too_many_pdbs_are_refused_before_any_is_read() {
         let names: Vec<String> = (0..=MAX_PDBS).map(|i| format!("lib/{i}.pdb")).collect();
         let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
-        let mut created = 0;
-        let e = read_pdbs(Cursor::new(zip_of(&entries)), || {
-            created += 1;
-            Ok(Vec::new())
-        })
-        .unwrap_err();
+        let mut out = Vec::new();
+        let e = read_pdbs(Cursor::new(zip_of(&entries)), &mut out).unwrap_err();
         assert_eq!(
             e.to_string(),
             "the symbol package holds more than 1000 .pdb files"
         );
-        assert_eq!(created, 0);
+        assert!(out.is_empty());
     }
 
     #[test]
@@ -732,6 +739,61 @@ mod tests {
         let p = pdb();
         let e = pdbs_of(&[("lib/A.pdb", &p), ("LIB/a.PDB", &p)]).unwrap_err();
         assert_eq!(e, "the symbol package holds `LIB/a.PDB` twice");
+    }
+
+    #[test]
+    fn a_snupkg_gives_its_manifest_and_its_pdbs() {
+        let nuspec = br#"<?xml version="1.0"?><package><metadata><id>Demo.Lib</id><version>1.2</version><authors>a</authors><description>d</description><packageTypes><packageType name="SymbolsPackage"/></packageTypes></metadata></package>"#;
+        let p = pdb();
+        let z = zip_of(&[("Demo.Lib.nuspec", nuspec), ("lib/net8.0/Demo.pdb", &p)]);
+        let mut out = Vec::new();
+        let got = read(Cursor::new(z), &mut out).unwrap();
+        assert_eq!(got.package.nuspec.id, "Demo.Lib");
+        assert_eq!(got.package.version.normalized(), "1.2.0");
+        assert_eq!(got.files.len(), 1);
+        assert_eq!(out, p);
+        // The package reader's refusals are the symbol package's.
+        let z = zip_of(&[("lib/net8.0/Demo.pdb", &p)]);
+        let e = read(Cursor::new(z), &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, ReadError::Invalid(_)), "{e}");
+        assert!(e.to_string().contains(".nuspec"), "{e}");
+    }
+
+    proptest::proptest! {
+        /// Client bytes never panic the reader: any file, and a valid PDB with any one
+        /// byte changed, is refused or read, the same way whatever the chunking.
+        #[test]
+        fn any_bytes_are_refused_or_read_alike_in_any_chunks(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+            chunk in 1usize..700,
+        ) {
+            let whole = digest(&bytes);
+            let mut s = PdbScanner::new();
+            for c in bytes.chunks(chunk) {
+                s.update(c);
+            }
+            proptest::prop_assert_eq!(s.finish(), whole);
+        }
+
+        #[test]
+        fn a_pdb_with_one_byte_changed_is_refused_or_read_alike_in_any_chunks(
+            at in 0usize..120,
+            value in proptest::prelude::any::<u8>(),
+            chunk in 1usize..50,
+        ) {
+            let mut p = pdb_with(&["#Strings", "#Pdb"], 16);
+            let at = at % p.len();
+            p[at] = value;
+            let whole = digest(&p);
+            let mut s = PdbScanner::new();
+            for c in p.chunks(chunk) {
+                s.update(c);
+            }
+            proptest::prop_assert_eq!(s.finish(), whole.clone());
+            if let Ok(d) = whole {
+                proptest::prop_assert_eq!(d.size, p.len() as u64);
+            }
+        }
     }
 
     #[test]

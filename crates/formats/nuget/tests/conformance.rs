@@ -78,6 +78,14 @@ impl Conformance for Kit {
         let mut routes = vec![
             Route::publish(Method::PUT, "/nuget/"),
             Route::write(Method::DELETE, Project, "/nuget/{name}/{version}"),
+            // A symbol package of the sample (refused by content for writers: the kit checks
+            // who may write, not what).
+            Route::write(Method::PUT, Project, "/nuget/symbolpackage")
+                .with_header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .with_body(form(b"not a symbol package")),
         ];
         // The v2 feed nuget.exe 2.x reads (project level only, as on GitLab).
         routes.push(Route::document(Project, "/nuget/v2"));

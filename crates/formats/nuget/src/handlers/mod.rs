@@ -27,6 +27,8 @@ use crate::NugetConfig;
 pub struct State {
     pub config: NugetConfig,
     pub indexes: DerivedCache<PackageIndex>,
+    /// Each project's symbol files, for the symbol server (`symbols`).
+    pub symbols: DerivedCache<symbols::SymbolIndex>,
 }
 
 /// The `:id` of the project or group in the path.
