@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod nuget_v3;
+
 /// A running `packyard serve` on a fresh data dir (and database, and S3 prefix), killed on drop.
 pub struct Server {
     child: Option<Child>,

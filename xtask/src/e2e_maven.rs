@@ -34,7 +34,9 @@ const IVY_JAR: &str = "/usr/share/java/ivy.jar";
 /// Installs what the Maven suite needs and returns the environment that tells the tests where.
 pub fn prepare(target: &Path) -> Result<Vec<(String, String)>> {
     let _ = target;
-    let missing = missing_packages()?;
+    let mut missing = missing_packages()?;
+    // nuget (mono) comes in the same apt call: apt's lock admits one install at a time.
+    missing.extend(crate::e2e_nuget::missing_packages());
     if !missing.is_empty() {
         println!("maven e2e: installing {}", missing.join(" "));
         shell::apt_install(&missing)?;

@@ -20,6 +20,7 @@ mod e2e;
 mod e2e_cargo;
 mod e2e_maven;
 mod e2e_npm;
+mod e2e_nuget;
 mod e2e_pypi;
 mod e2e_web;
 mod features;
