@@ -583,8 +583,20 @@ fn a_reporter_installs_but_nuget_prints_403_on_push_and_delete() {
     );
     let refused = nuget.delete(GREETING, "1.0.0", &url, &reporter);
     assert!(
+        !refused.ok
+            && refused.output.contains("(403)")
+            && refused.output.contains("Maintainer role"),
+        "a Reporter's delete must fail with 403 and say what a delete needs:\n{}",
+        refused.output
+    );
+    // The API key is the credential of the command: a Reporter's key is refused even
+    // though the source's stored credentials belong to a Maintainer.
+    let maintainer_source = NuGet::new();
+    maintainer_source.add_source(&server, &url, "root", &token);
+    let refused = maintainer_source.delete(GREETING, "1.0.0", &url, &reporter);
+    assert!(
         !refused.ok && refused.output.contains("(403)"),
-        "a Reporter's delete must fail with 403:\n{}",
+        "the Reporter's key, beside a Maintainer's stored credentials:\n{}",
         refused.output
     );
     assert_eq!(

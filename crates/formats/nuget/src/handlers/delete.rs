@@ -10,7 +10,7 @@ use packyard_core::policy::Action;
 use packyard_core::{ApiError, Registry, RouteClass};
 
 use crate::error::not_found;
-use crate::handlers::push::{principal, refusal_reason};
+use crate::handlers::push::{delete_refusal_reason, principal};
 use crate::index;
 use crate::version;
 use crate::FORMAT;
@@ -37,7 +37,7 @@ pub async fn delete(
             RouteClass::Package,
         )
         .await
-        .map_err(refusal_reason)?;
+        .map_err(delete_refusal_reason)?;
     let wanted = version::parse(&path.version).map_err(|_| not_found())?;
     let packages = registry
         .packages()
@@ -50,6 +50,6 @@ pub async fn delete(
     registry
         .delete_package(&principal, &project, package)
         .await
-        .map_err(refusal_reason)?;
+        .map_err(delete_refusal_reason)?;
     Ok(HttpResponse::NoContent().finish())
 }

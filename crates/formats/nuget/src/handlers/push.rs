@@ -48,15 +48,14 @@ pub struct ProjectPath {
     pub id: String,
 }
 
-/// The caller: GitLab's credentials, or the API key when nothing else was sent.
+/// The caller of a push or delete: the API key when one is sent (it is what the user
+/// named for this command: nuget.exe sends it beside the source's stored credentials, and
+/// a wrong key is refused even when those are valid), else GitLab's credentials.
 pub async fn principal(
     req: &HttpRequest,
     registry: &Registry,
     caller: PackageCaller,
 ) -> Result<Principal, ApiError> {
-    if !caller.0.is_anonymous() {
-        return Ok(caller.0);
-    }
     let Some(key) = req.headers().get(API_KEY) else {
         return Ok(caller.0);
     };
@@ -82,6 +81,21 @@ pub async fn principal(
 
 /// Refusals of a push with their reason in the status line, which is all nuget.exe prints.
 pub fn refusal_reason(e: ApiError) -> ApiError {
+    refused(
+        e,
+        "Pushing needs the Developer role or a token with write access",
+    )
+}
+
+/// Refusals of a delete, likewise.
+pub fn delete_refusal_reason(e: ApiError) -> ApiError {
+    refused(
+        e,
+        "Deleting needs the Maintainer role or a token with its rights",
+    )
+}
+
+fn refused(e: ApiError, role: &'static str) -> ApiError {
     let reason = match e.status() {
         StatusCode::FORBIDDEN => {
             let message = e.client_message().to_ascii_lowercase();
@@ -90,9 +104,9 @@ pub fn refusal_reason(e: ApiError) -> ApiError {
             } else if message.contains("protected") {
                 "Package protected"
             } else if message.contains("privileges") {
-                "The token's scopes do not allow pushing"
+                "The token's scopes do not allow this"
             } else {
-                "Pushing needs the Developer role or a token with write access"
+                role
             }
         }
         StatusCode::CONFLICT => DuplicateRule::MESSAGE,

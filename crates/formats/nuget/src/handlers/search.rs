@@ -8,12 +8,12 @@ use serde::Deserialize;
 
 use packyard_core::documents::{serve_document, Document};
 use packyard_core::http::PackageCaller;
-use packyard_core::{ApiError, Registry};
+use packyard_core::{ApiError, Principal, Registry};
 
 use crate::error::bad_request;
-use crate::handlers::{load, place, ScopePath, State};
+use crate::handlers::{load, place, Place, ScopePath, State};
 use crate::index;
-use crate::views::{self, JSON};
+use crate::views::{self, Level, JSON};
 
 /// Most results of one search page.
 pub const MAX_TAKE: usize = 1000;
@@ -74,6 +74,16 @@ fn parse(req: &HttpRequest) -> Result<Parsed, ApiError> {
     })
 }
 
+/// An anonymous search of a group that finds nothing is challenged: the group may be
+/// public while its projects are private, and NuGet sends credentials only after a 401, so
+/// an empty 200 would hide them for good (a miss at group level is answered the same way).
+fn no_hits(principal: &Principal, place: &Place) -> Result<(), ApiError> {
+    if principal.is_anonymous() && place.level == Level::Group {
+        return Err(ApiError::unauthorized_basic());
+    }
+    Ok(())
+}
+
 fn answer(req: &HttpRequest, value: &serde_json::Value) -> Result<HttpResponse, ApiError> {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
     Ok(serve_document(
@@ -101,6 +111,9 @@ pub async fn query(
         }
     }
     let total = hits.len();
+    if total == 0 {
+        no_hits(&caller.0, &place)?;
+    }
     let data = hits
         .iter()
         .skip(q.skip)
@@ -130,6 +143,9 @@ pub async fn autocomplete(
             .visible(q.prerelease, q.semver2)
             .map(|v| v.meta.full_version.as_str())
             .collect();
+        if versions.is_empty() {
+            no_hits(&caller.0, &place)?;
+        }
         return answer(
             &req,
             &serde_json::json!({ "totalHits": versions.len(), "data": versions }),
@@ -149,6 +165,9 @@ pub async fn autocomplete(
         }
     }
     let total = names.len();
+    if total == 0 {
+        no_hits(&caller.0, &place)?;
+    }
     let data: Vec<String> = names.into_iter().skip(q.skip).take(q.take).collect();
     answer(
         &req,
