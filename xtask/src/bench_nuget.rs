@@ -11,7 +11,10 @@
 //!    paged: 200 versions are above the default page size), of one registration page (its URL
 //!    taken from the index's `items[0].@id`), of the flat container's
 //!    `download/bench.lib/index.json` and of the newest `.nupkg` (1 MiB), against Packyard and
-//!    against nginx serving a copy of the bytes Packyard answered, at the same paths.
+//!    against nginx serving a copy of the bytes Packyard answered, at the same paths. The
+//!    machine is shared, so each pair runs in 3 interleaved rounds (packyard, then nginx, per
+//!    request, per round): the table holds the median run of each side and every round's
+//!    ratio.
 //! 2. One curl push of a 200 MiB `.nupkg` (a `.nuspec` and one stored member of random bytes,
 //!    written once to `target/bench/` and streamed from there) to a fresh server process: its
 //!    peak RSS (`VmHWM` from `/proc/<pid>/status`).
@@ -43,9 +46,12 @@ const BLOB_BYTES: usize = 1 << 20;
 const BIG_PUSH_MIB: u64 = 200;
 const RSS_TARGET_MIB: u64 = 64;
 const API_KEY: &str = "X-NuGet-ApiKey";
+/// Interleaved wrk rounds of each request (one with `--quick`).
+const ROUNDS: usize = 3;
 
 pub fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    let rounds = if quick { 1 } else { ROUNDS };
     let wrk_args: &[&str] = if quick {
         &["-t2", "-c16", "-d3s", "--latency"]
     } else {
@@ -211,16 +217,29 @@ pub fn run(args: &[String]) -> Result<()> {
 
     // ---- 1. wrk, side by side
     let load_before = load_average();
-    let mut rows = Vec::new();
-    for (label, rel) in &checks {
-        let nginx_base = if rel.ends_with(".nupkg") {
-            nginx_nupkg.url()
-        } else {
-            nginx_json.url()
-        };
-        let py = wrk_ok(&wrk, &curl, wrk_args, &format!("{}{rel}", server.url))?;
-        let ng = wrk_ok(&wrk, &curl, wrk_args, &format!("{nginx_base}{rel}"))?;
-        rows.push((label.clone(), py, ng));
+    let mut runs: Vec<(Vec<WrkRun>, Vec<WrkRun>)> =
+        checks.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for round in 1..=rounds {
+        println!("round {round} of {rounds}");
+        for ((_, rel), (py, ng)) in checks.iter().zip(&mut runs) {
+            let nginx_base = if rel.ends_with(".nupkg") {
+                nginx_nupkg.url()
+            } else {
+                nginx_json.url()
+            };
+            py.push(wrk_ok(
+                &wrk,
+                &curl,
+                wrk_args,
+                &format!("{}{rel}", server.url),
+            )?);
+            ng.push(wrk_ok(
+                &wrk,
+                &curl,
+                wrk_args,
+                &format!("{nginx_base}{rel}"),
+            )?);
+        }
     }
     let load_after = load_average();
     let rss_after_reads = vm_hwm_kib(server.pid())? / 1024;
@@ -283,7 +302,7 @@ pub fn run(args: &[String]) -> Result<()> {
     // ---- the report
     println!(
         "\nnuget: {ID} with {VERSIONS} versions (registration page size: the server's default); \
-         anonymous GETs, wrk {}",
+         anonymous GETs, wrk {}, median of {rounds} interleaved rounds",
         wrk_args.join(" ")
     );
     println!(
@@ -291,17 +310,24 @@ pub fn run(args: &[String]) -> Result<()> {
          nuget.org is unreachable"
     );
     println!(
-        "| request | packyard req/s | packyard p99 | nginx req/s | nginx p99 | packyard / nginx | target |"
+        "| request | packyard req/s | packyard p99 | nginx req/s | nginx p99 | packyard / nginx | each round | target |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (label, py, ng) in &rows {
+    println!("|---|---:|---:|---:|---:|---:|---|---:|");
+    for ((label, _), (py_runs, ng_runs)) in checks.iter().zip(&runs) {
+        let (py, ng) = (median_run(py_runs)?, median_run(ng_runs)?);
+        let each: Vec<String> = py_runs
+            .iter()
+            .zip(ng_runs)
+            .map(|(p, n)| ratio(p.rps, n.rps))
+            .collect();
         println!(
-            "| {label} | {:.0} | {} | {:.0} | {} | {} | >= 0.7x |",
+            "| {label} | {:.0} | {} | {:.0} | {} | {} | {} | >= 0.7x |",
             py.rps,
             py.p99,
             ng.rps,
             ng.p99,
-            ratio(py.rps, ng.rps)
+            ratio(py.rps, ng.rps),
+            each.join(", ")
         );
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -504,6 +530,13 @@ fn wrk_ok(wrk: &Path, curl: &Path, args: &[&str], url: &str) -> Result<WrkRun> {
     Ok(run)
 }
 
+/// The run with the median requests/s (the upper one of an even count).
+fn median_run(runs: &[WrkRun]) -> Result<&WrkRun> {
+    let mut sorted: Vec<&WrkRun> = runs.iter().collect();
+    sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    sorted.get(sorted.len() / 2).copied().context("no wrk runs")
+}
+
 /// The 1-minute load average from `/proc/loadavg`, `?` when unreadable.
 fn load_average() -> String {
     fs::read_to_string("/proc/loadavg")
@@ -548,6 +581,19 @@ mod tests {
             len > BLOB_BYTES as u64 && len < BLOB_BYTES as u64 + 4096,
             "{len}"
         );
+    }
+
+    #[test]
+    fn the_median_run_is_the_middle_one_by_requests_per_second_with_its_own_p99() {
+        let run = |rps: f64, p99: &str| WrkRun {
+            rps,
+            p99: p99.into(),
+        };
+        let runs = [run(300.0, "3ms"), run(100.0, "1ms"), run(200.0, "2ms")];
+        let m = median_run(&runs).unwrap();
+        assert_eq!((m.rps, m.p99.as_str()), (200.0, "2ms"));
+        assert_eq!(median_run(&runs[..1]).unwrap().p99, "3ms");
+        assert!(median_run(&[]).is_err());
     }
 
     #[test]
