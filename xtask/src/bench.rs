@@ -29,7 +29,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("cargo") => crate::bench_cargo::run(&args[1..]),
         Some("web") => crate::bench_web::run(&args[1..]),
         Some("maven") => crate::bench_maven::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven"),
+        Some("nuget") => crate::bench_nuget::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven|nuget"),
     }
 }
 

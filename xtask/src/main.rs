@@ -12,6 +12,7 @@ mod bench;
 mod bench_cargo;
 mod bench_maven;
 mod bench_npm;
+mod bench_nuget;
 mod bench_pypi;
 mod bench_support;
 mod bench_web;
@@ -41,7 +42,8 @@ commands:
   bench generic                            benchmark generic uploads/downloads against nginx
   bench pypi|npm|cargo                     benchmark a format's index documents against its peers
   bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages
-  bench maven [--quick]                    Maven metadata, checksum, jar and 404 against nginx; mvn resolve; big deploy RSS";
+  bench maven [--quick]                    Maven metadata, checksum, jar and 404 against nginx; mvn resolve; big deploy RSS
+  bench nuget [--quick]                    NuGet registration index and page, flat container, .nupkg against nginx; big push RSS";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.
