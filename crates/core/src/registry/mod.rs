@@ -230,6 +230,10 @@ pub struct Registry {
     formats: crate::formats::Formats,
     /// Staged uploads dropped uncommitted (`crate::staged`).
     discarded: std::sync::atomic::AtomicU64,
+    /// When this process last recorded a download of each package: formats pass packages
+    /// from their cached indexes, whose `last_downloaded_at` does not move, so the catalog
+    /// write is skipped by this, not by the row.
+    downloaded: quick_cache::sync::Cache<PackageId, Millis>,
 }
 
 /// The catalog reads every request makes (credentials, project, access facts, document
@@ -286,6 +290,7 @@ impl Registry {
             passwords: PasswordHasher::default(),
             formats: crate::formats::Formats::default(),
             discarded: Default::default(),
+            downloaded: quick_cache::sync::Cache::new(16_384),
         }
     }
 

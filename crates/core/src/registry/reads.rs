@@ -18,11 +18,17 @@ impl Registry {
         file: &PackageFile,
         range: Option<RangeRequest>,
     ) -> Result<Download, ApiError> {
+        // At most one catalog write per package and minute in each process, whatever copy
+        // of the row the caller holds.
         let now = now_millis();
-        if package
-            .last_downloaded_at
-            .is_none_or(|at| now - at > 60_000)
-        {
+        let last = self
+            .downloaded
+            .get(&package.id)
+            .into_iter()
+            .chain(package.last_downloaded_at)
+            .max();
+        if last.is_none_or(|at| now - at > 60_000) {
+            self.downloaded.insert(package.id, now);
             self.catalog
                 .touch_package_downloaded(package.id, now)
                 .await?;

@@ -22,6 +22,7 @@
 //! flag is true only when it says `true` in any case. A field written twice is refused (NuGet
 //! would read one of them; which one is not worth guessing).
 
+use packyard_core::error::printable;
 use std::collections::HashSet;
 
 use packyard_core::archive::Size;
@@ -117,19 +118,6 @@ pub struct InvalidNuspec(pub String);
 
 fn invalid(msg: impl Into<String>) -> InvalidNuspec {
     InvalidNuspec(msg.into())
-}
-
-/// `s` fit to quote in a message: no control characters, at most 100 characters.
-fn printable(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(100)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if s.chars().nth(100).is_some() {
-        out.push_str("...");
-    }
-    out
 }
 
 fn ill_formed(pos: u64, why: impl std::fmt::Display) -> InvalidNuspec {

@@ -284,6 +284,20 @@ fn page(base: &str, index: &PackageIndex, chunk: &[VersionEntry], inline: bool) 
     page
 }
 
+/// Whether the index, paged by `page_size` versions, has a page with these bounds
+/// (lower-cased versions).
+pub fn has_registration_page(
+    index: &PackageIndex,
+    page_size: usize,
+    lower: &str,
+    upper: &str,
+) -> bool {
+    index.versions.chunks(page_size.max(1)).any(|chunk| {
+        chunk.first().is_some_and(|v| v.lower() == lower)
+            && chunk.last().is_some_and(|v| v.lower() == upper)
+    })
+}
+
 /// One registration page (`page/{lower}/{upper}.json`) of a paged index, with its items;
 /// `None` when no page of the index has these bounds.
 pub fn registration_page(

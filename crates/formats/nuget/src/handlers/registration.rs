@@ -79,18 +79,21 @@ pub async fn page(
         path.lower.to_ascii_lowercase(),
         path.upper.to_ascii_lowercase(),
     );
-    // Render first (cheap, from the cached index) to know whether the page exists.
-    let Some(page) = views::registration_page(&place.base, &loaded.index, size, &lower, &upper)
-    else {
+    // Whether the page exists is a look at its bounds; its items are rendered only when
+    // the cache does not hold it.
+    if !views::has_registration_page(&loaded.index, size, &lower, &upper) {
         return Err(miss(principal, place.level));
-    };
+    }
     let key = format!(
         "nuget/page/{size}/{}/{}/{lower}/{upper}",
         place.base, loaded.index.lower_id
     );
+    let (index, base) = (loaded.index.clone(), place.base.clone());
     let doc = registry
         .documents()
         .get_or_build(&key, &loaded.revisions, || async move {
+            let page = views::registration_page(&base, &index, size, &lower, &upper)
+                .ok_or_else(|| ApiError::internal("a registration page vanished from its index"))?;
             let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
             Ok((Bytes::from(body), JSON.to_owned()))
         })
@@ -118,12 +121,14 @@ pub async fn leaf(
         loaded.index.lower_id,
         entry.lower()
     );
-    let body = serde_json::to_vec(&views::registration_leaf(&place.base, &loaded.index, entry))
-        .map_err(ApiError::internal)?;
+    let render = || {
+        serde_json::to_vec(&views::registration_leaf(&place.base, &loaded.index, entry))
+            .map_err(ApiError::internal)
+    };
     let doc = registry
         .documents()
         .get_or_build(&key, &loaded.revisions, || async move {
-            Ok((Bytes::from(body), JSON.to_owned()))
+            Ok((Bytes::from(render()?), JSON.to_owned()))
         })
         .await?;
     Ok(serve_document(&req, &doc))
