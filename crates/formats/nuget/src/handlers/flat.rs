@@ -13,9 +13,9 @@ use packyard_core::serve::serve_file;
 use packyard_core::{ApiError, Principal, Registry};
 
 use crate::error::not_found;
-use crate::handlers::{load, place, State};
+use crate::handlers::{load, place, serve_json, State};
 use crate::index::SNUPKG;
-use crate::views::{self, Level, JSON};
+use crate::views::{self, Level};
 
 #[derive(Deserialize)]
 pub struct PackagePath {
@@ -55,15 +55,10 @@ pub async fn versions(
         return Err(miss(principal, place.level));
     }
     let key = format!("nuget/flat/{}/{}", place.base, loaded.index.lower_id);
-    let index = loaded.index.clone();
-    let doc = registry
-        .documents()
-        .get_or_build(&key, &loaded.revisions, || async move {
-            let body = serde_json::to_vec(&views::versions(&index)).map_err(ApiError::internal)?;
-            Ok((Bytes::from(body), JSON.to_owned()))
-        })
-        .await?;
-    Ok(serve_document(&req, &doc))
+    serve_json(&req, &registry, &loaded, &key, || {
+        Ok(views::versions(&loaded.index))
+    })
+    .await
 }
 
 pub async fn file(

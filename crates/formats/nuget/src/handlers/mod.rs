@@ -11,16 +11,17 @@ pub mod service_index;
 pub mod symbols;
 pub mod v2;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
 use serde::Deserialize;
 
-use packyard_core::documents::DerivedCache;
+use packyard_core::documents::{serve_document, DerivedCache};
 use packyard_core::model::ProjectId;
 use packyard_core::scope::{project_ids, Scope};
 use packyard_core::{ApiError, Principal, Registry};
 
 use crate::index::{self, Loaded, PackageIndex};
-use crate::views::Level;
+use crate::views::{Level, JSON};
 use crate::NugetConfig;
 
 /// What every handler shares: the settings and the package index cache.
@@ -107,4 +108,24 @@ pub async fn load(
         &index::lower_id(id),
     )
     .await
+}
+
+/// Serves a JSON document derived from a loaded index: from the Registry's document cache
+/// under the index's revisions (`key` names the document and its base URL), rendered by
+/// `render` only when the cache does not hold it, with conditional GET and HEAD.
+pub async fn serve_json(
+    req: &HttpRequest,
+    registry: &Registry,
+    loaded: &Loaded,
+    key: &str,
+    render: impl FnOnce() -> Result<serde_json::Value, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let doc = registry
+        .documents()
+        .get_or_build(key, &loaded.revisions, || async move {
+            let body = serde_json::to_vec(&render()?).map_err(ApiError::internal)?;
+            Ok((Bytes::from(body), JSON.to_owned()))
+        })
+        .await?;
+    Ok(serve_document(req, &doc))
 }

@@ -4,16 +4,14 @@
 //! the Registry's document cache under the index's revisions and its base URL.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use bytes::Bytes;
 use serde::Deserialize;
 
-use packyard_core::documents::serve_document;
 use packyard_core::http::PackageCaller;
 use packyard_core::{ApiError, Registry};
 
 use crate::handlers::flat::{miss, PackagePath};
-use crate::handlers::{load, place, State};
-use crate::views::{self, JSON};
+use crate::handlers::{load, place, serve_json, State};
+use crate::views;
 
 #[derive(Deserialize)]
 pub struct PagePath {
@@ -52,16 +50,10 @@ pub async fn index(
         "nuget/registration/{size}/{}/{}",
         place.base, loaded.index.lower_id
     );
-    let (index, base) = (loaded.index.clone(), place.base.clone());
-    let doc = registry
-        .documents()
-        .get_or_build(&key, &loaded.revisions, || async move {
-            let body = serde_json::to_vec(&views::registration_index(&base, &index, size))
-                .map_err(ApiError::internal)?;
-            Ok((Bytes::from(body), JSON.to_owned()))
-        })
-        .await?;
-    Ok(serve_document(&req, &doc))
+    serve_json(&req, &registry, &loaded, &key, || {
+        Ok(views::registration_index(&place.base, &loaded.index, size))
+    })
+    .await
 }
 
 pub async fn page(
@@ -88,17 +80,11 @@ pub async fn page(
         "nuget/page/{size}/{}/{}/{lower}/{upper}",
         place.base, loaded.index.lower_id
     );
-    let (index, base) = (loaded.index.clone(), place.base.clone());
-    let doc = registry
-        .documents()
-        .get_or_build(&key, &loaded.revisions, || async move {
-            let page = views::registration_page(&base, &index, size, &lower, &upper)
-                .ok_or_else(|| ApiError::internal("a registration page vanished from its index"))?;
-            let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
-            Ok((Bytes::from(body), JSON.to_owned()))
-        })
-        .await?;
-    Ok(serve_document(&req, &doc))
+    serve_json(&req, &registry, &loaded, &key, || {
+        views::registration_page(&place.base, &loaded.index, size, &lower, &upper)
+            .ok_or_else(|| ApiError::internal("a registration page vanished from its index"))
+    })
+    .await
 }
 
 pub async fn leaf(
@@ -121,15 +107,8 @@ pub async fn leaf(
         loaded.index.lower_id,
         entry.lower()
     );
-    let render = || {
-        serde_json::to_vec(&views::registration_leaf(&place.base, &loaded.index, entry))
-            .map_err(ApiError::internal)
-    };
-    let doc = registry
-        .documents()
-        .get_or_build(&key, &loaded.revisions, || async move {
-            Ok((Bytes::from(render()?), JSON.to_owned()))
-        })
-        .await?;
-    Ok(serve_document(&req, &doc))
+    serve_json(&req, &registry, &loaded, &key, || {
+        Ok(views::registration_leaf(&place.base, &loaded.index, entry))
+    })
+    .await
 }
