@@ -240,10 +240,6 @@ impl NuGet {
     /// list needs a terminal); the `Id Version` lines it printed.
     fn list(&self, server: &Server, term: &str, url: &str) -> Vec<String> {
         let command = [
-            "timeout",
-            "-k",
-            "5",
-            COMMAND_TIMEOUT_SECS,
             &path_str(&nuget_bin()),
             "list",
             term,
@@ -260,13 +256,26 @@ impl NuGet {
         .collect::<Vec<_>>()
         .join(" ");
         // mono wraps list output to the console width: without a terminal size and a TERM
-        // it knows, the width is 0 and nuget prints empty lines forever.
-        let command = format!("stty cols 200 rows 50; {command}");
-        let mut cmd = Command::new("script");
-        cmd.args(["-qec", &command, "/dev/null"])
-            .current_dir(self.dir.path())
-            .env("TERM", "xterm")
-            .stdin(Stdio::null());
+        // it knows, the width is 0 and nuget prints empty lines forever. nuget must run in
+        // the terminal's foreground process group, or mono's first change to the terminal's
+        // modes stops it (SIGTTOU) for good: hence `exec`, and the time limit outside
+        // `script` (`timeout` moves its child to a process group of its own), and the shell
+        // named, whatever the caller's SHELL is.
+        let command = format!("stty cols 200 rows 50; exec {command}");
+        let mut cmd = Command::new("timeout");
+        cmd.args([
+            "-k",
+            "5",
+            COMMAND_TIMEOUT_SECS,
+            "script",
+            "-qec",
+            &command,
+            "/dev/null",
+        ])
+        .current_dir(self.dir.path())
+        .env("TERM", "xterm")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::null());
         self.env(&mut cmd);
         let mut run = run(cmd);
         run.output = strip_ansi(&run.output);
