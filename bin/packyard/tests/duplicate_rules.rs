@@ -118,7 +118,7 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
         .registry
         .formats()
         .with_duplicate_setting()
-        .map(|(f, r)| (f.id().0, r))
+        .map(|(f, r)| (f.id().0, f.gitlab_package_type(), r))
         .collect();
     let mut expected = vec!["generic"];
     if cfg!(feature = "maven") {
@@ -128,11 +128,12 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
         expected.push("nuget");
     }
     assert_eq!(
-        with.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        with.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
         expected,
         "the formats compiled in that have GitLab's setting"
     );
-    for (id, rule) in with {
+    // The settings are named after the GitLab package type (`terraform_module_...`).
+    for (id, setting, rule) in with {
         let publish = |name: &str, version: &str| {
             env.registry.publish(
                 &root,
@@ -148,8 +149,8 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
         set_document(
             &env,
             json!({
-                format!("{id}_duplicates_allowed"): false,
-                format!("{id}_duplicate_exception_regex"): ".*-SNAPSHOT|snap",
+                format!("{setting}_duplicates_allowed"): false,
+                format!("{setting}_duplicate_exception_regex"): ".*-SNAPSHOT|snap",
             }),
         )
         .await;
@@ -175,7 +176,11 @@ async fn formats_with_the_setting_have_it_enforced_by_the_registry() {
             .await
             .expect_err("a partial match is no match");
         // Allowed again: the duplicate goes in.
-        set_document(&env, json!({ format!("{id}_duplicates_allowed"): true })).await;
+        set_document(
+            &env,
+            json!({ format!("{setting}_duplicates_allowed"): true }),
+        )
+        .await;
         publish("lib", "1.0").await.expect("allowed");
     }
 }
@@ -226,7 +231,7 @@ async fn formats_without_the_setting_keep_refusing_duplicates() {
         .registry
         .formats()
         .with_duplicate_setting()
-        .map(|(f, _)| f.id().0)
+        .map(|(f, _)| f.gitlab_package_type())
         .collect();
     assert_eq!(
         shown.formats.keys().map(String::as_str).collect::<Vec<_>>(),

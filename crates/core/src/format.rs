@@ -49,6 +49,10 @@ pub trait PackageFormat: Send + Sync + 'static {
     fn configure_group(&self, _cfg: &mut web::ServiceConfig) {}
     /// Mounts instance-level endpoints under `/api/v4/packages/`.
     fn configure_instance(&self, _cfg: &mut web::ServiceConfig) {}
+    /// Mounts endpoints at the root of the site, for the few that a package manager looks up
+    /// outside `/api/v4` (Terraform's `/.well-known/terraform.json`). They come before the
+    /// web UI's pages, so keep to paths the UI cannot have (`/.well-known/...`).
+    fn configure_root(&self, _cfg: &mut web::ServiceConfig) {}
     /// Install and publish snippets shown on a package's page.
     fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet>;
     /// GitLab's `package_type` name of this format (the Packages API filter, protection

@@ -67,10 +67,12 @@ impl Formats {
             .filter_map(|f| f.duplicate_rule().map(|r| (f, r)))
     }
 
-    /// `(id, allowed by default)` of every format with the duplicate setting.
+    /// `(GitLab package type, allowed by default)` of every format with the duplicate
+    /// setting: the settings are named after the package type, as GitLab names them
+    /// (`terraform_module_duplicates_allowed`).
     pub fn duplicate_defaults(&self) -> Vec<(&'static str, bool)> {
         self.with_duplicate_setting()
-            .map(|(f, r)| (f.id().0, r.allowed_by_default))
+            .map(|(f, r)| (f.gitlab_package_type(), r.allowed_by_default))
             .collect()
     }
 }

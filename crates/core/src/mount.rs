@@ -16,7 +16,8 @@ use crate::{ApiError, PackageFormat};
 /// Sets the extractor error handlers (bad path, query, JSON or form body answered as a 400
 /// in our error shape) and mounts every format under `/api/v4`. In the project scope the
 /// formats' routes come first and `project_rest` after them (the binary: GitLab's packages
-/// API); `api_rest` adds the rest of `/api/v4` after the format scopes.
+/// API); `api_rest` adds the rest of `/api/v4` after the format scopes. Root routes
+/// (`PackageFormat::configure_root`) come after `/api/v4`.
 pub fn mount(
     cfg: &mut web::ServiceConfig,
     formats: &[Arc<dyn PackageFormat>],
@@ -26,6 +27,7 @@ pub fn mount(
     let project_formats = formats.to_vec();
     let group_formats = formats.to_vec();
     let instance_formats = formats.to_vec();
+    let root_formats = formats.to_vec();
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| bad_input("path", e)))
         .app_data(web::QueryConfig::default().error_handler(|e, _| bad_input("query", e)))
         .app_data(web::JsonConfig::default().error_handler(|e, _| bad_input("body", e)))
@@ -49,7 +51,12 @@ pub fn mount(
                     }
                 }))
                 .configure(api_rest),
-        );
+        )
+        .configure(move |cfg| {
+            for f in &root_formats {
+                f.configure_root(cfg);
+            }
+        });
 }
 
 /// Nothing to add to a scope (the conformance kit mounts formats alone).

@@ -1,6 +1,7 @@
 //! The duplicate rule of a publish: the format's own (`PublishRequest::duplicates`), or, for
 //! a format with GitLab's duplicate setting (`PackageFormat::duplicate_rule`), the group's
-//! `<id>_duplicates_allowed` / `<id>_duplicate_exception_regex`. Decided here, in the
+//! `<package type>_duplicates_allowed` / `<package type>_duplicate_exception_regex` (named
+//! after the format's GitLab package type). Decided here, in the
 //! Registry's commit, so that no format can forget it; the catalog then checks the policy in
 //! the publish transaction.
 
@@ -14,10 +15,10 @@ impl Registry {
         project: &Project,
         req: &PublishRequest,
     ) -> Result<DuplicatePolicy, ApiError> {
-        let Some(rule) = self
+        let Some((setting_name, rule)) = self
             .formats
             .by_id(req.format.0)
-            .and_then(|f| f.duplicate_rule())
+            .and_then(|f| f.duplicate_rule().map(|r| (f.gitlab_package_type(), r)))
         else {
             return Ok(req.duplicates.clone());
         };
@@ -28,7 +29,7 @@ impl Registry {
             return Ok(DuplicatePolicy::Allow);
         }
         let settings = self.project_duplicate_settings(project).await?;
-        let setting = settings.setting_or(req.format.0, rule.allowed_by_default);
+        let setting = settings.setting_or(setting_name, rule.allowed_by_default);
         if duplicate_allowed(&setting, &req.name, &req.version) {
             Ok(DuplicatePolicy::Allow)
         } else {

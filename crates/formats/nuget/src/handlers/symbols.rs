@@ -217,7 +217,7 @@ async fn commit(
     // so that a refusal comes before the first commit, not half-way.
     let settings = registry.project_duplicate_settings(project).await?;
     let allowed = duplicate_allowed(
-        &settings.setting_or(FORMAT.0, false),
+        &settings.setting_or(FORMAT.0, false), // NuGet's package type is its id
         &package.name,
         &package.version,
     );

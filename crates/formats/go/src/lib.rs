@@ -1,0 +1,101 @@
+//! packyard-format-go: Go packages for Packyard.
+//!
+//! Overview (fill in as the format grows):
+//! - Spec: the package manager's protocol documentation, and GitLab's if it has this format.
+//! - Routes ([`routes`]): mounted under `/api/v4/projects/{id}/packages/go/`; today one
+//!   placeholder, `GET .../go/ping`, which authorizes a read through the `Registry`.
+//! - Names and versions ([`metadata`]): how the package manager compares them.
+//! - Documents ([`views`]): what the package manager reads (indexes, metadata).
+//! - Errors ([`error`]): the client's error shape.
+//! - Configuration ([`factory`]): the `[go]` section of packyard.toml and its
+//!   `PACKYARD_GO_<KEY>` environment names, documented in docs/configuration.md.
+//!
+//! The crate sees `packyard-core` only and reaches data through the `Registry`.
+
+pub mod error;
+mod handlers;
+pub mod metadata;
+pub mod routes;
+pub mod views;
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use actix_web::web;
+use packyard_core::model::FormatId;
+use packyard_core::{
+    ConfigKey, FormatError, FormatFactory, PackageFormat, Snippet, SnippetContext,
+};
+
+pub const FORMAT: FormatId = FormatId("go");
+
+/// Default upload limit, in bytes.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 500 * 1024 * 1024;
+
+/// The format's settings (`[go]`).
+#[derive(Debug, Clone)]
+pub struct GoConfig {
+    /// Bodies larger than this are refused with 413.
+    pub max_file_size: u64,
+}
+
+impl Default for GoConfig {
+    fn default() -> Self {
+        GoConfig {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+pub struct Go {
+    config: GoConfig,
+}
+
+impl Go {
+    pub fn new(config: GoConfig) -> Self {
+        Go { config }
+    }
+
+    pub fn config(&self) -> &GoConfig {
+        &self.config
+    }
+}
+
+/// How the binary builds this format from its `[go]` section; registered in
+/// bin/packyard/src/formats.rs.
+pub fn factory() -> FormatFactory {
+    FormatFactory::new(
+        FORMAT.0,
+        vec![ConfigKey::uint(
+            "max_file_size",
+            DEFAULT_MAX_FILE_SIZE,
+            "Largest Go module zip accepted, in bytes (500 MiB, Go's own limit for a module zip).",
+        )],
+        |s| {
+            Arc::new(Go::new(GoConfig {
+                max_file_size: s.uint("max_file_size"),
+            }))
+        },
+    )
+}
+
+impl PackageFormat for Go {
+    fn id(&self) -> FormatId {
+        FORMAT
+    }
+    fn display_name(&self) -> &'static str {
+        "Go"
+    }
+    fn normalize_name(&self, name: &str) -> Result<String, FormatError> {
+        metadata::normalize_name(name)
+    }
+    fn compare_versions(&self, a: &str, b: &str) -> Ordering {
+        metadata::compare_versions(a, b)
+    }
+    fn configure_project(&self, cfg: &mut web::ServiceConfig) {
+        routes::configure(cfg, self.config.clone());
+    }
+    fn snippets(&self, ctx: &SnippetContext<'_>) -> Vec<Snippet> {
+        views::snippets(ctx)
+    }
+}
