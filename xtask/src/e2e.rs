@@ -32,7 +32,7 @@ impl Tools {
             );
         }
         let mut format_env = Vec::new();
-        // Debian's Java clients and nuget (one apt call, the largest install on a fresh machine) come
+        // Debian's Java clients, nuget and go (one apt call, the largest install on a fresh machine) come
         // in while the Python and node clients install.
         let maven = {
             let target = target.to_path_buf();
@@ -49,6 +49,8 @@ impl Tools {
         );
         // After the Maven prepare, whose apt call installed nuget.
         format_env.extend(crate::e2e_nuget::prepare(target)?);
+        // Likewise go (golang-go came in the same apt call).
+        format_env.extend(crate::e2e_go::prepare(target)?);
         Ok(Tools {
             packyard_bin,
             python,

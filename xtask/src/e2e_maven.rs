@@ -35,8 +35,9 @@ const IVY_JAR: &str = "/usr/share/java/ivy.jar";
 pub fn prepare(target: &Path) -> Result<Vec<(String, String)>> {
     let _ = target;
     let mut missing = missing_packages()?;
-    // nuget (mono) comes in the same apt call: apt's lock admits one install at a time.
+    // nuget (mono) and go come in the same apt call: apt's lock admits one install at a time.
     missing.extend(crate::e2e_nuget::missing_packages());
+    missing.extend(crate::e2e_go::missing_packages());
     if !missing.is_empty() {
         println!("maven e2e: installing {}", missing.join(" "));
         shell::apt_install(&missing)?;

@@ -19,6 +19,7 @@ mod bench_web;
 mod ci;
 mod e2e;
 mod e2e_cargo;
+mod e2e_go;
 mod e2e_maven;
 mod e2e_npm;
 mod e2e_nuget;
