@@ -30,7 +30,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("web") => crate::bench_web::run(&args[1..]),
         Some("maven") => crate::bench_maven::run(&args[1..]),
         Some("nuget") => crate::bench_nuget::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven|nuget"),
+        Some("go") => crate::bench_go::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven|nuget|go"),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_cargo;
+mod bench_go;
 mod bench_maven;
 mod bench_npm;
 mod bench_nuget;
@@ -44,7 +45,8 @@ commands:
   bench pypi|npm|cargo                     benchmark a format's index documents against its peers
   bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages
   bench maven [--quick]                    Maven metadata, checksum, jar and 404 against nginx; mvn resolve; big deploy RSS
-  bench nuget [--quick]                    NuGet registration index and page, flat container, .nupkg against nginx; big push RSS";
+  bench nuget [--quick]                    NuGet registration index and page, flat container, .nupkg against nginx; big push RSS
+  bench go [--quick]                       Go proxy @v/list, .info, .mod, .zip against nginx, both over TLS";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.
