@@ -9,6 +9,21 @@ use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
+    /// Write the Go module zip of DIR for MODULE@VERSION as the go command makes it (leaving
+    /// out VCS directories, nested modules, vendored packages and symbolic links), check it
+    /// as an upload is checked, and print its go.sum lines as JSON.
+    #[cfg(feature = "go")]
+    GoModuleZip {
+        #[arg(long)]
+        module: String,
+        #[arg(long)]
+        version: String,
+        /// The module's root directory (holding its go.mod).
+        dir: std::path::PathBuf,
+        /// Where to write the zip (default: VERSION.zip).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Create a user; prints its JSON.
     CreateUser {
         #[arg(long)]
@@ -156,6 +171,35 @@ fn visibility(v: &str) -> anyhow::Result<Visibility> {
 pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
     let catalog = registry.catalog();
     match cmd {
+        #[cfg(feature = "go")]
+        AdminCommand::GoModuleZip {
+            module,
+            version,
+            dir,
+            out,
+        } => {
+            let out = out.unwrap_or_else(|| format!("{version}.zip").into());
+            let made = go::module_zip(&dir, &module, &version, &out).map_err(|e| anyhow!(e))?;
+            let omitted: Vec<_> = made
+                .omitted
+                .iter()
+                .map(|o| json!({ "path": o.path, "reason": o.why }))
+                .collect();
+            println!(
+                "{}",
+                json!({
+                    "file": out.display().to_string(),
+                    "module": module,
+                    "version": version,
+                    "files": made.checked.files,
+                    "go_sum": [
+                        format!("{module} {version} {}", made.checked.h1),
+                        format!("{module} {version}/go.mod {}", made.checked.h1_mod),
+                    ],
+                    "omitted": omitted,
+                })
+            );
+        }
         AdminCommand::CreateUser {
             username,
             email,

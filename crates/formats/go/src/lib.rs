@@ -1,12 +1,16 @@
 //! packyard-format-go: Go packages for Packyard.
 //!
-//! Overview (fill in as the format grows):
-//! - Spec: the package manager's protocol documentation, and GitLab's if it has this format.
-//! - Routes ([`routes`]): mounted under `/api/v4/projects/{id}/packages/go/`; today one
-//!   placeholder, `GET .../go/ping`, which authorizes a read through the `Registry`.
-//! - Names and versions ([`metadata`]): how the package manager compares them.
-//! - Documents ([`views`]): what the package manager reads (indexes, metadata).
-//! - Errors ([`error`]): the client's error shape.
+//! Overview:
+//! - Spec: the GOPROXY protocol (`go help goproxy`, go.dev/ref/mod#goproxy-protocol), module
+//!   zips (golang.org/x/mod/zip), go.sum hashes (golang.org/x/mod/sumdb/dirhash), GitLab's
+//!   Go proxy for the paths and credentials (`GOPROXY=https://HOST/api/v4/projects/ID/packages/go`).
+//! - Routes ([`routes`]): under `/api/v4/projects/{id}/packages/go/`: `$module/@v/list`,
+//!   `@v/$version.info|.mod|.zip|.sum`, `$module/@latest` (GET, HEAD) and the upload
+//!   `PUT $module/@v/$version.zip`.
+//! - Module paths and versions ([`metadata`]): Go's checks, case-encoding and order.
+//! - Module zips ([`modzip`]): checked and hashed on upload, made from a directory.
+//! - Documents ([`views`]): snippets.
+//! - Errors ([`error`]): plain text; 404 for every read the caller may not make.
 //! - Configuration ([`factory`]): the `[go]` section of packyard.toml and its
 //!   `PACKYARD_GO_<KEY>` environment names, documented in docs/configuration.md.
 //!
@@ -15,6 +19,7 @@
 pub mod error;
 mod handlers;
 pub mod metadata;
+pub mod modzip;
 pub mod routes;
 pub mod views;
 
@@ -77,6 +82,51 @@ pub fn factory() -> FormatFactory {
             }))
         },
     )
+}
+
+/// What [`module_zip`] wrote.
+#[derive(Debug, Clone)]
+pub struct MadeZip {
+    pub checked: modzip::ModuleZip,
+    pub omitted: Vec<modzip::Omitted>,
+}
+
+/// `packyard admin go-module-zip`: writes the module zip of `dir` for `module@version` to
+/// `out`, as the go command makes it, and checks the result as an upload is checked.
+pub fn module_zip(
+    dir: &std::path::Path,
+    module: &str,
+    version: &str,
+    out: &std::path::Path,
+) -> Result<MadeZip, String> {
+    use std::io::{Seek, SeekFrom};
+    let version = metadata::GoVersion::parse(version)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(out)
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let made = modzip::create_from_dir(dir, module, &version, &mut file).map_err(|e| e.0);
+    let omitted = match made {
+        Ok(o) => o,
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
+    };
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let checked = match modzip::check_zip(std::io::BufReader::new(file), module, &version) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(out);
+            return Err(e.0);
+        }
+    };
+    Ok(MadeZip { checked, omitted })
 }
 
 impl PackageFormat for Go {

@@ -1,18 +1,18 @@
 //! The endpoint table, mounted under `/api/v4/projects/{id}/packages` in its own `/go`
-//! scope.
+//! scope. Module paths hold slashes, so one catch-all route per method; the handlers parse
+//! the path ([`crate::handlers::parse`]).
 
 use actix_web::web;
 
-use crate::handlers::{files, ping};
+use crate::handlers::{proxy, upload};
 use crate::GoConfig;
 
 pub fn configure(cfg: &mut web::ServiceConfig, config: GoConfig) {
     cfg.service(
         web::scope("/go")
             .app_data(web::Data::new(config))
-            .route("/ping", web::get().to(ping::ping))
-            .route("/{name}/{version}/{file}", web::put().to(files::upload))
-            .route("/{name}/{version}/{file}", web::get().to(files::download))
-            .route("/{name}/{version}/{file}", web::head().to(files::download)),
+            .route("/{tail:.*}", web::get().to(proxy::read))
+            .route("/{tail:.*}", web::head().to(proxy::read))
+            .route("/{tail:.*}", web::put().to(upload::upload)),
     );
 }

@@ -1,24 +1,55 @@
-//! The documents this format serves, and its snippets.
+//! The snippets shown on a module version's page.
 
-use packyard_core::model::Project;
 use packyard_core::{Snippet, SnippetContext};
-use serde_json::{json, Value};
 
-/// The placeholder route's answer.
-pub fn ping(project: &Project) -> Value {
-    json!({ "format": crate::FORMAT.0, "project_id": project.id.0 })
-}
+use crate::metadata::escape;
 
-/// Install and publish snippets shown on a package's page.
+/// GOPROXY and `.netrc` set-up, GONOSUMDB, the version's go.sum lines and the publish recipe.
 pub fn snippets(ctx: &SnippetContext<'_>) -> Vec<Snippet> {
-    vec![Snippet {
-        title: "Registry setup".into(),
-        language: "shell",
-        code: format!(
-            "curl --header \"PRIVATE-TOKEN: <your_access_token>\" {}/api/v4/projects/{}/packages/{}/ping",
-            ctx.external_url,
-            ctx.project_id,
-            crate::FORMAT.0
-        ),
-    }]
+    let base = format!(
+        "{}/api/v4/projects/{}/packages/go",
+        ctx.external_url, ctx.project_id
+    );
+    let host = ctx
+        .external_url
+        .split_once("://")
+        .map_or(ctx.external_url, |(_, rest)| rest);
+    let machine = host.split(['/', ':']).next().unwrap_or(host);
+    let module = ctx.package_name;
+    let version = ctx.package_version;
+    let escaped = escape(module);
+    let prefix = module.split('/').next().unwrap_or(module);
+    vec![
+        Snippet {
+            title: "Registry setup".into(),
+            language: "shell",
+            code: format!(
+                "# ~/.netrc (go sends it as Basic auth over HTTPS): any login, a token as password\n\
+                 printf 'machine {machine} login <username> password <your_access_token>\\n' >> ~/.netrc\n\
+                 export GOPROXY={base},https://proxy.golang.org,direct\n\
+                 # Private modules are not in the public checksum database:\n\
+                 export GONOSUMDB={prefix}"
+            ),
+        },
+        Snippet {
+            title: "Install".into(),
+            language: "shell",
+            code: format!("go get {module}@{version}"),
+        },
+        Snippet {
+            title: "go.sum".into(),
+            language: "shell",
+            code: format!("curl --netrc {base}/{escaped}/@v/{}.sum", escape(version)),
+        },
+        Snippet {
+            title: "Publish".into(),
+            language: "shell",
+            code: format!(
+                "packyard admin go-module-zip --module {module} --version {version} . --out module.zip\n\
+                 curl --fail-with-body --header \"PRIVATE-TOKEN: <your_access_token>\" \\\n  \
+                 --upload-file module.zip {base}/{escaped}/@v/{}.zip",
+                escape(version)
+            ),
+        },
+    ]
 }
