@@ -1,9 +1,9 @@
 //! Snapshots of the documents the real application (`server::app`, SQLite, a blob folder)
 //! serves after real publishes: the PyPI simple pages (HTML and JSON, index and project),
 //! npm packuments (full and abbreviated) and dist-tags, Cargo's `config.json` and index file,
-//! generic's upload answers, Go's proxy documents, and GitLab's package JSON. The view functions have their own
-//! snapshots (`src/snapshots.rs` of each crate); these catch what the handlers add around them
-//! (URLs, ordering, yanks, content types).
+//! generic's upload answers, Go's proxy documents, and GitLab's package JSON. The view
+//! functions have their own snapshots (`src/snapshots.rs` of each crate); these catch what the
+//! handlers add around them (URLs, ordering, yanks, content types).
 //!
 //! Clocks are redacted: every ISO-8601 timestamp reads `[timestamp]`, npm's `_rev` `[rev]`.
 //! Ids are not: a fresh catalog numbers rows in the order of the requests below.
