@@ -2281,3 +2281,315 @@ async fn nuget_bad_packages_are_a_400_with_their_reason_and_store_nothing() {
     .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[cfg(feature = "go")]
+const GO: &str = "/api/v4/projects/acme%2Ftools/packages/go";
+
+/// A module zip of `entries` (names under the zip root, as given).
+#[cfg(feature = "go")]
+fn go_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default();
+    for (name, body) in entries {
+        w.start_file(*name, o).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[cfg(feature = "go")]
+fn go_put(path: &str, token: &str, body: Vec<u8>) -> test::TestRequest {
+    test::TestRequest::put()
+        .uri(&format!("{GO}/{path}"))
+        .insert_header(("PRIVATE-TOKEN", token.to_owned()))
+        .set_payload(body)
+}
+
+#[cfg(feature = "go")]
+async fn go_text<B: actix_web::body::MessageBody>(
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    req: test::TestRequest,
+) -> (StatusCode, String, String) {
+    let res = test::call_service(app, req.to_request()).await;
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
+    (status, content_type, body)
+}
+
+/// Go's bad uploads: each a 4xx whose plain-text body says why, and nothing stored: not a
+/// zip, files outside `module@version/`, a `..` path, a go.mod naming another module, a
+/// nested module, a case-fold collision, a symbolic link, a member that inflates past the
+/// size it declares (a zip bomb), bad versions and paths, a major version without its
+/// suffix; then a good module, its re-upload (409: versions are immutable) and a path that
+/// differs only in case (409).
+#[cfg(feature = "go")]
+#[actix_web::test]
+async fn go_bad_module_zips_are_a_400_with_their_reason_and_store_nothing() {
+    let env = env().await;
+    let app = app!(env);
+    let m = "example.test/m@v1.0.0/";
+    let go_mod: &[u8] = b"module example.test/m\n";
+    let f = |name: &str| format!("{m}{name}");
+    let mut symlink = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    symlink
+        .add_symlink(
+            f("link"),
+            "/etc/passwd",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+    let symlink = symlink.finish().unwrap().into_inner();
+    // 4 MiB of zeros that the zip's headers say are 10 bytes.
+    let mut bomb = go_zip(&[(&f("go.mod"), go_mod), (&f("big.txt"), &vec![0u8; 4 << 20])]);
+    for (sig, at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+        let mut i = 0;
+        let mut seen = 0;
+        while let Some(p) = bomb[i..].windows(4).position(|w| w == sig) {
+            let start = i + p;
+            seen += 1;
+            if seen == 2 {
+                bomb[start + at..start + at + 4].copy_from_slice(&10u32.to_le_bytes());
+            }
+            i = start + 4;
+        }
+    }
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "not a zip",
+            "example.test/m/@v/v1.0.0.zip",
+            b"not a zip".to_vec(),
+            "zip",
+        ),
+        (
+            "outside the root",
+            "example.test/m/@v/v1.0.0.zip",
+            go_zip(&[("example.test/m@v1.0.0.txt", b"x")]),
+            "prefix",
+        ),
+        (
+            "dot-dot path",
+            "example.test/m/@v/v1.0.0.zip",
+            go_zip(&[(&f("go.mod"), go_mod), (&f("../../evil.go"), b"x")]),
+            "double dot",
+        ),
+        (
+            "go.mod of another module",
+            "example.test/m/@v/v1.0.0.zip",
+            go_zip(&[(&f("go.mod"), b"module example.test/other\n")]),
+            "module line must equal the path",
+        ),
+        (
+            "nested module",
+            "example.test/m/@v/v1.0.0.zip",
+            go_zip(&[
+                (&f("go.mod"), go_mod),
+                (&f("sub/go.mod"), b"module x.test/sub\n"),
+            ]),
+            "nested module",
+        ),
+        (
+            "case-fold collision",
+            "example.test/m/@v/v1.0.0.zip",
+            go_zip(&[
+                (&f("go.mod"), go_mod),
+                (&f("a.go"), b"x"),
+                (&f("A.go"), b"x"),
+            ]),
+            "collision",
+        ),
+        (
+            "symlink",
+            "example.test/m/@v/v1.0.0.zip",
+            symlink,
+            "symbolic links",
+        ),
+        (
+            "zip bomb",
+            "example.test/m/@v/v1.0.0.zip",
+            bomb,
+            "declared uncompressed size",
+        ),
+        (
+            "short version",
+            "example.test/m/@v/v1.0.zip",
+            go_zip(&[(&f("go.mod"), go_mod)]),
+            "canonical",
+        ),
+        (
+            "version without v",
+            "example.test/m/@v/1.0.0.zip",
+            go_zip(&[(&f("go.mod"), go_mod)]),
+            "canonical",
+        ),
+        (
+            "build metadata",
+            "example.test/m/@v/v1.0.0+meta.zip",
+            go_zip(&[(&f("go.mod"), go_mod)]),
+            "build metadata",
+        ),
+        (
+            "v2 without /v2",
+            "example.test/m/@v/v2.0.0.zip",
+            go_zip(&[("example.test/m@v2.0.0/go.mod", go_mod)]),
+            "want v0 or v1",
+        ),
+        (
+            "+incompatible with a go.mod",
+            "example.test/m/@v/v2.0.0+incompatible.zip",
+            go_zip(&[("example.test/m@v2.0.0+incompatible/go.mod", go_mod)]),
+            "+incompatible",
+        ),
+        (
+            "no dot in the first element",
+            "example/m/@v/v1.0.0.zip",
+            go_zip(&[("example/m@v1.0.0/go.mod", b"module example/m\n")]),
+            "missing dot",
+        ),
+        (
+            "upper case unescaped",
+            "example.test/M/@v/v1.0.0.zip",
+            go_zip(&[("example.test/M@v1.0.0/go.mod", b"module example.test/M\n")]),
+            "invalid escaped module path",
+        ),
+        (
+            "the .mod is not uploaded",
+            "example.test/m/@v/v1.0.0.mod",
+            go_mod.to_vec(),
+            "read from the zip",
+        ),
+    ];
+    for (what, path, body, expected) in cases {
+        let (status, content_type, text) = go_text(&app, go_put(path, ROOT, body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {text}");
+        assert!(
+            content_type.starts_with("text/plain"),
+            "{what}: {content_type}"
+        );
+        assert!(text.contains(expected), "{what}: {text}");
+    }
+    assert_eq!(env.package_count().await, 0);
+
+    let good = go_zip(&[(&f("go.mod"), go_mod), (&f("m.go"), b"package m\n")]);
+    let (status, _, text) = go_text(
+        &app,
+        go_put("example.test/m/@v/v1.0.0.zip", ROOT, good.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert!(text.contains("example.test/m v1.0.0 h1:"), "{text}");
+    assert!(text.contains("example.test/m v1.0.0/go.mod h1:"), "{text}");
+    let (status, _, text) = go_text(&app, go_put("example.test/m/@v/v1.0.0.zip", ROOT, good)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{text}");
+    assert!(text.contains("immutable"), "{text}");
+    let upper = go_zip(&[("example.test/M@v1.1.0/go.mod", b"module example.test/M\n")]);
+    let (status, _, text) =
+        go_text(&app, go_put("example.test/%21m/@v/v1.1.0.zip", ROOT, upper)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{text}");
+    assert!(text.contains("only in case"), "{text}");
+    assert_eq!(env.package_count().await, 1);
+}
+
+/// Go's reads: 404 in plain text for what is not there and for whoever may not read it
+/// (anonymous on a private project, a disabled registry, a non-member), never 401/403,
+/// since go stops at those; a path spelled in another case is another module; Basic auth
+/// with any username and a token as password (what go sends from .netrc) reads.
+#[cfg(feature = "go")]
+#[actix_web::test]
+async fn go_reads_answer_404_in_text_to_whoever_may_not_read() {
+    let env = env().await;
+    let app = app!(env);
+    let outsider = env.user("outsider", None, &["api"]).await;
+    let zip = go_zip(&[
+        (
+            "example.test/Lib@v1.2.0/go.mod",
+            b"module example.test/Lib\n",
+        ),
+        ("example.test/Lib@v1.2.0/lib.go", b"package lib\n"),
+    ]);
+    let (status, _, text) =
+        go_text(&app, go_put("example.test/%21lib/@v/v1.2.0.zip", ROOT, zip)).await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    let pseudo = "v1.2.1-0.20240102030405-abcdefabcdef";
+    let zip = go_zip(&[(
+        &format!("example.test/Lib@{pseudo}/go.mod"),
+        b"module example.test/Lib\n",
+    )]);
+    let (status, _, text) = go_text(
+        &app,
+        go_put(&format!("example.test/%21lib/@v/{pseudo}.zip"), ROOT, zip),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+
+    let get = |path: &str, auth: Option<String>| {
+        let req = test::TestRequest::get().uri(&format!("{GO}/{path}"));
+        match auth {
+            Some(a) => req.insert_header(("Authorization", a)),
+            None => req,
+        }
+    };
+    let root = || Some(basic_auth("anyone", ROOT));
+    let (status, _, text) = go_text(&app, get("example.test/%21lib/@v/list", root())).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, "v1.2.0\n"));
+    let (status, _, text) = go_text(&app, get("example.test/!lib/@latest", root())).await;
+    assert_eq!(status, StatusCode::OK);
+    let info: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(info["Version"], "v1.2.0");
+    let (status, _, text) = go_text(
+        &app,
+        get(&format!("example.test/%21lib/@v/{pseudo}.info"), root()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let info: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(info["Time"], "2024-01-02T03:04:05Z");
+    let (status, _, text) = go_text(&app, get("example.test/%21lib/@v/v1.2.0.mod", root())).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (StatusCode::OK, "module example.test/Lib\n")
+    );
+
+    for (what, path, auth) in [
+        (
+            "anonymous, private project",
+            "example.test/%21lib/@v/list",
+            None,
+        ),
+        (
+            "non-member",
+            "example.test/%21lib/@v/list",
+            Some(format!("Bearer {outsider}")),
+        ),
+        ("parent path go probes", "example.test/@v/list", root()),
+        ("other case", "example.test/lib/@v/list", root()),
+        (
+            "unknown version",
+            "example.test/%21lib/@v/v9.9.9.info",
+            root(),
+        ),
+        ("branch query", "example.test/%21lib/@v/main.info", root()),
+        ("unknown zip", "example.test/%21lib/@v/v9.9.9.zip", root()),
+        ("not a proxy path", "example.test/%21lib", root()),
+    ] {
+        let (status, content_type, text) = go_text(&app, get(path, auth)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{what}: {text}");
+        assert!(content_type.starts_with("text/plain"), "{what}");
+        assert!(text.starts_with("not found"), "{what}: {text}");
+    }
+    // The disabled registry of a public project: 404 too.
+    let req = test::TestRequest::get()
+        .uri("/api/v4/projects/acme%2Foff/packages/go/example.test/x/@v/list")
+        .insert_header(("Authorization", basic_auth("anyone", ROOT)));
+    let (status, _, _) = go_text(&app, req).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

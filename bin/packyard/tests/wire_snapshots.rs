@@ -1,9 +1,9 @@
 //! Snapshots of the documents the real application (`server::app`, SQLite, a blob folder)
 //! serves after real publishes: the PyPI simple pages (HTML and JSON, index and project),
 //! npm packuments (full and abbreviated) and dist-tags, Cargo's `config.json` and index file,
-//! generic's upload answers, and GitLab's package JSON. The view functions have their own
-//! snapshots (`src/snapshots.rs` of each crate); these catch what the handlers add around them
-//! (URLs, ordering, yanks, content types).
+//! generic's upload answers, Go's proxy documents, and GitLab's package JSON. The view
+//! functions have their own snapshots (`src/snapshots.rs` of each crate); these catch what the
+//! handlers add around them (URLs, ordering, yanks, content types).
 //!
 //! Clocks are redacted: every ISO-8601 timestamp reads `[timestamp]`, npm's `_rev` `[rev]`.
 //! Ids are not: a fresh catalog numbers rows in the order of the requests below.
@@ -649,6 +649,82 @@ async fn nuget_v3_documents_after_pushes() {
         app,
         test::TestRequest::get().uri(&format!(
             "{base}/query?q=acme&prerelease=true&semVerLevel=2.0.0"
+        ))
+    );
+}
+
+#[cfg(feature = "go")]
+fn go_upload(module: &str, version: &str, go_mod: Option<&str>) -> test::TestRequest {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let o = zip::write::SimpleFileOptions::default();
+    let prefix = format!("{module}@{version}/");
+    if let Some(go_mod) = go_mod {
+        w.start_file(format!("{prefix}go.mod"), o).unwrap();
+        w.write_all(go_mod.as_bytes()).unwrap();
+    }
+    w.start_file(format!("{prefix}lib.go"), o).unwrap();
+    w.write_all(b"package lib\n").unwrap();
+    let body = w.finish().unwrap().into_inner();
+    let escaped = go::metadata::escape(module);
+    test::TestRequest::put()
+        .uri(&format!("{PROJECT}/go/{escaped}/@v/{version}.zip"))
+        .set_payload(body)
+}
+
+/// The GOPROXY documents after uploads of a release, a pre-release, a pseudo-version and a
+/// `+incompatible` version of a module without go.mod.
+#[cfg(feature = "go")]
+#[actix_web::test]
+async fn go_proxy_documents_after_uploads() {
+    let env = env().await;
+    let app = app!(env);
+    let go_mod = "module example.test/Lib\n\ngo 1.19\n\nretract v1.1.0-rc.1 // broken\n";
+    snap!(
+        "go_upload",
+        app,
+        go_upload("example.test/Lib", "v1.0.0", Some(go_mod))
+    );
+    for version in ["v1.1.0-rc.1", "v1.1.1-0.20240102030405-abcdefabcdef"] {
+        ok(&app, go_upload("example.test/Lib", version, Some(go_mod))).await;
+    }
+    ok(
+        &app,
+        go_upload("example.test/old", "v2.0.0+incompatible", None),
+    )
+    .await;
+    let base = format!("{PROJECT}/go/example.test/%21lib");
+    snap!(
+        "go_list",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/@v/list"))
+    );
+    snap!(
+        "go_latest",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/@latest"))
+    );
+    snap!(
+        "go_pseudo_info",
+        app,
+        test::TestRequest::get().uri(&format!(
+            "{base}/@v/v1.1.1-0.20240102030405-abcdefabcdef.info"
+        ))
+    );
+    snap!(
+        "go_mod",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/@v/v1.0.0.mod"))
+    );
+    snap!(
+        "go_sum",
+        app,
+        test::TestRequest::get().uri(&format!("{base}/@v/v1.0.0.sum"))
+    );
+    snap!(
+        "go_synthesized_mod",
+        app,
+        test::TestRequest::get().uri(&format!(
+            "{PROJECT}/go/example.test/old/@v/v2.0.0+incompatible.mod"
         ))
     );
 }

@@ -23,6 +23,8 @@ pub mod modzip;
 pub mod routes;
 pub mod views;
 
+pub use handlers::{parse as parse_proxy_path, Target, Want};
+
 use std::cmp::Ordering;
 use std::sync::Arc;
 
