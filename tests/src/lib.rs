@@ -28,7 +28,7 @@ pub mod nuget_v3;
 /// A running `packyard serve` on a fresh data dir (and database, and S3 prefix), killed on drop.
 pub struct Server {
     child: Option<Child>,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` for [`Server::start_tls`].
     pub url: String,
     /// The token given as `PACKYARD_INITIAL_ROOT_TOKEN`.
     pub root_token: String,
@@ -38,6 +38,8 @@ pub struct Server {
     log_path: PathBuf,
     s3: bool,
     database_url: Option<String>,
+    /// The self-signed certificate served, when over TLS.
+    ca_file: Option<PathBuf>,
 }
 
 impl Server {
@@ -48,6 +50,22 @@ impl Server {
 
     /// Starts a server with extra `PACKYARD_*` settings.
     pub fn start_with(extra_env: &[(&str, &str)]) -> Server {
+        Server::launch(extra_env, false)
+    }
+
+    /// Starts a server over https: a certificate for `localhost` and `127.0.0.1` made by
+    /// `packyard admin self-signed-cert` in the server's temp dir ([`Server::ca_file`]),
+    /// served with `PACKYARD_TLS_CERT_FILE`/`PACKYARD_TLS_KEY_FILE`.
+    pub fn start_tls() -> Server {
+        Server::start_tls_with(&[])
+    }
+
+    /// [`Server::start_tls`] with extra `PACKYARD_*` settings.
+    pub fn start_tls_with(extra_env: &[(&str, &str)]) -> Server {
+        Server::launch(extra_env, true)
+    }
+
+    fn launch(extra_env: &[(&str, &str)], tls: bool) -> Server {
         let binary = packyard_bin();
         assert!(
             binary.is_file(),
@@ -103,6 +121,40 @@ impl Server {
             }
             _ => false,
         };
+        let ca_file = if tls {
+            let tls_dir = dir.path().join("tls");
+            fs::create_dir_all(&tls_dir).expect("tls dir");
+            let cert = tls_dir.join("cert.pem");
+            let key = tls_dir.join("key.pem");
+            let out = Command::new(&binary)
+                .args([
+                    "admin",
+                    "self-signed-cert",
+                    "--host",
+                    "localhost",
+                    "--ip",
+                    "127.0.0.1",
+                    "--cert-out",
+                ])
+                .arg(&cert)
+                .arg("--key-out")
+                .arg(&key)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+            assert!(
+                out.status.success(),
+                "packyard admin self-signed-cert failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            base_env.push(("PACKYARD_TLS_CERT_FILE".to_string(), path_str(&cert)));
+            base_env.push(("PACKYARD_TLS_KEY_FILE".to_string(), path_str(&key)));
+            Some(cert)
+        } else {
+            None
+        };
+        let scheme = if tls { "https" } else { "http" };
         for (k, v) in extra_env {
             base_env.push((k.to_string(), v.to_string()));
         }
@@ -111,7 +163,7 @@ impl Server {
         let mut last_failure = String::new();
         for attempt in 0..3 {
             let port = free_port();
-            let url = format!("http://127.0.0.1:{port}");
+            let url = format!("{scheme}://127.0.0.1:{port}");
             let mut env = base_env.clone();
             env.push(("PACKYARD_LISTEN".to_string(), format!("127.0.0.1:{port}")));
             env.push(("PACKYARD_EXTERNAL_URL".to_string(), url.clone()));
@@ -136,6 +188,7 @@ impl Server {
                 log_path,
                 s3,
                 database_url: database_url.clone(),
+                ca_file: ca_file.clone(),
             };
             match server.wait_ready(Duration::from_secs(30)) {
                 Ok(()) => return server,
@@ -161,19 +214,20 @@ impl Server {
                     return Err(format!("server exited early with {status}"));
                 }
             }
-            let out = Command::new("curl")
-                .args([
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "--max-time",
-                    "2",
-                ])
-                .arg(&url)
-                .output()
-                .expect("curl must be installed");
+            let mut curl = Command::new("curl");
+            curl.args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "2",
+            ]);
+            if let Some(ca) = &self.ca_file {
+                curl.arg("--cacert").arg(ca);
+            }
+            let out = curl.arg(&url).output().expect("curl must be installed");
             let code = String::from_utf8_lossy(&out.stdout).to_string();
             if code == "200" {
                 return Ok(());
@@ -202,6 +256,23 @@ impl Server {
         self.kill();
         let placeholder = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, placeholder)
+    }
+
+    /// The certificate a TLS server serves (self-signed: clients trust it as their CA, with
+    /// `SSL_CERT_FILE` or `curl --cacert`); `None` for a plain-HTTP server.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.ca_file.clone()
+    }
+
+    /// The server's process id, while it runs (to send it a signal).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The server's temp dir (its data dir, logs and, over TLS, `tls/cert.pem` and
+    /// `tls/key.pem`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Stops the server (the data stays, for `gc`/`fsck` on a stopped server).
@@ -387,16 +458,29 @@ impl Server {
     }
 
     /// Runs `curl -sS ARGS` and returns what came back. Never fails on an HTTP status.
-    /// (With `-I`, curl writes the headers where the body would go.)
+    /// (With `-I`, curl writes the headers where the body would go.) Over TLS,
+    /// `--cacert <the server's certificate>` comes first.
     pub fn curl(&self, args: &[&str]) -> Response {
-        curl(args)
+        match &self.ca_file {
+            Some(ca) => {
+                let ca = path_str(ca);
+                let mut all = vec!["--cacert", ca.as_str()];
+                all.extend_from_slice(args);
+                curl(&all)
+            }
+            None => curl(args),
+        }
     }
 
     /// Sends `request` (a whole HTTP/1.1 request; `Connection: close` is added) over a plain
     /// TCP connection and returns every byte the server sent back, for what curl hides
-    /// (a body after a HEAD response).
+    /// (a body after a HEAD response). Plain HTTP only: not for a [`Server::start_tls`].
     pub fn raw_http(&self, request: &str) -> Vec<u8> {
         use std::io::Write;
+        assert!(
+            self.ca_file.is_none(),
+            "raw_http speaks plain HTTP: use curl on a TLS server"
+        );
         let addr = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connect");
         stream
@@ -419,6 +503,10 @@ impl Server {
             .env("PACKYARD_URL", &self.url)
             .env("PACKYARD_TOKEN", token)
             .stdin(Stdio::null());
+        if let Some(ca) = &self.ca_file {
+            // python-gitlab (requests) trusts this bundle.
+            cmd.env("REQUESTS_CA_BUNDLE", ca).env("SSL_CERT_FILE", ca);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

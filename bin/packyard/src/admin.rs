@@ -133,6 +133,95 @@ pub enum AdminCommand {
         #[arg(long)]
         user: String,
     },
+    /// Write a self-signed certificate and its key for `tls.cert_file` / `tls.key_file`
+    /// (tests and small installs; see docs/tls.md for a real one). Needs no database.
+    /// Prints what was written as JSON, and how to use it on stderr.
+    SelfSignedCert {
+        /// A DNS name clients connect to (repeatable).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// An IP address clients connect to (repeatable).
+        #[arg(long = "ip")]
+        ips: Vec<std::net::IpAddr>,
+        #[arg(long, default_value = "./packyard-cert.pem")]
+        cert_out: std::path::PathBuf,
+        /// Written with mode 0600.
+        #[arg(long, default_value = "./packyard-key.pem")]
+        key_out: std::path::PathBuf,
+        /// How long the certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+impl AdminCommand {
+    /// Whether the command works without opening the catalog.
+    pub fn needs_registry(&self) -> bool {
+        !matches!(self, AdminCommand::SelfSignedCert { .. })
+    }
+}
+
+/// `packyard admin self-signed-cert`.
+pub fn self_signed_cert(cmd: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::SelfSignedCert {
+        hosts,
+        ips,
+        cert_out,
+        key_out,
+        days,
+        force,
+    } = cmd
+    else {
+        bail!("not self-signed-cert");
+    };
+    for path in [&cert_out, &key_out] {
+        if !force && path.exists() {
+            bail!("{} exists: pass --force to replace it", path.display());
+        }
+    }
+    let made = crate::tls::self_signed(&hosts, &ips, days)?;
+    write_file(&key_out, made.key_pem.as_bytes(), 0o600)?;
+    write_file(&cert_out, made.cert_pem.as_bytes(), 0o644)?;
+    println!(
+        "{}",
+        json!({
+            "cert_file": cert_out.display().to_string(),
+            "key_file": key_out.display().to_string(),
+            "hosts": hosts,
+            "ips": ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(),
+            "not_after": made.not_after,
+            "sha256_fingerprint": made.fingerprint,
+        })
+    );
+    eprintln!(
+        "Serve it with\n  PACKYARD_TLS_CERT_FILE={cert} PACKYARD_TLS_KEY_FILE={key} packyard serve\n\
+         and have clients trust the certificate, e.g. SSL_CERT_FILE={cert}, curl --cacert {cert},\n\
+         or copy it to /usr/local/share/ca-certificates/packyard.crt and run update-ca-certificates.",
+        cert = cert_out.display(),
+        key = key_out.display(),
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to `path` with `mode` (also when the file existed with another mode).
+fn write_file(path: &std::path::Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn api(e: packyard_core::ApiError) -> anyhow::Error {
@@ -200,6 +289,7 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
                 })
             );
         }
+        cmd @ AdminCommand::SelfSignedCert { .. } => self_signed_cert(cmd)?,
         AdminCommand::CreateUser {
             username,
             email,

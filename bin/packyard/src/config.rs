@@ -22,7 +22,8 @@ pub struct Config {
     pub listen: String,
     /// Folder for the SQLite catalog and the filesystem blob store.
     pub data_dir: PathBuf,
-    /// Base of absolute URLs written into responses; default `http://<listen>`.
+    /// Base of absolute URLs written into responses; default `http://<listen>`, or
+    /// `https://<listen>` when TLS is on.
     pub external_url: Option<String>,
     /// `sqlite://PATH` or `postgres://...`; default `sqlite://<data_dir>/packyard.sqlite3`.
     pub database_url: Option<String>,
@@ -40,6 +41,7 @@ pub struct Config {
     pub cleanup_interval_secs: u64,
     pub storage: StorageConfig,
     pub web: WebSection,
+    pub tls: TlsSection,
     /// Each installed format's section, checked against its declarations; a format whose
     /// section is absent has its defaults.
     #[serde(skip)]
@@ -74,6 +76,18 @@ pub struct S3Section {
     pub presign_ttl_secs: u64,
     /// Parallel multipart parts per upload (bounds memory: 8 MiB each).
     pub max_concurrent_parts: usize,
+}
+
+/// HTTPS served by `packyard serve` itself (`[tls]`): both files or neither.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// PEM: the server's certificate first, then its chain.
+    pub cert_file: Option<PathBuf>,
+    /// PEM: the certificate's private key (PKCS#8, PKCS#1 RSA or SEC1 EC).
+    pub key_file: Option<PathBuf>,
+    /// A second, plain-HTTP address that redirects every request to `external_url`.
+    pub redirect_listen: Option<String>,
 }
 
 /// The web UI (`[web]`): sessions and sign-in throttling.
@@ -129,6 +143,7 @@ impl Default for Config {
             cleanup_interval_secs: 43_200,
             storage: StorageConfig::default(),
             web: WebSection::default(),
+            tls: TlsSection::default(),
             formats: BTreeMap::new(),
         }
     }
@@ -209,6 +224,9 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PACKYARD_WEB_LOGIN_MAX_FAILURES", "web.login_max_failures"),
     ("PACKYARD_WEB_LOGIN_WINDOW_SECS", "web.login_window_secs"),
     ("PACKYARD_WEB_LOGIN_LOCKOUT_SECS", "web.login_lockout_secs"),
+    ("PACKYARD_TLS_CERT_FILE", "tls.cert_file"),
+    ("PACKYARD_TLS_KEY_FILE", "tls.key_file"),
+    ("PACKYARD_TLS_REDIRECT_LISTEN", "tls.redirect_listen"),
 ];
 
 fn kind_of(key: &str) -> Kind {
@@ -399,7 +417,40 @@ impl Config {
         if self.database_pool_size == 0 {
             bail!("`database_pool_size` must be at least 1");
         }
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(_), Some(_)) | (None, None) => {}
+            (Some(_), None) => bail!("`tls.cert_file` is set but `tls.key_file` is not: TLS needs both (PACKYARD_TLS_CERT_FILE and PACKYARD_TLS_KEY_FILE)"),
+            (None, Some(_)) => bail!("`tls.key_file` is set but `tls.cert_file` is not: TLS needs both (PACKYARD_TLS_CERT_FILE and PACKYARD_TLS_KEY_FILE)"),
+        }
+        if let Some(addr) = &self.tls.redirect_listen {
+            if self.tls_files().is_none() {
+                bail!("`tls.redirect_listen` redirects to https, which needs `tls.cert_file` and `tls.key_file`");
+            }
+            let redirect: std::net::SocketAddr = addr.parse().with_context(|| {
+                format!("`tls.redirect_listen` must be address:port, got {addr:?}")
+            })?;
+            if Ok(redirect) == self.listen.parse::<std::net::SocketAddr>() {
+                bail!("`tls.redirect_listen` ({addr}) must differ from `listen`");
+            }
+            if !self.external_url().starts_with("https://") {
+                bail!(
+                    "`tls.redirect_listen` redirects to `external_url`, which must then be https://, got {:?}",
+                    self.external_url()
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// The certificate and key to serve, when TLS is on.
+    pub fn tls_files(&self) -> Option<crate::tls::TlsFiles> {
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(cert_file), Some(key_file)) => Some(crate::tls::TlsFiles {
+                cert_file: cert_file.clone(),
+                key_file: key_file.clone(),
+            }),
+            _ => None,
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -414,7 +465,14 @@ impl Config {
     pub fn external_url(&self) -> String {
         self.external_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .unwrap_or_else(|| {
+                let scheme = if self.tls_files().is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{}", self.listen)
+            })
             .trim_end_matches('/')
             .to_owned()
     }
@@ -472,6 +530,57 @@ mod tests {
         assert_eq!(web.login_window_secs, 600, "default");
         let bad = load(None, env(&[("PACKYARD_WEB_SESSION_TTL_SECS", "soon")]), &[]);
         assert!(format!("{:#}", bad.unwrap_err()).contains("web.session_ttl_secs"));
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_default_url_https() {
+        let c = load(
+            None,
+            env(&[
+                ("PACKYARD_TLS_CERT_FILE", "/etc/packyard/cert.pem"),
+                ("PACKYARD_TLS_KEY_FILE", "/etc/packyard/key.pem"),
+                ("PACKYARD_LISTEN", "0.0.0.0:8443"),
+                ("PACKYARD_TLS_REDIRECT_LISTEN", "0.0.0.0:8080"),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.external_url(), "https://0.0.0.0:8443");
+        let files = c.tls_files().unwrap();
+        assert_eq!(files.cert_file, PathBuf::from("/etc/packyard/cert.pem"));
+        assert_eq!(c.tls.redirect_listen.as_deref(), Some("0.0.0.0:8080"));
+
+        let e = format!(
+            "{:#}",
+            load(None, env(&[("PACKYARD_TLS_CERT_FILE", "c.pem")]), &[]).unwrap_err()
+        );
+        assert!(e.contains("`tls.key_file`"), "{e}");
+        let e = format!(
+            "{:#}",
+            load(None, env(&[("PACKYARD_TLS_KEY_FILE", "k.pem")]), &[]).unwrap_err()
+        );
+        assert!(e.contains("`tls.cert_file`"), "{e}");
+        let e = format!(
+            "{:#}",
+            load(
+                None,
+                env(&[("PACKYARD_TLS_REDIRECT_LISTEN", "127.0.0.1:80")]),
+                &[]
+            )
+            .unwrap_err()
+        );
+        assert!(e.contains("tls.redirect_listen"), "{e}");
+        let tls = [
+            ("PACKYARD_TLS_CERT_FILE", "c.pem"),
+            ("PACKYARD_TLS_KEY_FILE", "k.pem"),
+            ("PACKYARD_TLS_REDIRECT_LISTEN", "127.0.0.1:80"),
+            ("PACKYARD_EXTERNAL_URL", "http://reg.example"),
+        ];
+        let e = format!("{:#}", load(None, env(&tls), &[]).unwrap_err());
+        assert!(e.contains("must then be https://"), "{e}");
+        let c = load(None, env(&tls[..2]), &[]).unwrap();
+        assert!(c.tls.redirect_listen.is_none());
+        assert_eq!(c.external_url(), "https://127.0.0.1:8080");
     }
 
     #[test]

@@ -8,3 +8,4 @@ pub mod formats;
 pub mod logging;
 pub mod metrics;
 pub mod server;
+pub mod tls;

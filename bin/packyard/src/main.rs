@@ -151,6 +151,10 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<ExitCod
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin(cmd) if !cmd.needs_registry() => {
+            admin::self_signed_cert(cmd)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Admin(cmd) => {
             let registry = server::open_registry(&config).await?;
             admin::run(&registry, cmd).await?;

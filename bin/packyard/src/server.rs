@@ -81,6 +81,16 @@ fn redact(url: &str) -> String {
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // The certificate first: a bad file stops the start before anything else is touched.
+    let tls = match config.tls_files() {
+        Some(files) => {
+            let provider = crate::tls::provider();
+            let resolver = Arc::new(crate::tls::CertResolver::new(files, provider.clone())?);
+            let server_config = crate::tls::server_config(resolver.clone(), provider)?;
+            Some((resolver, server_config))
+        }
+        None => None,
+    };
     let registry = open_registry(&config).await?;
     if let Some(token) = config.initial_root_token.as_deref() {
         if registry
@@ -106,8 +116,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    tracing::info!(listen = %config.listen, external_url = %config.external_url(), formats = ?formats.iter().map(|f| f.id().0).collect::<Vec<_>>(), "packyard is listening");
-    HttpServer::new(move || {
+    let format_ids = formats.iter().map(|f| f.id().0).collect::<Vec<_>>();
+    let server = HttpServer::new(move || {
         app(
             registry.clone(),
             metrics.clone(),
@@ -115,12 +125,97 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             formats.clone(),
         )
     })
-    .workers(workers)
-    .bind(&config.listen)
+    .workers(workers);
+    let server = match &tls {
+        Some((resolver, server_config)) => {
+            tracing::info!(listen = %config.listen, external_url = %config.external_url(), formats = ?format_ids, certificate = %resolver.files().cert_file.display(), sha256 = %resolver.current_fingerprint(), "packyard is listening over https");
+            spawn_reload_on_sighup(resolver.clone());
+            server.bind_rustls_0_23(&config.listen, server_config.clone())
+        }
+        None => {
+            tracing::info!(listen = %config.listen, external_url = %config.external_url(), formats = ?format_ids, "packyard is listening");
+            server.bind(&config.listen)
+        }
+    }
     .with_context(|| format!("binding `listen` ({})", config.listen))?
-    .run()
-    .await
-    .context("serving")
+    .run();
+    match &config.tls.redirect_listen {
+        Some(addr) => {
+            let redirect = redirect_server(addr, &config.external_url())?;
+            tokio::try_join!(server, redirect).context("serving")?;
+            Ok(())
+        }
+        None => server.await.context("serving"),
+    }
+}
+
+/// SIGHUP re-reads the certificate and key files. A bad file is logged (naming it) and the
+/// certificate served so far stays; open connections are never touched.
+fn spawn_reload_on_sighup(resolver: Arc<crate::tls::CertResolver>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Installing the handler also keeps SIGHUP's default action (ending the process) away.
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: certificate reloads need a restart");
+            return;
+        }
+    };
+    actix_web::rt::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match resolver.reload() {
+                Ok(()) => tracing::info!(
+                    certificate = %resolver.files().cert_file.display(),
+                    sha256 = %resolver.current_fingerprint(),
+                    "SIGHUP: reloaded the TLS certificate"
+                ),
+                Err(e) => tracing::error!(
+                    error = %format!("{e:#}"),
+                    "SIGHUP: the TLS certificate was not reloaded; still serving the previous one"
+                ),
+            }
+        }
+    });
+}
+
+/// The plain-HTTP listener of `tls.redirect_listen`: every request is sent to the same
+/// path and query on `external_url`'s https origin (301 for GET and HEAD, which every
+/// client follows; 308 for the rest, which keeps the method and body).
+fn redirect_server(addr: &str, external_url: &str) -> anyhow::Result<actix_web::dev::Server> {
+    let origin = web::Data::new(RedirectOrigin(crate::tls::origin(external_url).to_owned()));
+    tracing::info!(listen = %addr, to = %origin.0, "redirecting plain HTTP to https");
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(origin.clone())
+            .default_service(web::to(redirect))
+    })
+    .workers(1)
+    .bind(addr)
+    .with_context(|| format!("binding `tls.redirect_listen` ({addr})"))?
+    .run())
+}
+
+struct RedirectOrigin(String);
+
+async fn redirect(req: actix_web::HttpRequest, origin: web::Data<RedirectOrigin>) -> HttpResponse {
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let location = crate::tls::redirect_location(&origin.0, path);
+    let status = if matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) {
+        StatusCode::MOVED_PERMANENTLY
+    } else {
+        StatusCode::PERMANENT_REDIRECT
+    };
+    HttpResponse::build(status)
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .content_type("text/plain")
+        .body("This server answers over https.\n")
 }
 
 /// The application: what one worker serves.

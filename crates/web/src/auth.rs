@@ -193,7 +193,7 @@ async fn sign_in(
     let cookie = session::start(&registry, &state, &user).await?;
     let mut resp = layout::redirect(&state, &redirect_to, None);
     let _ = resp.add_cookie(&cookie);
-    let _ = resp.add_cookie(&session::removal(CSRF_COOKIE));
+    let _ = resp.add_cookie(&session::removal(state.secure_cookies(), CSRF_COOKIE));
     tracing::info!(user = %user.username, "signed in");
     Ok(resp)
 }
@@ -214,7 +214,7 @@ async fn sign_out(
     if visitor.user.is_none() {
         // Already signed out (or the session expired): nothing to protect.
         let mut resp = layout::redirect(&state, session::DEFAULT_PAGE, None);
-        let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
+        let _ = resp.add_cookie(&session::removal(state.secure_cookies(), SESSION_COOKIE));
         return Ok(resp);
     }
     visitor.check_csrf(&req, &form.authenticity_token)?;
@@ -222,7 +222,7 @@ async fn sign_out(
         registry.catalog().delete_web_session(digest).await?;
     }
     let mut resp = layout::redirect(&state, session::DEFAULT_PAGE, Some("Signed out."));
-    let _ = resp.add_cookie(&session::removal(SESSION_COOKIE));
+    let _ = resp.add_cookie(&session::removal(state.secure_cookies(), SESSION_COOKIE));
     Ok(resp)
 }
 

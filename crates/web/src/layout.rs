@@ -171,7 +171,10 @@ pub fn respond(status: StatusCode, markup: Markup) -> HttpResponse {
 pub fn html_page(visitor: &Visitor, markup: Markup) -> HttpResponse {
     let mut resp = respond(StatusCode::OK, markup);
     if visitor.flash.is_some() {
-        let _ = resp.add_cookie(&session::removal(session::FLASH_COOKIE));
+        let _ = resp.add_cookie(&session::removal(
+            visitor.secure_cookies(),
+            session::FLASH_COOKIE,
+        ));
     }
     resp
 }

@@ -39,9 +39,16 @@ pub struct Visitor {
     session: Option<WebSession>,
     /// A one-shot notice from the previous request, shown once.
     pub flash: Option<String>,
+    /// The site's cookies carry `Secure` (see [`WebState::secure_cookies`]).
+    secure_cookies: bool,
 }
 
 impl Visitor {
+    /// Whether cookies set for this visitor must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
     /// The principal policy decisions are made for: a session is a user with every scope.
     pub fn principal(&self) -> Principal {
         match &self.user {
@@ -218,18 +225,21 @@ pub fn make_private_cookie(
         .unwrap_or_else(|| Cookie::new(name, ""))
 }
 
-/// A cookie that removes `name` set on `path`.
-pub fn removal_at(name: &'static str, path: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "").path(path).http_only(true).finish();
+/// A cookie that removes `name` set on `path`; `Secure` like the cookie it removes (a
+/// browser ignores a plain cookie that would overwrite a secure one).
+pub fn removal_at(secure: bool, name: &'static str, path: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "")
+        .path(path)
+        .http_only(true)
+        .secure(secure)
+        .finish();
     c.make_removal();
     c
 }
 
 /// A cookie that removes `name`.
-pub fn removal(name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "").path("/").http_only(true).finish();
-    c.make_removal();
-    c
+pub fn removal(secure: bool, name: &'static str) -> Cookie<'static> {
+    removal_at(secure, name, "/")
 }
 
 /// Sets a one-shot notice for the next page. The text travels base64url-encoded: a cookie
@@ -291,7 +301,7 @@ impl FromRequest for Visitor {
             None => (None, None),
         };
         Box::pin(async move {
-            let (Some(registry), Some(_)) = (registry, state) else {
+            let (Some(registry), Some(state)) = (registry, state) else {
                 return Err(WebError::Internal(
                     "Registry or WebState missing from app data".into(),
                 ));
@@ -300,6 +310,7 @@ impl FromRequest for Visitor {
                 user: None,
                 session: None,
                 flash,
+                secure_cookies: state.secure_cookies(),
             };
             let Some(secret) = secret else {
                 return Ok(visitor);
@@ -336,11 +347,42 @@ mod tests {
     use actix_web::HttpResponse;
 
     fn state() -> WebState {
+        state_with(false)
+    }
+
+    fn state_with(secure_cookies: bool) -> WebState {
         WebState {
             formats: Vec::new(),
             config: crate::WebConfig::default(),
             key: Key::generate(),
-            secure_cookies: false,
+            secure_cookies,
+        }
+    }
+
+    /// Every cookie this site sets, through every helper, is `Secure` exactly when the
+    /// external URL is https.
+    #[test]
+    fn every_cookie_is_secure_when_the_site_is_https() {
+        for secure in [true, false] {
+            let state = state_with(secure);
+            let mut flash = HttpResponse::SeeOther();
+            set_flash(&mut flash, &state, "hi");
+            let flash = flash
+                .finish()
+                .cookies()
+                .map(|c| c.into_owned())
+                .collect::<Vec<_>>();
+            let cookies = [
+                make_cookie(&state, SESSION_COOKIE, "s".into(), Some(60)),
+                make_cookie(&state, FLASH_COOKIE, "f".into(), None),
+                make_private_cookie(&state, "_x", "p".into(), "/-/x", 60),
+                removal(state.secure_cookies(), SESSION_COOKIE),
+                removal_at(state.secure_cookies(), "_x", "/-/x"),
+            ];
+            for c in cookies.iter().chain(&flash) {
+                assert_eq!(c.secure().unwrap_or(false), secure, "{c}");
+                assert_eq!(c.to_string().contains("; Secure"), secure, "{c}");
+            }
         }
     }
 

@@ -308,7 +308,11 @@ async fn tokens_page(
     .await?;
     let mut resp = layout::html_page(&visitor, markup);
     if carried.is_some() {
-        let _ = resp.add_cookie(&session::removal_at(NEW_TOKEN_COOKIE, PATH));
+        let _ = resp.add_cookie(&session::removal_at(
+            state.secure_cookies(),
+            NEW_TOKEN_COOKIE,
+            PATH,
+        ));
     }
     Ok(resp)
 }
