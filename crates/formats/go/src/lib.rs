@@ -141,6 +141,10 @@ impl PackageFormat for Go {
     fn display_name(&self) -> &'static str {
         "Go"
     }
+    /// GitLab's Packages API names Go modules `golang`.
+    fn gitlab_package_type(&self) -> &'static str {
+        "golang"
+    }
     fn normalize_name(&self, name: &str) -> Result<String, FormatError> {
         metadata::normalize_name(name)
     }
