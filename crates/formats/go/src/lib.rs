@@ -21,6 +21,8 @@ mod handlers;
 pub mod metadata;
 pub mod modzip;
 pub mod routes;
+#[cfg(test)]
+mod snapshots;
 pub mod views;
 
 pub use handlers::{parse as parse_proxy_path, Target, Want};
