@@ -268,7 +268,18 @@ pub async fn run(registry: &Registry, cmd: AdminCommand) -> anyhow::Result<()> {
             out,
         } => {
             let out = out.unwrap_or_else(|| format!("{version}.zip").into());
-            let made = go::module_zip(&dir, &module, &version, &out).map_err(|e| anyhow!(e))?;
+            let made = go::module_zip(&dir, &module, &version, &out, |files, file| {
+                let mut zip = zip::ZipWriter::new(file);
+                let options = zip::write::SimpleFileOptions::default()
+                    .last_modified_time(zip::DateTime::default());
+                for (name, path) in files {
+                    zip.start_file(name.as_str(), options)?;
+                    std::io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
+                }
+                zip.finish()?;
+                Ok(())
+            })
+            .map_err(|e| anyhow!(e))?;
             let omitted: Vec<_> = made
                 .omitted
                 .iter()

@@ -2592,4 +2592,13 @@ async fn go_reads_answer_404_in_text_to_whoever_may_not_read() {
         .insert_header(("Authorization", basic_auth("anyone", ROOT)));
     let (status, _, _) = go_text(&app, req).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The Packages API filters by GitLab's name for the format.
+    let req = test::TestRequest::get()
+        .uri("/api/v4/projects/acme%2Ftools/packages?package_type=golang")
+        .insert_header(("PRIVATE-TOKEN", ROOT));
+    let (status, _, list) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.iter().all(|p| p["name"] == "example.test/Lib"));
 }

@@ -21,6 +21,8 @@ mod handlers;
 pub mod metadata;
 pub mod modzip;
 pub mod routes;
+#[cfg(test)]
+mod snapshots;
 pub mod views;
 
 pub use handlers::{parse as parse_proxy_path, Target, Want};
@@ -93,42 +95,45 @@ pub struct MadeZip {
     pub omitted: Vec<modzip::Omitted>,
 }
 
-/// `packyard admin go-module-zip`: writes the module zip of `dir` for `module@version` to
-/// `out`, as the go command makes it, and checks the result as an upload is checked.
+/// `packyard admin go-module-zip`: the module zip of `dir` for `module@version`, as the go
+/// command makes it, written to `out` by `write` (the `(name in the zip, file)` pairs, in
+/// order; the binary owns the zip writer, as a format crate reads zips through core only),
+/// then checked as an upload is checked. A refused zip is removed.
 pub fn module_zip(
     dir: &std::path::Path,
     module: &str,
     version: &str,
     out: &std::path::Path,
+    write: impl FnOnce(&[(String, std::path::PathBuf)], &mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<MadeZip, String> {
     use std::io::{Seek, SeekFrom};
     let version = metadata::GoVersion::parse(version)?;
+    let chosen = modzip::module_files(dir, module, &version).map_err(|e| e.0)?;
+    let shown = |e: std::io::Error| format!("{}: {e}", out.display());
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .open(out)
-        .map_err(|e| format!("{}: {e}", out.display()))?;
-    let made = modzip::create_from_dir(dir, module, &version, &mut file).map_err(|e| e.0);
-    let omitted = match made {
-        Ok(o) => o,
+        .map_err(shown)?;
+    let written = write(&chosen.files, &mut file)
+        .and_then(|()| file.seek(SeekFrom::Start(0)))
+        .map_err(shown)
+        .and_then(|_| {
+            modzip::check_zip(std::io::BufReader::new(&mut file), module, &version).map_err(|e| e.0)
+        });
+    match written {
+        Ok(checked) => Ok(MadeZip {
+            checked,
+            omitted: chosen.omitted,
+        }),
         Err(e) => {
             drop(file);
             let _ = std::fs::remove_file(out);
-            return Err(e);
+            Err(e)
         }
-    };
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| format!("{}: {e}", out.display()))?;
-    let checked = match modzip::check_zip(std::io::BufReader::new(file), module, &version) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = std::fs::remove_file(out);
-            return Err(e.0);
-        }
-    };
-    Ok(MadeZip { checked, omitted })
+    }
 }
 
 impl PackageFormat for Go {
@@ -137,6 +142,10 @@ impl PackageFormat for Go {
     }
     fn display_name(&self) -> &'static str {
         "Go"
+    }
+    /// GitLab's Packages API names Go modules `golang`.
+    fn gitlab_package_type(&self) -> &'static str {
+        "golang"
     }
     fn normalize_name(&self, name: &str) -> Result<String, FormatError> {
         metadata::normalize_name(name)

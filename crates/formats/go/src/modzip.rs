@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use packyard_core::archive::{printable_path, ArchiveError, ArchiveLimits, ZipReader};
@@ -335,21 +335,30 @@ pub struct Omitted {
     pub why: &'static str,
 }
 
-/// Writes the module zip of `dir` for `module@version` to `out`, as Go's `CreateFromDir`
-/// makes it: `.bzr`/`.git`/`.hg`/`.svn` directories, nested modules (directories holding
+/// The files of a module zip made from a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFiles {
+    /// `(name in the zip, file on disk)`, by name: `<module>@<version>/<path>`.
+    pub files: Vec<(String, PathBuf)>,
+    pub omitted: Vec<Omitted>,
+}
+
+/// The files of the module zip of `dir` for `module@version`, as Go's `CreateFromDir`
+/// chooses them: `.bzr`/`.git`/`.hg`/`.svn` directories, nested modules (directories holding
 /// a `go.mod`), files in vendored packages, `.hg_archival.txt` and irregular files (symbolic
-/// links) are left out; the rest is checked as [`check_zip`] checks an upload.
-pub fn create_from_dir<W: Write + Seek>(
+/// links) are left out; the rest is checked as [`check_zip`] checks an upload. The caller
+/// writes the zip (a format crate reads zips through core only), then checks it with
+/// [`check_zip`].
+pub fn module_files(
     dir: &Path,
     module: &str,
     version: &GoVersion,
-    out: W,
-) -> Result<Vec<Omitted>, ZipProblem> {
+) -> Result<ModuleFiles, ZipProblem> {
     metadata::check_path(module).map_err(ZipProblem)?;
     metadata::check_path_major(module, version).map_err(ZipProblem)?;
     let io_err = |p: &Path, e: io::Error| ZipProblem(format!("{}: {e}", p.display()));
     let mut omitted = Vec::new();
-    let mut files: Vec<(String, std::path::PathBuf, u64)> = Vec::new();
+    let mut files: Vec<(String, PathBuf, u64)> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, rel)) = stack.pop() {
         let mut entries = std::fs::read_dir(&path)
@@ -454,18 +463,13 @@ pub fn create_from_dir<W: Write + Seek>(
         }
     }
     let prefix = format!("{module}@{}/", version.original);
-    let mut zip = zip::ZipWriter::new(out);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    for (slash, path, _) in &files {
-        zip.start_file(format!("{prefix}{slash}"), options)
-            .map_err(|e| ZipProblem(e.to_string()))?;
-        let mut f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-        io::copy(&mut f, &mut zip).map_err(|e| io_err(path, e))?;
-    }
-    zip.finish().map_err(|e| ZipProblem(e.to_string()))?;
-    Ok(omitted)
+    Ok(ModuleFiles {
+        files: files
+            .into_iter()
+            .map(|(slash, path, _)| (format!("{prefix}{slash}"), path))
+            .collect(),
+        omitted,
+    })
 }
 
 #[cfg(test)]
@@ -649,9 +653,15 @@ mod tests {
         std::fs::write(d.join("pkg/p.go"), "package pkg\n").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink("m.go", d.join("link.go")).unwrap();
-        let mut out = Cursor::new(Vec::new());
-        let omitted = create_from_dir(d, "example.com/m", &v("v1.0.0"), &mut out).unwrap();
-        let paths: Vec<&str> = omitted.iter().map(|o| o.path.as_str()).collect();
+        let made = module_files(d, "example.com/m", &v("v1.0.0")).unwrap();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, path) in &made.files {
+            w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(&std::fs::read(path).unwrap()).unwrap();
+        }
+        let out = w.finish().unwrap();
+        let paths: Vec<&str> = made.omitted.iter().map(|o| o.path.as_str()).collect();
         assert!(
             paths.contains(&".git") && paths.contains(&"sub") && paths.contains(&"vendor/x/x.go")
         );

@@ -39,7 +39,8 @@ pub fn snippets(ctx: &SnippetContext<'_>) -> Vec<Snippet> {
         Snippet {
             title: "go.sum".into(),
             language: "shell",
-            code: format!("curl --netrc {base}/{escaped}/@v/{}.sum", escape(version)),
+            // Single quotes: the `!` of the case-encoding is history expansion in bash.
+            code: format!("curl --netrc '{base}/{escaped}/@v/{}.sum'", escape(version)),
         },
         Snippet {
             title: "Publish".into(),
@@ -47,7 +48,7 @@ pub fn snippets(ctx: &SnippetContext<'_>) -> Vec<Snippet> {
             code: format!(
                 "packyard admin go-module-zip --module {module} --version {version} . --out module.zip\n\
                  curl --fail-with-body --header \"PRIVATE-TOKEN: <your_access_token>\" \\\n  \
-                 --upload-file module.zip {base}/{escaped}/@v/{}.zip",
+                 --upload-file module.zip '{base}/{escaped}/@v/{}.zip'",
                 escape(version)
             ),
         },

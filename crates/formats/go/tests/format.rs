@@ -16,6 +16,7 @@ fn the_format_builds_from_its_declared_defaults() {
     let format = factory.build(&factory.defaults()).unwrap();
     assert_eq!(format.id(), FORMAT);
     assert_eq!(format.display_name(), "Go");
+    assert_eq!(format.gitlab_package_type(), "golang");
     assert_eq!(
         format.normalize_name("example.com/Lib").unwrap(),
         "example.com/lib"
