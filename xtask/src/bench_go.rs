@@ -389,6 +389,9 @@ fn load_average() -> String {
 }
 
 // ---- TLS servers
+//
+// Local to this bench because bench_support.rs had no TLS variant of its Server and Nginx when it
+// was written: fold them into those once it does (`cargo xtask bench tls` needs the same).
 
 /// `packyard serve` over TLS (`PACKYARD_TLS_CERT_FILE`/`_KEY_FILE`) on a free port of
 /// 127.0.0.1, its log in `packyard-PORT.log` of the folder given; stopped on drop.
