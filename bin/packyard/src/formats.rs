@@ -19,7 +19,6 @@ pub fn factories() -> Vec<FormatFactory> {
         #[cfg(feature = "cargo")] cargo::factory(),
         #[cfg(feature = "maven")] maven::factory(),
         #[cfg(feature = "nuget")] nuget::factory(),
-        #[cfg(feature = "terraform")] terraform::factory(),
         #[cfg(feature = "go")] go::factory(),
     ]
 }

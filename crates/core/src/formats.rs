@@ -128,7 +128,7 @@ mod tests {
         assert!(formats.lookup("maven").is_none());
         assert_eq!(
             formats.duplicate_defaults(),
-            vec![("files", true), ("terraform", false)]
+            vec![("files", true), ("terraform_module", false)]
         );
         assert_eq!(format!("{formats:?}"), r#"["files", "terraform", "plain"]"#);
     }
