@@ -18,8 +18,8 @@ use crate::bench_support::{
 };
 use crate::shell;
 
-const FILE_SIZE: u64 = 1 << 30;
-const RUNS: usize = 3;
+pub(crate) const FILE_SIZE: u64 = 1 << 30;
+pub(crate) const RUNS: usize = 3;
 
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -31,7 +31,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("maven") => crate::bench_maven::run(&args[1..]),
         Some("nuget") => crate::bench_nuget::run(&args[1..]),
         Some("go") => crate::bench_go::run(&args[1..]),
-        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven|nuget|go"),
+        Some("tls") => crate::bench_tls::run(&args[1..]),
+        _ => bail!("usage: cargo xtask bench generic|pypi|npm|cargo|web|maven|nuget|go|tls"),
     }
 }
 
@@ -170,7 +171,7 @@ fn generic() -> Result<()> {
 }
 
 /// The 1 GiB random file, created once and kept in `target/bench/`.
-fn bench_file(dir: &Path) -> Result<PathBuf> {
+pub(crate) fn bench_file(dir: &Path) -> Result<PathBuf> {
     let path = dir.join("generic-1GiB.bin");
     if fs::metadata(&path)
         .map(|m| m.len() == FILE_SIZE)
@@ -193,14 +194,14 @@ fn bench_file(dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-struct Measured {
-    median_mb_s: f64,
-    cpu_s_per_gib: f64,
-    peak_rss_mib: f64,
+pub(crate) struct Measured {
+    pub(crate) median_mb_s: f64,
+    pub(crate) cpu_s_per_gib: f64,
+    pub(crate) peak_rss_mib: f64,
 }
 
 /// Runs `RUNS` transfers, returning the median speed and the CPU and peak RSS of `pids`.
-fn measure(
+pub(crate) fn measure(
     pids: &[u32],
     ticks_per_sec: f64,
     mut transfer: impl FnMut(usize) -> Result<f64>,
@@ -226,7 +227,7 @@ fn measure(
     })
 }
 
-fn curl_speed(cmd: &mut Command) -> Result<f64> {
+pub(crate) fn curl_speed(cmd: &mut Command) -> Result<f64> {
     let out = shell::output(cmd)?;
     out.trim()
         .parse()

@@ -73,10 +73,34 @@ pub fn wait_head_ok(curl: &Path, url: &str, what: &str) -> Result<()> {
     wait_for_200(curl, url, what, true)
 }
 
+/// [`wait_ok`] over https, trusting the certificate `ca` (e.g. from [`self_signed_cert`]).
+pub fn wait_ok_tls(curl: &Path, url: &str, what: &str, ca: &Path) -> Result<()> {
+    wait_for_200_with(curl, url, what, false, Some(ca))
+}
+
+/// [`wait_head_ok`] over https, trusting the certificate `ca`.
+pub fn wait_head_ok_tls(curl: &Path, url: &str, what: &str, ca: &Path) -> Result<()> {
+    wait_for_200_with(curl, url, what, true, Some(ca))
+}
+
 fn wait_for_200(curl: &Path, url: &str, what: &str, head: bool) -> Result<()> {
+    wait_for_200_with(curl, url, what, head, None)
+}
+
+fn wait_for_200_with(
+    curl: &Path,
+    url: &str,
+    what: &str,
+    head: bool,
+    ca: Option<&Path>,
+) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let code = Command::new(curl)
+        let mut cmd = Command::new(curl);
+        if let Some(ca) = ca {
+            cmd.arg("--cacert").arg(ca);
+        }
+        let code = cmd
             .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", url])
             .args(if head { &["-I"][..] } else { &[][..] })
             .output()
@@ -92,6 +116,34 @@ fn wait_for_200(curl: &Path, url: &str, what: &str, head: bool) -> Result<()> {
     }
 }
 
+/// A certificate for `localhost` and `127.0.0.1` and its key, written into `dir` as
+/// `cert.pem` and `key.pem` by `packyard admin self-signed-cert`: for [`Server::start_tls`]
+/// and [`Nginx::start_tls`] (the same files, so both serve the same certificate), and for
+/// clients as their CA (`curl --cacert`, `SSL_CERT_FILE`).
+pub fn self_signed_cert(packyard: &Path, dir: &Path) -> Result<TlsFiles> {
+    fs::create_dir_all(dir)?;
+    let files = TlsFiles {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
+    shell::output(
+        Command::new(packyard)
+            .args(["admin", "self-signed-cert", "--force"])
+            .args(["--host", "localhost", "--ip", "127.0.0.1", "--cert-out"])
+            .arg(&files.cert)
+            .arg("--key-out")
+            .arg(&files.key),
+    )?;
+    Ok(files)
+}
+
+/// A PEM certificate and its key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// `packyard serve` on a data dir with an initial root token, on a free port of 127.0.0.1,
 /// its log in `packyard-PORT.log` of the folder given; stopped on drop.
 pub struct Server {
@@ -105,9 +157,32 @@ impl Server {
     /// Starts the server and waits until it is ready; if it does not get ready, stops it and
     /// fails with its log.
     pub fn start(binary: &Path, data_dir: &Path, token: &str, logs: &Path) -> Result<Server> {
+        Server::launch(binary, data_dir, token, logs, None)
+    }
+
+    /// [`Server::start`] over https with `tls` (`url` is `https://127.0.0.1:PORT`; clients
+    /// trust `tls.cert`).
+    pub fn start_tls(
+        binary: &Path,
+        data_dir: &Path,
+        token: &str,
+        logs: &Path,
+        tls: &TlsFiles,
+    ) -> Result<Server> {
+        Server::launch(binary, data_dir, token, logs, Some(tls))
+    }
+
+    fn launch(
+        binary: &Path,
+        data_dir: &Path,
+        token: &str,
+        logs: &Path,
+        tls: Option<&TlsFiles>,
+    ) -> Result<Server> {
         let port = shell::free_port()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let env = vec![
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let mut env = vec![
             (
                 "PACKYARD_DATA_DIR".to_string(),
                 data_dir.display().to_string(),
@@ -117,6 +192,16 @@ impl Server {
             ("PACKYARD_INITIAL_ROOT_TOKEN".to_string(), token.to_string()),
             // The default log level (info, one access-log line per request), as installed.
         ];
+        if let Some(tls) = tls {
+            env.push((
+                "PACKYARD_TLS_CERT_FILE".to_string(),
+                tls.cert.display().to_string(),
+            ));
+            env.push((
+                "PACKYARD_TLS_KEY_FILE".to_string(),
+                tls.key.display().to_string(),
+            ));
+        }
         let log_path = logs.join(format!("packyard-{port}.log"));
         let log = fs::File::create(&log_path)?;
         let child = Command::new(binary)
@@ -135,7 +220,11 @@ impl Server {
         };
         let curl = shell::ensure_tool("curl", "curl")?;
         let ready = format!("{}/-/readiness", server.url);
-        if let Err(e) = wait_ok(&curl, &ready, "packyard") {
+        let waited = match tls {
+            Some(tls) => wait_ok_tls(&curl, &ready, "packyard", &tls.cert),
+            None => wait_ok(&curl, &ready, "packyard"),
+        };
+        if let Err(e) = waited {
             stop(&mut server.child);
             let log = fs::read_to_string(&log_path).unwrap_or_default();
             bail!("{e}\nserver log:\n{log}");
@@ -218,6 +307,7 @@ pub struct NginxConfig<'a> {
 pub struct Nginx {
     child: Child,
     pub port: u16,
+    tls: bool,
 }
 
 impl Nginx {
@@ -227,6 +317,29 @@ impl Nginx {
         root: &Path,
         work: &Path,
         config: NginxConfig<'_>,
+    ) -> Result<Nginx> {
+        Nginx::launch(binary, root, work, config, None)
+    }
+
+    /// [`Nginx::start`] over https (TLS 1.2/1.3, ALPN `h2` and `http/1.1`) with the
+    /// certificate and key of `tls`; [`Nginx::url`] is then `https://127.0.0.1:PORT`. Wait
+    /// with [`wait_ok_tls`] / [`wait_head_ok_tls`].
+    pub fn start_tls(
+        binary: &Path,
+        root: &Path,
+        work: &Path,
+        config: NginxConfig<'_>,
+        tls: &TlsFiles,
+    ) -> Result<Nginx> {
+        Nginx::launch(binary, root, work, config, Some(tls))
+    }
+
+    fn launch(
+        binary: &Path,
+        root: &Path,
+        work: &Path,
+        config: NginxConfig<'_>,
+        tls: Option<&TlsFiles>,
     ) -> Result<Nginx> {
         let dir = work.join("nginx");
         fs::create_dir_all(&dir)?;
@@ -238,13 +351,26 @@ impl Nginx {
         // /root).
         let user = if shell::is_root() { "user root;\n" } else { "" };
         let d = dir.display();
+        // `listen ... ssl http2` is the spelling nginx 1.22 (Debian 12) knows; later ones
+        // still accept it.
+        let (listen_opts, tls_conf) = match tls {
+            Some(tls) => (
+                " ssl http2",
+                format!(
+                    "    ssl_certificate {};\n    ssl_certificate_key {};\n    ssl_protocols TLSv1.2 TLSv1.3;\n",
+                    tls.cert.display(),
+                    tls.key.display()
+                ),
+            ),
+            None => ("", String::new()),
+        };
         let text = format!(
             "{user}daemon off;\nworker_processes {workers};\nerror_log stderr;\npid {d}/nginx.pid;\n\
              events {{ worker_connections {connections}; }}\n\
              http {{\n  access_log off;\n  sendfile on;\n  default_type {default_type};\n\
              \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
              \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             \x20 server {{\n    listen 127.0.0.1:{port};\n    root {root};\n  }}\n}}\n",
+             \x20 server {{\n    listen 127.0.0.1:{port}{listen_opts};\n{tls_conf}    root {root};\n  }}\n}}\n",
             workers = config.workers,
             connections = config.worker_connections,
             default_type = config.default_type,
@@ -260,12 +386,17 @@ impl Nginx {
             .stdin(Stdio::null());
         println!("$ {}", shell::display(&cmd));
         let child = cmd.spawn().context("starting nginx")?;
-        Ok(Nginx { child, port })
+        Ok(Nginx {
+            child,
+            port,
+            tls: tls.is_some(),
+        })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` for [`Nginx::start_tls`]).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// The master and its workers.

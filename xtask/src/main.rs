@@ -16,6 +16,7 @@ mod bench_npm;
 mod bench_nuget;
 mod bench_pypi;
 mod bench_support;
+mod bench_tls;
 mod bench_web;
 mod ci;
 mod e2e;
@@ -46,7 +47,8 @@ commands:
   bench web [--quick]                      server time of the web UI's registry pages, 10,000 packages
   bench maven [--quick]                    Maven metadata, checksum, jar and 404 against nginx; mvn resolve; big deploy RSS
   bench nuget [--quick]                    NuGet registration index and page, flat container, .nupkg against nginx; big push RSS
-  bench go [--quick]                       Go proxy @v/list, .info, .mod, .zip against nginx, both over TLS";
+  bench go [--quick]                       Go proxy @v/list, .info, .mod, .zip against nginx, both over TLS
+  bench tls                                1 GiB download CPU/GiB, MB/s, RSS: packyard over https vs http vs nginx https";
 
 fn main() {
     // Print the error chain, not a backtrace: RUST_BACKTRACE is often set on CI machines.
