@@ -115,7 +115,8 @@ fn the_redirect_listener_sends_plain_http_to_https() {
     assert_eq!(followed.text(), "Packyard OK");
 }
 
-/// SIGHUP serves a new certificate to new handshakes without dropping the server; a bad
+/// SIGHUP serves a new certificate to new handshakes while a connection opened before it
+/// keeps answering; a bad
 /// file on reload is logged, naming it, and the old certificate stays.
 #[test]
 fn sighup_reloads_the_certificate() {
@@ -154,11 +155,100 @@ fn sighup_reloads_the_certificate() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A connection opened before the reload keeps working after it.
+    let mut open = OpenConnection::new(&url);
+    open.get("/-/health", "keep-alive", 1);
     hup(&server);
     wait_for_log(&server, "reloaded the TLS certificate");
+    open.get("/-/health", "close", 2);
     let after = file_fingerprint(&cert);
     assert_ne!(after, before);
     assert_eq!(served_fingerprint(&server, &url), after);
+}
+
+/// One TLS connection held open by `openssl s_client`, HTTP/1.1 requests written to it.
+struct OpenConnection {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    seen: std::sync::Arc<std::sync::Mutex<String>>,
+    host: String,
+}
+
+impl OpenConnection {
+    fn new(url: &str) -> OpenConnection {
+        use std::io::Read;
+        let host = url
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .expect("host:port")
+            .to_string();
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-quiet", "-crlf", "-connect", &host])
+            .args(["-servername", "localhost"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl must be installed");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        OpenConnection {
+            child,
+            stdin,
+            seen,
+            host,
+        }
+    }
+
+    /// Sends a GET on this connection and waits for the `n`th `200` on it.
+    fn get(&mut self, path: &str, connection: &str, n: usize) {
+        use std::io::Write;
+        write!(
+            self.stdin,
+            "GET {path} HTTP/1.1\nHost: {}\nConnection: {connection}\n\n",
+            self.host
+        )
+        .expect("write to the open connection");
+        self.stdin.flush().expect("flush");
+        for _ in 0..200 {
+            if self
+                .seen
+                .lock()
+                .expect("lock")
+                .matches("HTTP/1.1 200")
+                .count()
+                >= n
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!(
+            "no answer {n} on the open connection: {:?}",
+            self.seen.lock().expect("lock")
+        );
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn hup(server: &Server) {
